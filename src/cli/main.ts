@@ -1,0 +1,129 @@
+/**
+ * The `comfy-runner` command line: a table of commands over src/core. Exit codes: 0 success, 1 a job
+ * failed or an internal error, 2 the input is at fault, 3 no server can run the work.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isRunnerError } from '../core/errors';
+import { convertCommand } from './convertCommand';
+import { processIo, type CliIo } from './output';
+import { validateCommand } from './validateCommand';
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Values, positionals: string[], io: CliIo): Promise<number>;
+}
+
+const common = {
+  json: { type: 'boolean', default: false },
+  'input-dir': { type: 'string', default: 'input' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const str = (v: Values[string]) => (typeof v === 'string' ? v : undefined);
+
+function oneFile(positionals: string[], usage: string): string {
+  if (positionals.length !== 1) throw usageError(`expected one workflow file\nusage: ${usage}`);
+  return positionals[0];
+}
+
+const commands: Record<string, Command> = {
+  validate: {
+    summary: 'check a workflow against node definitions and report every problem',
+    usage: 'comfy-runner validate <file> [--nodes <object_info.json>] [--input-dir <dir>] [--json]',
+    options: { ...common, nodes: { type: 'string' } },
+    run: (v, p, io) =>
+      validateCommand(
+        {
+          file: oneFile(p, commands.validate.usage),
+          nodes: str(v.nodes),
+          inputDir: str(v['input-dir'])!,
+          json: v.json === true,
+        },
+        io,
+      ),
+  },
+  convert: {
+    summary: 'convert an editor-format workflow to API format',
+    usage: 'comfy-runner convert <file> [--nodes <object_info.json>] [-o <out>] [--json]',
+    options: { ...common, nodes: { type: 'string' }, out: { type: 'string', short: 'o' } },
+    run: (v, p, io) =>
+      convertCommand(
+        {
+          file: oneFile(p, commands.convert.usage),
+          nodes: str(v.nodes),
+          inputDir: str(v['input-dir'])!,
+          out: str(v.out),
+          json: v.json === true,
+        },
+        io,
+      ),
+  },
+};
+
+class UsageError extends Error {}
+function usageError(message: string): UsageError {
+  return new UsageError(message);
+}
+
+function help(io: CliIo): void {
+  io.out('usage: comfy-runner <command> [options]\n\ncommands:');
+  for (const [name, c] of Object.entries(commands)) io.out(`  ${name.padEnd(10)} ${c.summary}`);
+}
+
+/** Runs the command line with `argv` (without node and script); returns the exit code. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    help(io);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.err(`comfy-runner: unknown command "${name}"`);
+    help(io);
+    return 2;
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: command.options,
+      allowPositionals: true,
+      strict: true,
+    });
+    if (values.help) {
+      io.out(`usage: ${command.usage}`);
+      return 0;
+    }
+    return await command.run(values as Values, positionals, io);
+  } catch (e) {
+    return reportFailure(e, name, io);
+  }
+}
+
+function reportFailure(e: unknown, name: string, io: CliIo): number {
+  if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    io.err(`comfy-runner ${name}: ${(e as Error).message}`);
+    return 2;
+  }
+  if (isRunnerError(e, 'bad_input', 'prompt_rejected')) {
+    io.err(e.message);
+    return 2;
+  }
+  if (isRunnerError(e, 'no_capable_server', 'server_unreachable')) {
+    io.err(e.message);
+    return 3;
+  }
+  io.err(`comfy-runner ${name}: internal error: ${(e as Error)?.message ?? String(e)}`);
+  if (process.env.COMFY_RUNNER_DEBUG) io.err(String((e as Error)?.stack));
+  return 1;
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

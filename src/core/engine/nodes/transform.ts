@@ -1,0 +1,3 @@
+import type { NodeImpl } from '../types';
+
+export const transformNodes: NodeImpl[] = [];

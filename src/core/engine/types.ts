@@ -1,0 +1,117 @@
+/**
+ * The embedded engine's data and node contracts. Data is held as ComfyUI holds it: IMAGE is float32
+ * `[batch, height, width, channels]` in 0..1, MASK is float32 `[batch, height, width]`, both contiguous
+ * and row-major. Node implementations are plain functions of their inputs, so the executor can run the
+ * heavy ones on worker threads.
+ */
+import type { ApiPrompt, NodeDef } from '../workflow/types';
+
+/** An IMAGE: `data[((b * height + y) * width + x) * channels + c]`, values nominally in 0..1. */
+export interface ImageTensor {
+  readonly kind: 'IMAGE';
+  readonly batch: number;
+  readonly height: number;
+  readonly width: number;
+  /** 3 (RGB) or 4 (RGBA); other counts can occur in intermediate data, as in ComfyUI. */
+  readonly channels: number;
+  readonly data: Float32Array;
+}
+
+/** A MASK: `data[(b * height + y) * width + x]`. */
+export interface MaskTensor {
+  readonly kind: 'MASK';
+  readonly batch: number;
+  readonly height: number;
+  readonly width: number;
+  readonly data: Float32Array;
+}
+
+/** The UI output of a node as ComfyUI reports it in `executed.output`: media kind to a list. */
+export type UiOutput = Record<string, unknown[]>;
+
+/** One saved or previewed file, as listed under `images` in a UI output. */
+export interface FileRef {
+  filename: string;
+  subfolder: string;
+  type: 'output' | 'temp' | 'input';
+}
+
+/** What a node returns: its outputs by slot, and optionally the UI dict sent with `executed`. */
+export interface NodeResult {
+  outputs: unknown[];
+  ui?: UiOutput;
+}
+
+/** What a running node may use of the executor. */
+export interface NodeContext {
+  /** The id of the node in the prompt being run. */
+  readonly nodeId: string;
+  /**
+   * Throws when the prompt has been interrupted or has failed elsewhere. Long loops call it every so
+   * often (a row, a batch element) so that an interrupt lands within one checkpoint.
+   */
+  checkpoint(): void;
+  /** Reports step progress of this node (ComfyUI's `progress` event); cheap to call often. */
+  progress(value: number, max: number): void;
+  /** Folder LoadImage reads from (ComfyUI's `--input-dir`). */
+  readonly inputDir: string;
+  /** Folder SaveImage writes to (`type: output`). */
+  readonly outputDir: string;
+  /** Folder PreviewImage writes to (`type: temp`). */
+  readonly tempDir: string;
+  /** The prompt as executed, written into saved PNGs as the `prompt` text chunk. */
+  readonly prompt: ApiPrompt;
+  /** `extra_data.extra_pnginfo`: each key becomes a PNG text chunk (normally `workflow`). */
+  readonly extraPngInfo?: Record<string, unknown>;
+}
+
+/** A node class of the embedded engine. */
+export interface NodeImpl {
+  /** The ComfyUI class name, e.g. "ImageInvert". */
+  readonly classType: string;
+  /** The definition, identical to ComfyUI 0.8.0's `/object_info` entry for this class. */
+  readonly def: NodeDef;
+  /**
+   * True for pure pixel work that the executor should run on a worker thread. Such a node must use
+   * only `checkpoint` and `progress` of its context and must not touch the file system.
+   */
+  readonly heavy?: boolean;
+  /**
+   * Runs the node. `inputs` holds every input of the prompt node with links resolved to the upstream
+   * output values and constants already coerced to the definition's type; absent optional inputs are
+   * undefined.
+   */
+  run(inputs: Record<string, unknown>, ctx: NodeContext): NodeResult | Promise<NodeResult>;
+  /**
+   * ComfyUI's IS_CHANGED: a fingerprint of what the node reads besides its inputs (LoadImage: the
+   * file's content hash). It joins the cache key, so a changed file re-runs the node.
+   */
+  fingerprint?(inputs: Record<string, unknown>, ctx: NodeContext): string | Promise<string>;
+  /**
+   * Returns the definition as it should be advertised now, for definitions with lists that depend on
+   * the machine (LoadImage's list of input files). Defaults to `def`.
+   */
+  liveDef?(ctx: { inputDir: string }): NodeDef | Promise<NodeDef>;
+}
+
+/**
+ * An exception raised by a node, with the Python exception type ComfyUI reports for the same failure
+ * (`exception_type` in `execution_error`), e.g. "IndexError" or "ValueError".
+ */
+export class NodeException extends Error {
+  constructor(
+    readonly exceptionType: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = exceptionType;
+  }
+}
+
+/** Thrown by {@link NodeContext.checkpoint} when the prompt was interrupted. */
+export class InterruptedException extends Error {
+  constructor() {
+    super('Processing interrupted');
+    this.name = 'InterruptedException';
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Errors that cross module boundaries carry a machine-readable reason; tests and callers switch on
+ * `reason`, never on the message text.
+ */
+
+/** Why something failed. */
+export type RunnerErrorReason =
+  /** The user's input is at fault: a file, a workflow, an argument. Exit code 2 on the command line. */
+  | 'bad_input'
+  /** A server could not be reached. */
+  | 'server_unreachable'
+  /** A server (or our validator) rejected the prompt. */
+  | 'prompt_rejected'
+  /** A node raised while the prompt ran. */
+  | 'execution_failed'
+  /** The prompt was interrupted or cancelled. */
+  | 'interrupted'
+  /** The server no longer knows the prompt (restart, removed by someone else). */
+  | 'lost'
+  /** Something took longer than allowed. */
+  | 'timeout'
+  /** A server said something we could not understand. */
+  | 'protocol'
+  /** A server or proxy refused our credentials. */
+  | 'auth'
+  /** No server can run the workflow. */
+  | 'no_capable_server'
+  /** A bug of ours. Exit code 1 on the command line. */
+  | 'internal';
+
+/** Where in a workflow a problem lies; every field is optional because not every problem has each. */
+export interface ProblemLocation {
+  file?: string;
+  nodeId?: string;
+  classType?: string;
+  title?: string;
+  inputName?: string;
+}
+
+/** An error with a reason, a location and optional typed details. */
+export class RunnerError extends Error {
+  override readonly name = 'RunnerError';
+
+  constructor(
+    readonly reason: RunnerErrorReason,
+    message: string,
+    readonly location: ProblemLocation = {},
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** True when `e` is a {@link RunnerError} with one of the given reasons (any reason if none given). */
+export function isRunnerError(e: unknown, ...reasons: RunnerErrorReason[]): e is RunnerError {
+  return e instanceof RunnerError && (reasons.length === 0 || reasons.includes(e.reason));
+}

@@ -1,0 +1,148 @@
+/**
+ * Runs the conformance corpus (../shared/fixtures/conformance) and compares outputs with ComfyUI's
+ * reference PNGs by node id and batch index, as the corpus README prescribes. `evaluate` is a plain
+ * recursive evaluator over the node registry so node families can be checked before and apart from the
+ * executor; the conformance test also runs the same corpus through the real executor.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { decode } from 'fast-png';
+import { builtinNodes } from '../../../src/core/engine/registry';
+import type { FileRef, NodeContext, UiOutput } from '../../../src/core/engine/types';
+import type { ApiPrompt } from '../../../src/core/workflow/types';
+
+/** The conformance corpus folder in the shared fixtures. */
+export const corpusDir = resolve(__dirname, '../../../../shared/fixtures/conformance');
+
+/** The names (without .json) of every conformance workflow. */
+export function corpusWorkflows(): string[] {
+  return readdirSync(join(corpusDir, 'workflows'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+/** Reads one corpus workflow. */
+export function loadCorpusWorkflow(name: string): ApiPrompt {
+  return JSON.parse(readFileSync(join(corpusDir, 'workflows', `${name}.json`), 'utf8')) as ApiPrompt;
+}
+
+/** Folders for one run: input (with the corpus inputs copied in), output and temp. */
+export interface RunDirs {
+  inputDir: string;
+  outputDir: string;
+  tempDir: string;
+}
+
+/** Makes fresh run folders with the corpus inputs in the input folder. */
+export function makeRunDirs(): RunDirs {
+  const root = mkdtempSync(join(tmpdir(), 'comfy-conformance-'));
+  const dirs = {
+    inputDir: join(root, 'input'),
+    outputDir: join(root, 'output'),
+    tempDir: join(root, 'temp'),
+  };
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  for (const f of readdirSync(join(corpusDir, 'inputs'))) {
+    copyFileSync(join(corpusDir, 'inputs', f), join(dirs.inputDir, f));
+  }
+  return dirs;
+}
+
+/** Evaluates every output node of `prompt` and its ancestors; returns the UI output of each node. */
+export async function evaluate(prompt: ApiPrompt, dirs: RunDirs): Promise<Record<string, UiOutput>> {
+  const results = new Map<string, Promise<unknown[]>>();
+  const ui: Record<string, UiOutput> = {};
+  const run = (id: string): Promise<unknown[]> => {
+    let r = results.get(id);
+    if (!r) {
+      r = (async () => {
+        const node = prompt[id];
+        const impl = builtinNodes.get(node.class_type);
+        if (!impl) throw new Error(`node ${id}: class ${node.class_type} is not implemented`);
+        const inputs: Record<string, unknown> = {};
+        for (const [name, v] of Object.entries(node.inputs)) {
+          inputs[name] = Array.isArray(v) ? (await run(String(v[0])))[v[1] as number] : v;
+        }
+        const ctx: NodeContext = {
+          nodeId: id,
+          checkpoint: () => undefined,
+          progress: () => undefined,
+          ...dirs,
+          prompt,
+        };
+        const res = await impl.run(inputs, ctx);
+        if (res.ui) ui[id] = res.ui;
+        return res.outputs;
+      })();
+      results.set(id, r);
+    }
+    return r;
+  };
+  const outputs = Object.keys(prompt).filter(
+    (id) => builtinNodes.get(prompt[id].class_type)?.def.output_node,
+  );
+  for (const id of outputs) await run(id);
+  return ui;
+}
+
+/** One output image compared with its reference. */
+export interface ImageComparison {
+  nodeId: string;
+  index: number;
+  /** Empty when the two agree in size and mode; otherwise what differs. */
+  shapeProblem: string;
+  /** The largest absolute difference in any 8-bit channel. */
+  maxDiff: number;
+}
+
+function pngPixels(path: string): {
+  width: number;
+  height: number;
+  channels: number;
+  data: ArrayLike<number>;
+} {
+  const png = decode(readFileSync(path));
+  if (png.depth !== 8) throw new Error(`${path}: expected 8-bit, got ${png.depth}`);
+  return { width: png.width, height: png.height, channels: png.channels, data: png.data };
+}
+
+/** Compares the files of `ui` (our run) with the corpus reference for `name`. */
+export function compareWithReference(
+  name: string,
+  ui: Record<string, UiOutput>,
+  dirs: RunDirs,
+): ImageComparison[] {
+  const expectedDir = join(corpusDir, 'expected', name);
+  const expected = JSON.parse(readFileSync(join(expectedDir, 'outputs.json'), 'utf8')) as Record<
+    string,
+    { images: FileRef[] }
+  >;
+  const out: ImageComparison[] = [];
+  for (const [nodeId, { images }] of Object.entries(expected)) {
+    images.forEach((ref, index) => {
+      const ours = ui[nodeId]?.images?.[index] as FileRef | undefined;
+      if (!ours) {
+        out.push({ nodeId, index, shapeProblem: 'no output', maxDiff: 255 });
+        return;
+      }
+      const base = ours.type === 'temp' ? dirs.tempDir : dirs.outputDir;
+      const a = pngPixels(join(base, ours.subfolder, ours.filename));
+      const b = pngPixels(join(expectedDir, ref.filename));
+      if (a.width !== b.width || a.height !== b.height || a.channels !== b.channels) {
+        out.push({
+          nodeId,
+          index,
+          shapeProblem: `ours ${a.width}x${a.height}x${a.channels}, reference ${b.width}x${b.height}x${b.channels}`,
+          maxDiff: 255,
+        });
+        return;
+      }
+      let maxDiff = 0;
+      for (let i = 0; i < a.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.data[i] - b.data[i]));
+      out.push({ nodeId, index, shapeProblem: '', maxDiff });
+    });
+  }
+  return out;
+}
