@@ -76,10 +76,8 @@ export function loadWorkflowBytes(file: string, bytes: Uint8Array, defs: NodeDef
       throw new RunnerError('bad_input', `${file}: the PNG carries no workflow`, { file });
     }
     case 'none': {
-      const where = detected.line !== undefined ? ` (line ${detected.line}, column ${detected.column})` : '';
-      throw new RunnerError('bad_input', `${file}${where}: not a ComfyUI workflow: ${detected.reason}`, {
-        file,
-      });
+      // The reason already gives the line and column of a JSON syntax error.
+      throw new RunnerError('bad_input', `${file}: not a ComfyUI workflow: ${detected.reason}`, { file });
     }
   }
 }

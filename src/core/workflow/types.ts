@@ -96,6 +96,8 @@ export interface ValidationResult {
   error?: ComfyErrorItem;
   node_errors: Record<NodeId, ComfyNodeErrors>;
   outputs: NodeId[];
+  /** A copy of the prompt with widget values coerced as the server would run them (local validation only). */
+  prompt?: ApiPrompt;
 }
 
 /** A link of an editor-format workflow in the array layout: `[id, origin, origin slot, target, target slot, type]`. */
