@@ -1,0 +1,167 @@
+/**
+ * The client of one ComfyUI server: submits prompts, follows each one by its prompt id through the
+ * WebSocket (falling back to polling when events stop), cancels, uploads, and collects outputs.
+ *
+ * Lifetimes: one client per server connection; it owns its socket, its HTTP agent and its timers, and
+ * `dispose()` releases them all.
+ */
+import { randomUUID } from 'node:crypto';
+import { RunnerError } from '../errors';
+import type { ApiPrompt } from '../workflow/types';
+import { cancelPrompt } from './cancel';
+import { detectCapabilities, type ServerCapabilities } from './capabilities';
+import { EventRouter } from './eventRouter';
+import { postPrompt, type UploadedImage, type UploadOptions, uploadImage } from './endpoints';
+import { type ComfyLog, silentLog } from './events';
+import { ComfyHttp } from './http';
+import { attachListeners, makePromptRun, type PromptRun, type SubmitOptions } from './promptRun';
+import { PromptTracker } from './promptTracker';
+import { RunSupervisor } from './runSupervisor';
+import { resolveServer, type ServerOptions } from './serverConfig';
+import { ComfySocket, type SocketOptions } from './socket';
+
+/** Options of a client; every timing has a default. */
+export interface ComfyClientOptions extends ServerOptions {
+  /** Default: the process's client id, shared by every server this window talks to. */
+  clientId?: string;
+  /** Socket timings (pings, backoff). */
+  socket?: Omit<SocketOptions, 'clientId' | 'log'>;
+  /** How often silent prompts are checked. Default 2 000 ms. */
+  pollIntervalMs?: number;
+  /** A prompt with no event for this long (or any prompt while the socket is down) is polled. Default 5 000 ms. */
+  silenceMs?: number;
+  /** Active prompts become `lost` when the server stays unreachable this long. Default 15 000 ms. */
+  lostAfterMs?: number;
+  /** How long to wait for `executing {node: null}` after a terminal event. Default 2 000 ms. */
+  finishGraceMs?: number;
+  /** History re-reads while it is still `{}`. Default 10 x 200 ms. */
+  historyAttempts?: number;
+  historyDelayMs?: number;
+  log?: ComfyLog;
+}
+
+/** A client of one ComfyUI server. */
+export class ComfyClient {
+  readonly http: ComfyHttp;
+  readonly socket: ComfySocket;
+  private readonly router = new EventRouter();
+  private readonly supervisor: RunSupervisor;
+  private readonly log: ComfyLog;
+  private caps?: Promise<ServerCapabilities>;
+
+  constructor(private readonly options: ComfyClientOptions) {
+    const server = resolveServer(options);
+    this.log = options.log ?? silentLog;
+    this.http = new ComfyHttp(server);
+    this.socket = new ComfySocket(server, { ...options.socket, clientId: options.clientId, log: this.log });
+    this.supervisor = new RunSupervisor(this.http, this.socket, this.router, {
+      pollIntervalMs: options.pollIntervalMs ?? 2_000,
+      silenceMs: options.silenceMs ?? 5_000,
+      lostAfterMs: options.lostAfterMs ?? 15_000,
+      finishGraceMs: options.finishGraceMs ?? 2_000,
+      historyAttempts: options.historyAttempts ?? 10,
+      historyDelayMs: options.historyDelayMs ?? 200,
+      jobsApi: () => this.jobsApi(),
+      log: this.log,
+    });
+    this.socket.messages.on((m) => this.router.message(m));
+    this.socket.binary.on((f) => this.router.binary(f));
+  }
+
+  /** The client id sent as `clientId` on the socket and `client_id` with every prompt. */
+  get clientId(): string {
+    return this.socket.clientId;
+  }
+
+  /** What the server supports; asked once and remembered (asked again after a failure). */
+  capabilities(): Promise<ServerCapabilities> {
+    this.caps ??= detectCapabilities(this.http).catch((e: unknown) => {
+      this.caps = undefined;
+      throw e;
+    });
+    return this.caps;
+  }
+
+  /** Opens the socket; `submit` does this itself before its first prompt. */
+  connect(): Promise<void> {
+    return this.socket.ready();
+  }
+
+  /**
+   * Submits a prompt under an id we choose, registered before the POST so early events are kept. Resolves
+   * once the server queued it; 400 rejects with `prompt_rejected` (details: a ValidationResult listing every
+   * node error). Outputs that failed validation on a 200 are listed in `warnings`.
+   */
+  async submit(prompt: ApiPrompt, options: SubmitOptions = {}): Promise<PromptRun> {
+    await this.openSocketForSubmit();
+    const tracker = new PromptTracker(options.promptId ?? randomUUID(), prompt, this.log);
+    attachListeners(tracker, options);
+    this.router.add(tracker);
+    let queued;
+    try {
+      queued = await postPrompt(this.http, {
+        prompt,
+        client_id: this.clientId,
+        prompt_id: tracker.promptId,
+        extra_data: options.extraData,
+        front: options.front,
+        number: options.number,
+        partial_execution_targets: options.partialExecutionTargets,
+      });
+    } catch (e) {
+      this.router.remove(tracker.promptId);
+      throw e;
+    }
+    if (queued.promptId !== tracker.promptId) this.router.rekey(tracker, queued.promptId);
+    const result = this.supervisor.track(tracker, options.outputDir);
+    tracker.accepted(queued.nodeErrors);
+    if (tracker.cancelRequested)
+      void this.cancel(tracker.promptId).catch((e) => this.log('warn', 'Cancel failed', e));
+    return makePromptRun(tracker, queued.number, result, () => this.cancel(tracker.promptId));
+  }
+
+  /**
+   * Cancels one of our prompts: a queued one is deleted from the queue, a running one is cancelled through
+   * the jobs API or interrupted by id. Never a global interrupt. Does nothing for unknown or ended prompts.
+   */
+  async cancel(promptId: string): Promise<void> {
+    const tracker = this.router.get(promptId);
+    if (!tracker || !tracker.active) return;
+    tracker.cancelRequested = true;
+    tracker.progress.fire(tracker.snapshot());
+    if (tracker.state === 'submitting') return;
+    const jobsApi = await this.jobsApi();
+    const verdict = await cancelPrompt(this.http, tracker, jobsApi);
+    if (verdict) this.supervisor.applyVerdict(tracker, verdict);
+  }
+
+  /** Uploads an image to the server's input folder; use the returned name (the server may rename it). */
+  uploadImage(data: Uint8Array | Blob, filename: string, options?: UploadOptions): Promise<UploadedImage> {
+    return uploadImage(this.http, data, filename, options);
+  }
+
+  /** Closes the socket, stops polling, and rejects the results of prompts still followed with `lost`. */
+  async dispose(): Promise<void> {
+    this.supervisor.dispose();
+    await this.socket.dispose();
+    this.http.server.agent.destroy();
+  }
+
+  private async jobsApi(): Promise<boolean> {
+    try {
+      return (await this.capabilities()).jobsApi;
+    } catch {
+      return false;
+    }
+  }
+
+  private async openSocketForSubmit(): Promise<void> {
+    try {
+      await this.socket.ready();
+    } catch (e) {
+      // Credentials the proxy refuses will fail the POST too; say so now. Otherwise polling will do.
+      if (e instanceof RunnerError && e.reason === 'auth') throw e;
+      this.log('warn', 'The WebSocket did not open; following prompts by polling', e);
+    }
+  }
+}
