@@ -1,15 +1,14 @@
 /**
  * Runs the conformance corpus (../shared/fixtures/conformance) and compares outputs with ComfyUI's
- * reference PNGs by node id and batch index, as the corpus README prescribes. `evaluate` is a plain
- * recursive evaluator over the node registry so node families can be checked before and apart from the
- * executor; the conformance test also runs the same corpus through the real executor.
+ * reference PNGs by node id and batch index, as the corpus README prescribes.
  */
+import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decode } from 'fast-png';
-import { builtinNodes } from '../../../src/core/engine/registry';
-import type { FileRef, NodeContext, UiOutput } from '../../../src/core/engine/types';
+import { createEngine } from '../../../src/core/engine/executor';
+import type { FileRef, UiOutput } from '../../../src/core/engine/types';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 
 /** The conformance corpus folder in the shared fixtures. */
@@ -50,41 +49,20 @@ export function makeRunDirs(): RunDirs {
   return dirs;
 }
 
-/** Evaluates every output node of `prompt` and its ancestors; returns the UI output of each node. */
-export async function evaluate(prompt: ApiPrompt, dirs: RunDirs): Promise<Record<string, UiOutput>> {
-  const results = new Map<string, Promise<unknown[]>>();
-  const ui: Record<string, UiOutput> = {};
-  const run = (id: string): Promise<unknown[]> => {
-    let r = results.get(id);
-    if (!r) {
-      r = (async () => {
-        const node = prompt[id];
-        const impl = builtinNodes.get(node.class_type);
-        if (!impl) throw new Error(`node ${id}: class ${node.class_type} is not implemented`);
-        const inputs: Record<string, unknown> = {};
-        for (const [name, v] of Object.entries(node.inputs)) {
-          inputs[name] = Array.isArray(v) ? (await run(String(v[0])))[v[1] as number] : v;
-        }
-        const ctx: NodeContext = {
-          nodeId: id,
-          checkpoint: () => undefined,
-          progress: () => undefined,
-          ...dirs,
-          prompt,
-        };
-        const res = await impl.run(inputs, ctx);
-        if (res.ui) ui[id] = res.ui;
-        return res.outputs;
-      })();
-      results.set(id, r);
-    }
-    return r;
-  };
-  const outputs = Object.keys(prompt).filter(
-    (id) => builtinNodes.get(prompt[id].class_type)?.def.output_node,
-  );
-  for (const id of outputs) await run(id);
-  return ui;
+/**
+ * Runs `prompt` on a fresh embedded engine over `dirs` (validation, scheduling, workers and all) and
+ * returns the UI output of each output node; throws when the run does not succeed.
+ */
+export async function runOnEngine(prompt: ApiPrompt, dirs: RunDirs): Promise<Record<string, UiOutput>> {
+  const engine = createEngine(dirs);
+  try {
+    const outcome = await engine.execute(prompt, { promptId: randomUUID() });
+    if (outcome.status !== 'success')
+      throw new Error(`run ended ${outcome.status}: ${JSON.stringify(outcome.error)}`);
+    return outcome.outputs;
+  } finally {
+    await engine.dispose();
+  }
 }
 
 /** One output image compared with its reference. */

@@ -1,0 +1,113 @@
+/**
+ * The output cache kept across prompts, as ComfyUI keeps it (comfyui-protocol.md section 4.3). A node's
+ * key hashes its class, its constant inputs, the keys of the nodes it links to (with the slot) and its
+ * fingerprint (ComfyUI's IS_CHANGED: LoadImage's file hash), so a key names the node's whole upstream
+ * computation. Node ids are not part of the key: two identical nodes share one entry.
+ *
+ * Policy "classic" (ComfyUI's `--cache-classic`): after each prompt the cache keeps exactly the entries of
+ * that prompt's nodes, so it holds at most one prompt's outputs; alternating two different graphs
+ * recomputes each. Policy "none" (`--cache-none`) keeps nothing, and a node's outputs live only until its
+ * last consumer has read them.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { canonicalJson, isLink } from '../workflow/graph';
+import type { ApiPrompt, NodeId } from '../workflow/types';
+import type { NodeRegistry } from './registry';
+import type { NodeContext, UiOutput } from './types';
+
+/** Which outputs the engine keeps between prompts; see the module comment. */
+export type CachePolicy = 'classic' | 'none';
+
+/** A cached result: a node's outputs by slot and the UI it reported. */
+export interface CacheEntry {
+  readonly outputs: readonly unknown[];
+  readonly ui?: UiOutput;
+}
+
+/** The store of cached results by cache key. */
+export class ExecutionCache {
+  private readonly entries = new Map<string, CacheEntry>();
+
+  constructor(readonly policy: CachePolicy = 'classic') {}
+
+  /** Number of entries held. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The entry for `key`, if held. */
+  get(key: string): CacheEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  /** True when `key` is held. */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  /** Stores a result (nothing under policy "none"). */
+  set(key: string, entry: CacheEntry): void {
+    if (this.policy !== 'none') this.entries.set(key, entry);
+  }
+
+  /** Drops every entry whose key is not in `keep`: the classic policy's end-of-prompt step. */
+  retainOnly(keep: ReadonlySet<string>): void {
+    for (const key of this.entries.keys()) if (!keep.has(key)) this.entries.delete(key);
+  }
+
+  /** Drops everything (ComfyUI's `POST /free`). */
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** The constant inputs of a node: every input that is not a link. */
+export function constantInputs(prompt: ApiPrompt, id: NodeId): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(prompt[id].inputs ?? {})) if (!isLink(value)) out[name] = value;
+  return out;
+}
+
+/**
+ * The cache key of every node in `order` (dependencies first). A node's fingerprint sees only its
+ * constant inputs, as IS_CHANGED does in ComfyUI. A fingerprint that throws gets a fresh random value,
+ * so the node always runs and reports its own error then, which is what ComfyUI does.
+ */
+export async function computeCacheKeys(
+  prompt: ApiPrompt,
+  order: readonly NodeId[],
+  nodes: NodeRegistry,
+  contextFor: (id: NodeId) => NodeContext,
+): Promise<Map<NodeId, string>> {
+  const keys = new Map<NodeId, string>();
+  for (const id of order) {
+    const node = prompt[id];
+    const impl = nodes.get(node.class_type);
+    let fingerprint: string | null = null;
+    if (impl?.fingerprint) {
+      try {
+        fingerprint = await impl.fingerprint(constantInputs(prompt, id), contextFor(id));
+      } catch {
+        fingerprint = randomUUID();
+      }
+    }
+    keys.set(id, keyOf(node.class_type, node.inputs ?? {}, keys, fingerprint));
+  }
+  return keys;
+}
+
+function keyOf(
+  classType: string,
+  inputs: Record<string, unknown>,
+  upstreamKeys: ReadonlyMap<NodeId, string>,
+  fingerprint: string | null,
+): string {
+  const resolved: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(inputs)) {
+    // A link becomes its source's key and slot, so the key covers the whole upstream computation.
+    resolved[name] = isLink(value) ? { link: upstreamKeys.get(value[0]) ?? null, slot: value[1] } : { value };
+  }
+  return createHash('sha256')
+    .update(canonicalJson({ class: classType, inputs: resolved, fingerprint }))
+    .digest('base64');
+}

@@ -1,0 +1,197 @@
+/**
+ * The embedded engine: runs API-format prompts with ComfyUI's semantics (comfyui-protocol.md section 4)
+ * and ComfyUI's events (sections 3.3 and 3.6). A prompt is validated first; then only its output nodes
+ * (or the partial targets) and their ancestors run, each node starting as soon as its inputs are ready,
+ * at most `maxConcurrency` at once, heavy nodes on worker threads. Outputs are cached across prompts
+ * (see executionCache.ts). Prompts run one at a time, in call order, as on the server.
+ */
+import { availableParallelism } from 'node:os';
+import { RunnerError } from '../errors';
+import { topologicalOrder } from '../workflow/graph';
+import type { ApiPrompt, NodeDefs, NodeId, ValidationResult } from '../workflow/types';
+import { validatePrompt } from '../workflow/validate';
+import { engineDefinitions } from './engineDefinitions';
+import type { EngineEvent, ExecutionOutcome } from './engineEvents';
+import { ExecutionCache, type CachePolicy } from './executionCache';
+import { PromptRun } from './promptRun';
+import { builtinNodes, type NodeRegistry } from './registry';
+import { WorkerPool, type WorkerRegistryModule } from './workerPool';
+
+/** Options of {@link createEngine}. */
+export interface EngineOptions {
+  /** The node classes the engine knows. @default builtinNodes */
+  nodes?: NodeRegistry;
+  /** The most nodes running at once, main thread and workers together. @default os.availableParallelism() */
+  maxConcurrency?: number;
+  /** Folder LoadImage reads from. */
+  inputDir: string;
+  /** Folder SaveImage writes to. */
+  outputDir: string;
+  /** Folder PreviewImage writes to. */
+  tempDir: string;
+  /** Run heavy nodes on worker threads; false runs everything on the calling thread. @default true */
+  workers?: boolean;
+  /**
+   * The registry the worker threads load, for registries other than the built-in one (tests, plugins).
+   * A heavy node whose class the workers do not know runs on the main thread. @default the built-ins
+   */
+  workerRegistry?: WorkerRegistryModule;
+  /** What the cache keeps between prompts; see executionCache.ts. @default 'classic' */
+  cachePolicy?: CachePolicy;
+}
+
+/** `extra_data` of a prompt, as `POST /prompt` takes it. */
+export interface ExtraData {
+  /** Each key becomes a PNG text chunk of saved images (normally `workflow`). */
+  extra_pnginfo?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Options of one {@link Engine.execute} call. */
+export interface ExecuteOptions {
+  /** The id events and the outcome carry. */
+  promptId: string;
+  /** The prompt's `extra_data`. */
+  extraData?: ExtraData;
+  /** ComfyUI's `partial_execution_targets`: only these output nodes (and their ancestors) run. */
+  partialTargets?: readonly NodeId[];
+  /** Receives every event, synchronously, in order. Exceptions it throws are ignored. */
+  onEvent?: (event: EngineEvent) => void;
+  /** Aborting it interrupts this prompt (or cancels it before it starts). */
+  signal?: AbortSignal;
+}
+
+/** A running engine. Dispose it to stop its worker threads. */
+export interface Engine {
+  /** The most nodes running at once; raising it starts waiting nodes at once. */
+  maxConcurrency: number;
+  /** The engine's `/object_info`: each class's live definition (LoadImage lists the input folder). */
+  definitions(): Promise<NodeDefs>;
+  /**
+   * Validates and runs a prompt. Rejects with `RunnerError('prompt_rejected')` carrying the
+   * {@link ValidationResult} as `details` when the prompt is invalid (no event is emitted then);
+   * otherwise resolves with the outcome, whatever it is, after the closing `executing {node: null}`.
+   */
+  execute(prompt: unknown, options: ExecuteOptions): Promise<ExecutionOutcome>;
+  /** Interrupts the running prompt: the one with `promptId`, or whichever runs when omitted. */
+  interrupt(promptId?: string): void;
+  /** Forgets every cached output, so the next prompt recomputes everything. */
+  clearCache(): void;
+  /** Interrupts the running prompt and terminates the worker threads. */
+  dispose(): Promise<void>;
+}
+
+/** Creates an engine; see {@link EngineOptions} for the defaults. */
+export function createEngine(options: EngineOptions): Engine {
+  return new EmbeddedEngine(options);
+}
+
+/** What {@link validateForRun} hands to the run: the coerced prompt and the outputs that validated. */
+interface ValidatedPrompt {
+  prompt: ApiPrompt;
+  outputs: NodeId[];
+  order: NodeId[];
+}
+
+/** Validates as the server does; a rejection throws before anything runs. */
+function validateForRun(prompt: unknown, defs: NodeDefs, targets?: readonly NodeId[]): ValidatedPrompt {
+  const result = validatePrompt(prompt, defs, { partialTargets: targets });
+  if (!result.ok || !result.prompt) {
+    const message = result.error?.message ?? 'Prompt outputs failed validation';
+    throw new RunnerError('prompt_rejected', message, {}, result satisfies ValidationResult);
+  }
+  const outputs = result.outputs;
+  return { prompt: result.prompt, outputs, order: topologicalOrder(result.prompt, outputs) };
+}
+
+class EmbeddedEngine implements Engine {
+  private readonly nodes: NodeRegistry;
+  private readonly cache: ExecutionCache;
+  private concurrency: number;
+  private pool: WorkerPool | undefined;
+  private current: PromptRun | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  constructor(private readonly options: EngineOptions) {
+    this.nodes = options.nodes ?? builtinNodes;
+    this.cache = new ExecutionCache(options.cachePolicy ?? 'classic');
+    this.concurrency = Math.max(1, Math.floor(options.maxConcurrency ?? availableParallelism()));
+  }
+
+  get maxConcurrency(): number {
+    return this.concurrency;
+  }
+
+  set maxConcurrency(value: number) {
+    this.concurrency = Math.max(1, Math.floor(value));
+    if (this.pool) this.pool.size = this.concurrency;
+    this.current?.pump();
+  }
+
+  definitions(): Promise<NodeDefs> {
+    return engineDefinitions(this.options.inputDir, this.nodes);
+  }
+
+  async execute(prompt: unknown, options: ExecuteOptions): Promise<ExecutionOutcome> {
+    if (this.disposed) throw new RunnerError('internal', 'the engine was disposed');
+    const validated = validateForRun(prompt, await this.definitions(), options.partialTargets);
+    // One prompt at a time, as the server's single worker runs them; the cache depends on it.
+    const turn = this.tail.then(() => this.runValidated(validated, options));
+    this.tail = turn.catch(() => undefined);
+    return turn;
+  }
+
+  interrupt(promptId?: string): void {
+    if (this.current && (promptId === undefined || promptId === this.current.promptId))
+      this.current.interrupt();
+  }
+
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.current?.interrupt();
+    await this.pool?.dispose();
+    this.pool = undefined;
+  }
+
+  private async runValidated(validated: ValidatedPrompt, options: ExecuteOptions): Promise<ExecutionOutcome> {
+    const run = new PromptRun({
+      promptId: options.promptId,
+      prompt: validated.prompt,
+      outputs: validated.outputs,
+      order: validated.order,
+      nodes: this.nodes,
+      cache: this.cache,
+      dirs: {
+        inputDir: this.options.inputDir,
+        outputDir: this.options.outputDir,
+        tempDir: this.options.tempDir,
+      },
+      extraPngInfo: options.extraData?.extra_pnginfo,
+      concurrency: () => this.concurrency,
+      pool: () => this.workerPool(),
+      emit: options.onEvent ?? (() => undefined),
+    });
+    const onAbort = () => run.interrupt();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.current = run;
+    try {
+      if (options.signal?.aborted) run.interrupt();
+      return await run.run();
+    } finally {
+      this.current = undefined;
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The worker pool, started on the first heavy node; undefined when workers are off. */
+  private workerPool(): WorkerPool | undefined {
+    if (this.options.workers === false || this.disposed) return undefined;
+    this.pool ??= new WorkerPool({ size: this.concurrency, registryModule: this.options.workerRegistry });
+    return this.pool;
+  }
+}

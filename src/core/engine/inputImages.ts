@@ -1,0 +1,126 @@
+/**
+ * The input folder as LoadImage and LoadImageMask see it: ComfyUI's annotated names
+ * (`name.png [output]`), the sorted list of image files its definition advertises, opening a file
+ * the way Pillow and `ImageOps.exif_transpose` would, and the content hash used as IS_CHANGED.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { joinInside } from '../util/safePath';
+import { exifOrientation, exifTranspose } from './exifTranspose';
+import { pilImageFromPng, type PilImage } from './pillowImage';
+import { decodePng } from './pngCodec';
+import { NodeException, type NodeContext } from './types';
+
+/** The folders an annotated name can point into. */
+export type ImageFolders = Pick<NodeContext, 'inputDir' | 'outputDir' | 'tempDir'>;
+
+/**
+ * The file an image name refers to, as ComfyUI's `get_annotated_filepath` resolves it: a trailing
+ * ` [output]` / ` [temp]` / ` [input]` picks the folder, the input folder otherwise; a subfolder in
+ * the name is allowed. Unlike ComfyUI, a name that would leave its folder is refused.
+ */
+export function resolveImagePath(name: unknown, folders: ImageFolders): string {
+  if (typeof name !== 'string')
+    throw new NodeException('TypeError', `image must be a file name, got ${typeof name}`);
+  const [rel, base] = name.endsWith('[output]')
+    ? [name.slice(0, -9), folders.outputDir]
+    : name.endsWith('[input]')
+      ? [name.slice(0, -8), folders.inputDir]
+      : name.endsWith('[temp]')
+        ? [name.slice(0, -7), folders.tempDir]
+        : [name, folders.inputDir];
+  const path = joinInside(base, rel);
+  if (!path)
+    throw new NodeException('ValueError', `Invalid image file: ${name} (the path leaves its folder)`);
+  return path;
+}
+
+/** Reads an image file; a missing one fails with ComfyUI's validation message. */
+async function readImageFile(name: unknown, folders: ImageFolders): Promise<Uint8Array> {
+  const path = resolveImagePath(name, folders);
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new NodeException('FileNotFoundError', `Invalid image file: ${String(name)}`);
+    throw new NodeException('OSError', `${String(name)}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Opens an image as ComfyUI does (`Image.open` then `ImageOps.exif_transpose`). Only PNG files can be
+ * read; other formats fail with UnidentifiedImageError. `ctx.checkpoint` is called per decoded row.
+ */
+export async function openImage(name: unknown, ctx: NodeContext): Promise<PilImage> {
+  const bytes = await readImageFile(name, ctx);
+  let png;
+  try {
+    png = await decodePng(bytes, () => ctx.checkpoint());
+  } catch (e) {
+    if (e instanceof NodeException && e.exceptionType === 'UnidentifiedImageError') {
+      throw new NodeException(
+        'UnidentifiedImageError',
+        `cannot identify image file '${String(name)}' (the embedded engine reads PNG only)`,
+      );
+    }
+    throw e;
+  }
+  return exifTranspose(pilImageFromPng(png), exifOrientation(png));
+}
+
+/**
+ * LoadImage's IS_CHANGED: the SHA-256 of the file, in hex. When the file cannot be read ComfyUI's
+ * IS_CHANGED fails and the node is treated as changed on every run; a fresh random value does the same.
+ */
+export async function imageFingerprint(name: unknown, folders: ImageFolders): Promise<string> {
+  try {
+    const bytes = await readFile(resolveImagePath(name, folders));
+    return createHash('sha256').update(bytes).digest('hex');
+  } catch {
+    return `unreadable:${randomUUID()}`;
+  }
+}
+
+/**
+ * Extensions Python's `mimetypes` (plus ComfyUI's own `webp` entry and the common system additions)
+ * maps to an `image/*` type, which is what `folder_paths.filter_files_content_types` keeps.
+ */
+const IMAGE_EXTENSIONS = new Set(
+  'png jpg jpeg jpe jfif gif bmp webp tif tiff ico heic heif avif jxl svg ief ras pnm pbm pgm ppm rgb xbm xpm xwd pct pict pic jp2'.split(
+    ' ',
+  ),
+);
+
+/**
+ * The names LoadImage offers: the image files directly in the input folder, sorted by code point as
+ * Python's `sorted` does. Dot files are left out: they are hidden, and macOS's `._name.png` companions
+ * are not images.
+ */
+export async function listInputImages(inputDir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(inputDir);
+  } catch {
+    return [];
+  }
+  const candidates = names.filter(
+    (n) => !n.startsWith('.') && n.includes('.') && IMAGE_EXTENSIONS.has(n.split('.').pop()!.toLowerCase()),
+  );
+  const files: string[] = [];
+  for (const n of candidates) {
+    // Python's os.path.isfile follows symbolic links, so a link to a file counts.
+    const s = await stat(join(inputDir, n)).catch(() => undefined);
+    if (s?.isFile()) files.push(n);
+  }
+  return files.sort(compareCodePoints);
+}
+
+/** Orders strings by Unicode code point (JavaScript's default sort compares UTF-16 units). */
+export function compareCodePoints(a: string, b: string): number {
+  const x = Array.from(a, (c) => c.codePointAt(0)!);
+  const y = Array.from(b, (c) => c.codePointAt(0)!);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
+}

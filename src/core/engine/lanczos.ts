@@ -1,0 +1,247 @@
+/**
+ * ComfyUI's lanczos upscale, which leaves torch: each image is truncated to 8 bits
+ * (`np.clip(255. * x, 0, 255).astype(np.uint8)`), resized by Pillow 9.4 with `Image.LANCZOS`, and read
+ * back as `v / 255`. This emulates Pillow's 8-bit resampler exactly: the same double-precision filter
+ * weights, turned into 22-bit fixed-point integers, a horizontal pass then a vertical pass, each
+ * rounding and clipping to 8 bits. Images with alpha are premultiplied first and unpremultiplied after,
+ * as `Image.resize` does for RGBA and LA.
+ */
+import type { Checkpoint, PixelGrid } from './resampleTorch';
+import { sharedFloats } from './tensor';
+import { NodeException } from './types';
+
+/** Fixed-point fraction bits of Pillow's 8-bit coefficients (32 - 8 - 2). */
+const PRECISION_BITS = 22;
+/** Half of one in fixed point, the rounding offset every sum starts from. */
+const HALF = 1 << (PRECISION_BITS - 1);
+/** Lanczos-3 support in source pixels, before widening for downscales. */
+const SUPPORT = 3;
+
+/** sin(pi x) / (pi x). */
+function sinc(x: number): number {
+  if (x === 0) return 1;
+  const px = x * Math.PI;
+  return Math.sin(px) / px;
+}
+
+/** Pillow's truncated-sinc lanczos filter. */
+function lanczosFilter(x: number): number {
+  return x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0;
+}
+
+/** Fixed-point taps of one resampling direction: output i reads `count[i]` pixels from `first[i]`. */
+export interface FixedTaps {
+  readonly first: Int32Array;
+  readonly count: Int32Array;
+  /** Coefficients, `ksize` per output index. */
+  readonly weights: Int32Array;
+  readonly ksize: number;
+}
+
+/** Pillow's `precompute_coeffs` followed by `normalize_coeffs_8bpc`, for a box of the whole input. */
+export function lanczosTaps(inSize: number, outSize: number): FixedTaps {
+  const scale = inSize / outSize;
+  const filterScale = Math.max(scale, 1);
+  const support = SUPPORT * filterScale;
+  const inverse = 1 / filterScale;
+  const ksize = Math.ceil(support) * 2 + 1;
+  const first = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weights = new Int32Array(outSize * ksize);
+  const k = new Float64Array(ksize);
+  for (let i = 0; i < outSize; i++) {
+    const center = (i + 0.5) * scale;
+    const xmin = Math.max(0, Math.trunc(center - support + 0.5));
+    const n = Math.min(inSize, Math.trunc(center + support + 0.5)) - xmin;
+    let sum = 0;
+    for (let x = 0; x < n; x++) {
+      k[x] = lanczosFilter((x + xmin - center + 0.5) * inverse);
+      sum += k[x];
+    }
+    for (let x = 0; x < n; x++) {
+      const w = sum !== 0 ? k[x] / sum : k[x];
+      // C's (int) cast truncates toward zero after the half is added away from zero.
+      weights[i * ksize + x] = Math.trunc(
+        w < 0 ? -0.5 + w * (1 << PRECISION_BITS) : 0.5 + w * (1 << PRECISION_BITS),
+      );
+    }
+    first[i] = xmin;
+    count[i] = n;
+  }
+  return { first, count, weights, ksize };
+}
+
+/** Pillow's `clip8`: a fixed-point sum back to 0..255. */
+function clip8(sum: number): number {
+  const v = sum >> PRECISION_BITS;
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/** One 8-bit image of `channels` interleaved bands, as Pillow holds it during a resize. */
+interface Bytes {
+  data: Uint8Array;
+  height: number;
+  width: number;
+  channels: number;
+}
+
+/** The horizontal pass over source rows `[rowFrom, rowTo)`. */
+function resampleRows(
+  src: Bytes,
+  taps: FixedTaps,
+  rowFrom: number,
+  rowTo: number,
+  checkpoint: Checkpoint,
+): Bytes {
+  const c = src.channels;
+  const outW = taps.first.length;
+  const out: Bytes = {
+    data: new Uint8Array((rowTo - rowFrom) * outW * c),
+    height: rowTo - rowFrom,
+    width: outW,
+    channels: c,
+  };
+  const { data: dst } = out;
+  const { data: pixels, width } = src;
+  const { first, count, weights, ksize } = taps;
+  let o = 0;
+  for (let y = rowFrom; y < rowTo; y++) {
+    if ((y - rowFrom) % 16 === 0) checkpoint();
+    const row = y * width;
+    for (let x = 0; x < outW; x++) {
+      const kb = x * ksize;
+      // All bands at once, as Pillow does: the source carries three bytes of padding, so reading four
+      // bands of a narrower pixel stays in bounds, and the extra sums are simply not stored.
+      let s0 = HALF;
+      let s1 = HALF;
+      let s2 = HALF;
+      let s3 = HALF;
+      for (let t = 0, p = (row + first[x]) * c; t < count[x]; t++, p += c) {
+        const w = weights[kb + t];
+        s0 += pixels[p] * w;
+        s1 += pixels[p + 1] * w;
+        s2 += pixels[p + 2] * w;
+        s3 += pixels[p + 3] * w;
+      }
+      dst[o++] = clip8(s0);
+      if (c > 1) dst[o++] = clip8(s1);
+      if (c > 2) dst[o++] = clip8(s2);
+      if (c > 3) dst[o++] = clip8(s3);
+    }
+  }
+  return out;
+}
+
+/** The vertical pass; `rowOffset` is the first source row `src` holds. */
+function resampleColumns(src: Bytes, taps: FixedTaps, rowOffset: number, checkpoint: Checkpoint): Bytes {
+  const rowLen = src.width * src.channels;
+  const outH = taps.first.length;
+  const out: Bytes = {
+    data: new Uint8Array(outH * rowLen),
+    height: outH,
+    width: src.width,
+    channels: src.channels,
+  };
+  const { first, count, weights, ksize } = taps;
+  const pixels = src.data;
+  const dst = out.data;
+  // One fixed-point accumulator per value of the output row; summing whole source rows in turn reads
+  // memory in order. The sums are exact integers, as Pillow's int accumulators are.
+  const acc = new Float64Array(rowLen);
+  for (let y = 0; y < outH; y++) {
+    if (y % 16 === 0) checkpoint();
+    acc.fill(HALF);
+    for (let t = 0; t < count[y]; t++) {
+      const w = weights[y * ksize + t];
+      const from = (first[y] - rowOffset + t) * rowLen;
+      for (let i = 0; i < rowLen; i++) acc[i] += pixels[from + i] * w;
+    }
+    for (let i = 0, o = y * rowLen; i < rowLen; i++) dst[o++] = clip8(acc[i]);
+  }
+  return out;
+}
+
+/** Pillow's ImagingResampleInner: horizontal pass on the rows the vertical pass needs, then vertical. */
+function resampleBytes(src: Bytes, outH: number, outW: number, checkpoint: Checkpoint): Bytes {
+  const vertical = lanczosTaps(src.height, outH);
+  let img = src;
+  let rowOffset = 0;
+  if (outW !== src.width) {
+    const rowFrom = vertical.first[0];
+    const rowTo = vertical.first[outH - 1] + vertical.count[outH - 1];
+    img = resampleRows(src, lanczosTaps(src.width, outW), rowFrom, rowTo, checkpoint);
+    rowOffset = rowFrom;
+  }
+  return outH !== src.height ? resampleColumns(img, vertical, rowOffset, checkpoint) : img;
+}
+
+/** Pillow's RGBA -> RGBa (and LA -> La): colour bands times alpha / 255, rounded its integer way. */
+function premultiply(img: Bytes): void {
+  const { data, channels: c } = img;
+  for (let p = 0, end = img.height * img.width * c; p < end; p += c) {
+    const alpha = data[p + c - 1];
+    for (let k = 0; k < c - 1; k++) {
+      const t = data[p + k] * alpha + 128;
+      data[p + k] = ((t >> 8) + t) >> 8;
+    }
+  }
+}
+
+/** Pillow's RGBa -> RGBA: colour bands times 255 / alpha, truncated and clipped; alpha 0 and 255 kept. */
+function unpremultiply(img: Bytes): void {
+  const { data, channels: c } = img;
+  for (let p = 0, end = img.height * img.width * c; p < end; p += c) {
+    const alpha = data[p + c - 1];
+    if (alpha === 0 || alpha === 255) continue;
+    for (let k = 0; k < c - 1; k++) data[p + k] = Math.min(255, Math.floor((255 * data[p + k]) / alpha));
+  }
+}
+
+/** `np.clip(255. * x, 0, 255).astype(np.uint8)` of one grid element: float32 product, then truncation. */
+function toBytes(grid: PixelGrid, n: number): Bytes {
+  const size = grid.height * grid.width * grid.channels;
+  // Three spare bytes let the horizontal pass read four bands of the last pixel.
+  const data = new Uint8Array(size + 3);
+  const src = grid.data;
+  for (let i = 0, s = n * size; i < size; i++, s++) {
+    const v = Math.fround(255 * src[s]);
+    // NaN fails both tests and becomes 0, as numpy's cast does on x86.
+    data[i] = v > 255 ? 255 : v > 0 ? v : 0;
+  }
+  return { data, height: grid.height, width: grid.width, channels: grid.channels };
+}
+
+/** Checks what `Image.fromarray` and `Image.resize` would refuse, with Python's exception types. */
+function checkLanczos(grid: PixelGrid, outH: number, outW: number): void {
+  if (grid.channels < 1 || grid.channels > 4) {
+    throw new NodeException('TypeError', `Cannot handle this data type: (1, 1, ${grid.channels}), |u1`);
+  }
+  if (outH < 1 || outW < 1) throw new NodeException('ValueError', 'height and width must be > 0');
+}
+
+/**
+ * comfy.utils.lanczos on a grid: every element through 8 bits and Pillow's LANCZOS resize, back as
+ * float32 `v / 255`. One channel is resized as mode L, two as LA, three as RGB and four as RGBA.
+ */
+export function resizeLanczos(
+  grid: PixelGrid,
+  outH: number,
+  outW: number,
+  checkpoint: Checkpoint = () => undefined,
+): Float32Array {
+  checkLanczos(grid, outH, outW);
+  const size = outH * outW * grid.channels;
+  const out = sharedFloats(grid.count * size);
+  const alpha = grid.channels === 2 || grid.channels === 4;
+  for (let n = 0; n < grid.count; n++) {
+    let img = toBytes(grid, n);
+    // Image.resize returns a plain copy, without the premultiply round trip, when the size is unchanged.
+    if (outH !== grid.height || outW !== grid.width) {
+      if (alpha) premultiply(img);
+      img = resampleBytes(img, outH, outW, checkpoint);
+      if (alpha) unpremultiply(img);
+    }
+    for (let i = 0; i < size; i++) out[n * size + i] = img.data[i] / 255;
+  }
+  return out;
+}

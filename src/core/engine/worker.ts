@@ -1,0 +1,89 @@
+/**
+ * The entry of an engine worker thread (bundled as dist/engineWorker.js). It loads a node registry, the
+ * built-in one unless the pool names a module, and runs heavy nodes on request. The context it gives a
+ * node reads the prompt's shared interrupt flag at each checkpoint, so an interrupt or a failure
+ * elsewhere stops the node's loop at its next checkpoint, and it posts progress back, at most every few
+ * milliseconds.
+ */
+import { createRequire } from 'node:module';
+import { parentPort, workerData } from 'node:worker_threads';
+import { builtinNodes, type NodeRegistry } from './registry';
+import { InterruptedException, type NodeContext, type NodeImpl } from './types';
+import type { WorkerInit, WorkerReply, WorkerTask, WorkerTaskError } from './workerPool';
+
+/** Progress posts closer together than this are dropped, except the final one. */
+const PROGRESS_INTERVAL_MS = 10;
+
+function loadRegistry(init: WorkerInit | undefined): NodeRegistry {
+  if (!init?.registryModule) return builtinNodes;
+  const loaded = createRequire(__filename)(init.registryModule.path) as Record<string, unknown>;
+  const found = loaded[init.registryModule.exportName];
+  if (found instanceof Map) return found as NodeRegistry;
+  if (Array.isArray(found)) return new Map((found as NodeImpl[]).map((n) => [n.classType, n]));
+  throw new Error(`${init.registryModule.path} has no node registry named ${init.registryModule.exportName}`);
+}
+
+function contextFor(task: WorkerTask, post: (reply: WorkerReply) => void): NodeContext {
+  let lastPost = 0;
+  return {
+    nodeId: task.nodeId,
+    checkpoint() {
+      if (Atomics.load(task.flag, 0) !== 0) throw new InterruptedException();
+    },
+    progress(value, max) {
+      const now = performance.now();
+      if (value < max && now - lastPost < PROGRESS_INTERVAL_MS) return;
+      lastPost = now;
+      post({ type: 'progress', taskId: task.taskId, value, max });
+    },
+    inputDir: task.dirs.inputDir,
+    outputDir: task.dirs.outputDir,
+    tempDir: task.dirs.tempDir,
+    // Heavy nodes may use only checkpoint and progress; the prompt is not copied to every worker.
+    prompt: {},
+  };
+}
+
+function errorOf(e: unknown, unknownClass = false): WorkerTaskError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const typed = (err as { exceptionType?: unknown }).exceptionType;
+  return {
+    name: err.name,
+    message: err.message,
+    stack: err.stack,
+    exceptionType: typeof typed === 'string' ? typed : undefined,
+    interrupted: err instanceof InterruptedException,
+    unknownClass,
+  };
+}
+
+async function runTask(registry: NodeRegistry, task: WorkerTask, post: (reply: WorkerReply) => void) {
+  const impl = registry.get(task.classType);
+  if (!impl) {
+    post({ type: 'failed', taskId: task.taskId, error: errorOf(new Error(task.classType), true) });
+    return;
+  }
+  try {
+    const result = await impl.run(task.inputs, contextFor(task, post));
+    post({ type: 'done', taskId: task.taskId, outputs: result.outputs, ui: result.ui });
+  } catch (e) {
+    post({ type: 'failed', taskId: task.taskId, error: errorOf(e) });
+  }
+}
+
+function main(): void {
+  const port = parentPort;
+  if (!port) throw new Error('the engine worker must run in a worker thread');
+  const registry = loadRegistry(workerData as WorkerInit | undefined);
+  const post = (reply: WorkerReply) => {
+    try {
+      port.postMessage(reply);
+    } catch (e) {
+      // An output that cannot be cloned (a function, say) fails the node instead of the worker.
+      port.postMessage({ type: 'failed', taskId: reply.taskId, error: errorOf(e) } satisfies WorkerReply);
+    }
+  };
+  port.on('message', (task: WorkerTask) => void runTask(registry, task, post));
+}
+
+main();
