@@ -5,7 +5,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isRunnerError } from '../core/errors';
 import { convertCommand } from './convertCommand';
+import { demoCommand } from './demoCommand';
 import { processIo, type CliIo } from './output';
+import { positiveInt, runCommand } from './runCommand';
 import { validateCommand } from './validateCommand';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -31,6 +33,39 @@ function oneFile(positionals: string[], usage: string): string {
 }
 
 const commands: Record<string, Command> = {
+  run: {
+    summary: 'run workflows as jobs on the embedded engine, with live progress',
+    usage:
+      'comfy-runner run <workflow files...> [--runs N] [--set <node>.<input>=<json>]... [--out <dir>] [--input-dir <dir>] [--concurrency N] [--json]',
+    options: {
+      ...common,
+      runs: { type: 'string' },
+      set: { type: 'string', multiple: true, default: [] },
+      out: { type: 'string', short: 'o', default: 'comfy-runs' },
+      concurrency: { type: 'string' },
+    },
+    run: (v, p, io) => {
+      if (p.length === 0) throw usageError(`expected at least one workflow file\nusage: ${commands.run.usage}`);
+      return runCommand(
+        {
+          files: p,
+          runs: positiveInt('runs', str(v.runs), 1),
+          sets: v.set as string[],
+          out: str(v.out)!,
+          inputDir: str(v['input-dir'])!,
+          concurrency: positiveInt('concurrency', str(v.concurrency), 2),
+          json: v.json === true,
+        },
+        io,
+      );
+    },
+  },
+  demo: {
+    summary: 'run the example workflows on the embedded engine',
+    usage: 'comfy-runner demo [--out <dir>] [--json]',
+    options: { ...common, out: { type: 'string', short: 'o', default: 'comfy-runs' } },
+    run: (v, _p, io) => demoCommand({ out: str(v.out)!, json: v.json === true }, io),
+  },
   validate: {
     summary: 'check a workflow against node definitions and report every problem',
     usage: 'comfy-runner validate <file> [--nodes <object_info.json>] [--input-dir <dir>] [--json]',

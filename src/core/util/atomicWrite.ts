@@ -3,18 +3,31 @@
  * then rename over it (rename is atomic within one file system).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
-/** Writes `data` to `path` atomically, creating the parent folder when needed. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Creates `path` atomically: `fill` writes the content to the temporary path it is given, which then
+ * replaces `path`. The parent folder is created when needed; on failure the temporary file is removed.
+ */
+export async function writeAtomically(path: string, fill: (tmpPath: string) => Promise<void>): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFile(tmp, data);
+    await fill(tmp);
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
+}
+
+/** Writes `data` to `path` atomically. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  return writeAtomically(path, (tmp) => writeFile(tmp, data));
+}
+
+/** Copies the file `from` to `to` atomically. */
+export function copyFileAtomic(from: string, to: string): Promise<void> {
+  return writeAtomically(to, (tmp) => copyFile(from, tmp));
 }

@@ -1,0 +1,20 @@
+/**
+ * `npm run bench`: runs every benchmark and prints its figures. Benchmarks never pass or fail on time;
+ * each prints ratios against a baseline measured in the same run where one exists.
+ */
+import { runEngineBench } from './engine.bench';
+
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  const benches: Record<string, () => Promise<void>> = { engine: runEngineBench };
+  for (const [name, bench] of Object.entries(benches)) {
+    if (only && only !== name) continue;
+    console.log(`\n== ${name} ==`);
+    await bench();
+  }
+}
+
+void main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,89 @@
+/**
+ * How `comfy-runner run` shows jobs: on a terminal, a live block with one line per job (state, nodes
+ * done, the running node and its steps); elsewhere, one line per state change; with `--json`, one JSON
+ * object per ComfyUI event and a summary at the end.
+ */
+import type { Job } from '../core/scheduler/job';
+import { progressFraction, type JobProgress } from '../core/scheduler/jobProgress';
+import type { SchedulerEvent } from '../core/scheduler/schedulerEvents';
+import { paint, type CliIo } from './output';
+
+/** The summary line of one job, as printed last with `--json`. */
+export interface JobSummary {
+  id: string;
+  workflow: string;
+  state: Job['state'];
+  server: string | null;
+  outputs: string[];
+  error: { message: string; node_id?: string; node_type?: string; exception_type?: string } | null;
+}
+
+/** The summary of a job. */
+export function summarize(job: Job): JobSummary {
+  return {
+    id: job.id,
+    workflow: job.workflow.file,
+    state: job.state,
+    server: job.server ?? null,
+    outputs: job.outputs.map((o) => `${job.outDir}/${o.path}`),
+    error: job.error
+      ? { message: job.error.message, node_id: job.error.node_id, node_type: job.error.node_type, exception_type: job.error.exception_type }
+      : null,
+  };
+}
+
+const stateColour = { succeeded: 'green', failed: 'red', cancelled: 'yellow', lost: 'red' } as const;
+
+function bar(fraction: number, width = 16): string {
+  const full = Math.round(fraction * width);
+  return '█'.repeat(full) + '░'.repeat(width - full);
+}
+
+/** One line for a job on the live view. */
+export function jobLine(job: Job, progress: JobProgress | undefined, classOf: (nodeId: string) => string): string {
+  const label = `${job.id.slice(0, 8)} ${job.workflow.file}`;
+  const colour = stateColour[job.state as keyof typeof stateColour];
+  const state = colour ? paint(job.state, colour) : job.state;
+  if (!progress || job.state === 'queued') return `${label}  ${state}`;
+  const nodes = `${progress.done + progress.cached}/${progress.total} nodes`;
+  const running = Object.entries(progress.running)
+    .map(([id, r]) => `${classOf(id)}#${id}${r.max > 1 ? ` ${Math.round((100 * r.value) / r.max)}%` : ''}`)
+    .join(', ');
+  return `${label}  ${state}  ${bar(progressFraction(progress))} ${nodes}${running ? `  ${running}` : ''}`;
+}
+
+/** Wires scheduler events to the terminal in the chosen style; returns a function that draws the end. */
+export function attachView(io: CliIo, json: boolean, jobs: () => Job[], progressOf: (id: string) => JobProgress | undefined) {
+  const classOf = (job: Job) => (id: string) => job.prompt[id]?.class_type ?? '?';
+  const redraw = () => io.status?.(jobs().map((j) => jobLine(j, progressOf(j.id), classOf(j))));
+  return (event: SchedulerEvent) => {
+    if (json) {
+      if (event.type === 'job/comfy') io.out(JSON.stringify({ type: event.event.type, job: event.jobId, data: event.event.data }));
+      if (event.type === 'job/state') io.out(JSON.stringify({ type: 'job_state', job: event.jobId, data: { from: event.from, to: event.to } }));
+      return;
+    }
+    if (io.isTty) {
+      if (event.type === 'job/progress' || event.type === 'job/state' || event.type === 'job/added') redraw();
+      return;
+    }
+    if (event.type === 'job/state') io.out(`${event.jobId.slice(0, 8)} ${event.job.workflow.file}: ${event.to}`);
+  };
+}
+
+/** Prints the end of a run: each job's outcome, its outputs folder, and errors with node and exception. */
+export function printSummary(io: CliIo, jobs: Job[], json: boolean): void {
+  if (json) {
+    io.out(JSON.stringify({ type: 'summary', jobs: jobs.map(summarize) }));
+    return;
+  }
+  for (const job of jobs) {
+    const colour = stateColour[job.state as keyof typeof stateColour];
+    io.out(`${job.id.slice(0, 8)} ${job.workflow.file}: ${colour ? paint(job.state, colour) : job.state}, ${job.outputs.length} output(s) in ${job.outDir}`);
+    if (job.error) {
+      const where = job.error.node_id ? ` (node ${job.error.node_id} ${job.error.node_type ?? ''})` : '';
+      io.err(`  ${paint('error', 'red')}${where}: ${job.error.message}`);
+      for (const line of job.error.traceback ?? []) io.err(`    ${line.trimEnd()}`);
+    }
+    for (const w of job.warnings) io.err(`  ${paint('warning', 'yellow')}: ${w}`);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * A job: one run of one workflow, with everything needed to run it again and everything learned from
+ * running it. Jobs are plain JSON so they can be stored, sent to a UI and read back unchanged.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Override } from '../workflow/overrides';
+import type { ApiPrompt, EditorWorkflow } from '../workflow/types';
+import { nextState, type JobOperation, type JobState } from './jobState';
+
+/** One output file collected into the job's folder. */
+export interface JobOutput {
+  /** Path of the file in the run's folder. */
+  path: string;
+  /** The node that produced it, and where it sat in that node's UI output. */
+  nodeId: string;
+  kind: string;
+  index: number;
+  size: number;
+  sha256: string;
+}
+
+/** Why a job failed, as shown to the user: ComfyUI's fields where a node was at fault. */
+export interface JobError {
+  message: string;
+  /** The RunnerError reason behind it. */
+  reason: string;
+  node_id?: string;
+  node_type?: string;
+  exception_type?: string;
+  traceback?: string[];
+  /** Validation problems in ComfyUI's `node_errors` shape, when the prompt was rejected. */
+  node_errors?: Record<string, unknown>;
+}
+
+/** The timestamps of a job, in ms since the epoch. */
+export interface JobTimes {
+  queued: number;
+  dispatched?: number;
+  started?: number;
+  finished?: number;
+  /** Per node: when it started and finished executing (cached nodes are absent). */
+  nodes: Record<string, { started: number; finished?: number }>;
+}
+
+/** A job record. */
+export interface Job {
+  id: string;
+  workflow: { file: string; sourceHash: string; promptHash: string };
+  prompt: ApiPrompt;
+  extraPngInfo?: { workflow: EditorWorkflow };
+  /** Input values set on the prompt before it ran (`--set`, a sweep's values). */
+  overrides: Override[];
+  state: JobState;
+  /** The server it ran or runs on, by name. */
+  server?: string;
+  /** The ComfyUI prompt id used on the server. */
+  promptId?: string;
+  /** 1 for a first run; a retry is a new job with `attempt + 1` and `retryOf` set. */
+  attempt: number;
+  retryOf?: string;
+  /** Folder the job's outputs and run record go to. */
+  outDir: string;
+  outputs: JobOutput[];
+  error?: JobError;
+  /** Warnings (a partial validation, a blocked node) that did not stop the job. */
+  warnings: string[];
+  times: JobTimes;
+}
+
+/** What the caller supplies to create a job. */
+export type NewJob = Pick<Job, 'workflow' | 'prompt' | 'extraPngInfo' | 'overrides' | 'outDir'> &
+  Partial<Pick<Job, 'attempt' | 'retryOf' | 'id'>>;
+
+/** A new job in state `queued`. */
+export function createJob(spec: NewJob, now = Date.now()): Job {
+  return {
+    attempt: 1,
+    ...spec,
+    id: spec.id ?? randomUUID(),
+    state: 'queued',
+    outputs: [],
+    warnings: [],
+    times: { queued: now, nodes: {} },
+  };
+}
+
+/** Applies a named operation to a job in place, stamping the time; throws on an illegal move. */
+export function applyOperation(job: Job, op: JobOperation, now = Date.now()): Job {
+  job.state = nextState(job.state, op);
+  if (op === 'dispatch') job.times.dispatched = now;
+  if (op === 'start') job.times.started = now;
+  if (op === 'requeue') delete job.times.dispatched;
+  if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled' || job.state === 'lost') {
+    job.times.finished = now;
+  }
+  return job;
+}

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { runCli } from './cliHarness';
+
+const workflows = resolve(__dirname, '../../../shared/fixtures/comfyui-0.8.0/workflows');
+
+interface Summary {
+  type: 'summary';
+  jobs: { id: string; workflow: string; state: string; server: string; outputs: string[]; error: null | Record<string, unknown> }[];
+}
+
+function lines(out: string[]): { type: string; job?: string; data?: Record<string, unknown> }[] {
+  return out.map((l) => JSON.parse(l) as { type: string; job?: string; data?: Record<string, unknown> });
+}
+
+function summaryOf(out: string[]): Summary {
+  return lines(out).at(-1) as unknown as Summary;
+}
+
+describe('comfy-runner run', () => {
+  const out = () => mkdtempSync(join(tmpdir(), 'run-out-'));
+
+  it('runs a workflow on the embedded engine and writes its outputs and run record', async () => {
+    const dir = out();
+    const run = await runCli(['run', join(workflows, '01_invert.json'), '--out', dir, '--json']);
+    assert.equal(run.code, 0, run.err.join('\n'));
+    const [job] = summaryOf(run.out).jobs;
+    assert.equal(job.state, 'succeeded');
+    assert.equal(job.server, 'embedded');
+    assert.equal(job.outputs.length, 1);
+    assert.ok(existsSync(job.outputs[0]));
+    const record = JSON.parse(readFileSync(join(job.outputs[0], '..', 'run.json'), 'utf8')) as { outputs: { sha256: string }[] };
+    assert.match(record.outputs[0].sha256, /^[0-9a-f]{64}$/);
+  });
+
+  it('prints every event as one JSON line in ComfyUI shape tagged with the job', async () => {
+    const run = await runCli(['run', join(workflows, '01_invert.json'), '--out', out(), '--json']);
+    const events = lines(run.out).filter((l) => l.type !== 'summary' && l.type !== 'job_state');
+    const jobId = summaryOf(run.out).jobs[0].id;
+    assert.ok(events.every((e) => e.job === jobId));
+    const types = events.map((e) => e.type);
+    assert.deepEqual(types.slice(0, 2), ['execution_start', 'execution_cached']);
+    assert.ok(types.includes('executed'));
+    assert.deepEqual(types.slice(-2), ['execution_success', 'executing']);
+    assert.equal(events.find((e) => e.type === 'executed')?.data?.node, '3');
+  });
+
+  it('gives each of N runs its own job and folder', async () => {
+    const run = await runCli(['run', join(workflows, '01_invert.json'), '--runs', '2', '--out', out(), '--json']);
+    const { jobs } = summaryOf(run.out);
+    assert.equal(jobs.length, 2);
+    assert.notEqual(jobs[0].outputs[0], jobs[1].outputs[0]);
+  });
+
+  it('applies --set to the prompt before it runs', async () => {
+    const run = await runCli(['run', join(workflows, '01_invert.json'), '--set', '3.filename_prefix=renamed', '--out', out(), '--json']);
+    assert.equal(run.code, 0, run.err.join('\n'));
+    assert.match(summaryOf(run.out).jobs[0].outputs[0], /renamed_00001_\.png$/);
+  });
+
+  it('exits 1 and reports node and exception when a node fails', async () => {
+    const input = mkdtempSync(join(tmpdir(), 'run-in-'));
+    const run = await runCli(['run', join(workflows, '05_runtime_error.json'), '--out', out(), '--input-dir', input, '--json']);
+    assert.equal(run.code, 1);
+    const [job] = summaryOf(run.out).jobs;
+    assert.equal(job.state, 'failed');
+    assert.equal(job.error?.node_id, '2');
+    assert.equal(job.error?.exception_type, 'IndexError');
+  });
+
+  it('exits 2 naming the node and input of an invalid workflow, running nothing', async () => {
+    const run = await runCli(['run', join(workflows, '06a_validation_missing_input.json'), '--out', out(), '--json']);
+    assert.equal(run.code, 2);
+    assert.match(run.err.join('\n'), /node 2 .*input 'image'/);
+    assert.equal(run.out.length, 0);
+  });
+
+  it('exits 2 for a --set naming a node that does not exist', async () => {
+    const run = await runCli(['run', join(workflows, '01_invert.json'), '--set', '42.width=1', '--out', out()]);
+    assert.equal(run.code, 2);
+    assert.match(run.err.join('\n'), /42/);
+  });
+
+  it('exits 2 for --runs that is not a positive whole number', async () => {
+    const run = await runCli(['run', join(workflows, '01_invert.json'), '--runs', 'zero', '--out', out()]);
+    assert.equal(run.code, 2);
+    assert.match(run.err.join('\n'), /--runs/);
+  });
+
+  it('prints a line per state change and the output folder without --json', async () => {
+    const dir = out();
+    const run = await runCli(['run', join(workflows, '01_invert.json'), '--out', dir]);
+    assert.equal(run.code, 0);
+    const text = run.out.join('\n');
+    assert.match(text, /running/);
+    assert.match(text, /succeeded, 1 output\(s\) in /);
+  });
+
+  it('writes nothing outside the run folder for an escaping filename prefix', async () => {
+    const flow = JSON.parse(readFileSync(join(workflows, '01_invert.json'), 'utf8')) as Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+    flow['3'].inputs.filename_prefix = '../../escape';
+    const file = join(mkdtempSync(join(tmpdir(), 'run-wf-')), 'escape.json');
+    writeFileSync(file, JSON.stringify(flow));
+    const run = await runCli(['run', file, '--out', out(), '--json']);
+    assert.equal(run.code, 1);
+    assert.equal(summaryOf(run.out).jobs[0].state, 'failed');
+  });
+});

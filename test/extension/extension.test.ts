@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createFakeVscode, installFakeVscode, type FakeVscodeRecord } from '../fakes/fakeVscode';
+
+const fake = createFakeVscode();
+installFakeVscode(fake.module);
+const record: FakeVscodeRecord = fake.record;
+const workflows = resolve(__dirname, '../../../shared/fixtures/comfyui-0.8.0/workflows');
+
+describe('the extension glue', () => {
+  before(async () => {
+    const { activate } = (await import('../../src/extension/extension')) as typeof import('../../src/extension/extension');
+    activate({ subscriptions: [] } as never);
+  });
+
+  it('registers every command the manifest contributes', () => {
+    const manifest = JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as {
+      contributes: { commands: { command: string }[] };
+    };
+    assert.deepEqual([...record.commands.keys()].sort(), manifest.contributes.commands.map((c) => c.command).sort());
+  });
+
+  it('lists each validation problem in the Problems panel at its node', async () => {
+    const file = resolve(workflows, '06c_validation_bad_value.json');
+    record.activeDocument = { fileName: file, text: readFileSync(file, 'utf8') };
+    await record.commands.get('comfyuiRunner.validateWorkflow')!();
+    const items = record.diagnostics.get(file) ?? [];
+    assert.deepEqual(
+      items.map((d) => d.code),
+      ['value_smaller_than_min', 'value_not_in_list'],
+    );
+    assert.equal(record.activeDocument.text.split('\n')[items[0].range.startLine].trim().startsWith('"width"'), true);
+  });
+
+  it('says a valid workflow is valid', async () => {
+    const file = resolve(workflows, '01_invert.json');
+    record.activeDocument = { fileName: file, text: readFileSync(file, 'utf8') };
+    await record.commands.get('comfyuiRunner.validateWorkflow')!();
+    assert.match(record.messages.at(-1)!.text, /is valid/);
+    assert.deepEqual(record.diagnostics.get(file), []);
+  });
+
+  it('opens the API form of an editor workflow in a new editor', async () => {
+    const file = resolve(__dirname, '../../examples/editor/poster.json');
+    record.activeDocument = { fileName: file, text: readFileSync(file, 'utf8') };
+    await record.commands.get('comfyuiRunner.convertWorkflow')!();
+    const opened = record.opened.at(-1)!;
+    assert.equal(opened.language, 'json');
+    assert.ok(Object.values(JSON.parse(opened.content!) as Record<string, { class_type: string }>).some((n) => n.class_type === 'SaveImage'));
+  });
+});

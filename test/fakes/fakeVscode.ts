@@ -1,0 +1,101 @@
+/**
+ * A small fake of the `vscode` module for unit tests of the glue in src/extension: it records what the
+ * extension registers and shows. Installed for `require('vscode')` by {@link installFakeVscode}.
+ */
+import Module from 'node:module';
+
+/** What the fake saw. */
+export interface FakeVscodeRecord {
+  commands: Map<string, (...args: unknown[]) => unknown>;
+  diagnostics: Map<string, { message: string; code: unknown; range: FakeRange }[]>;
+  messages: { level: 'info' | 'warning' | 'error'; text: string }[];
+  opened: { language?: string; content?: string }[];
+  activeDocument?: { fileName: string; text: string };
+}
+
+class FakeRange {
+  constructor(
+    readonly startLine: number,
+    readonly startCharacter: number,
+    readonly endLine: number,
+    readonly endCharacter: number,
+  ) {}
+}
+
+class FakeDiagnostic {
+  source?: string;
+  code?: unknown;
+  constructor(
+    readonly range: FakeRange,
+    readonly message: string,
+    readonly severity: number,
+  ) {}
+}
+
+/** Builds the fake module and a record of what it saw. */
+export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord } {
+  const record: FakeVscodeRecord = { commands: new Map(), diagnostics: new Map(), messages: [], opened: [] };
+  const message = (level: 'info' | 'warning' | 'error') => (text: string) => {
+    record.messages.push({ level, text });
+    return Promise.resolve(undefined);
+  };
+  const doc = () =>
+    record.activeDocument && {
+      fileName: record.activeDocument.fileName,
+      uri: { fsPath: record.activeDocument.fileName, toString: () => record.activeDocument!.fileName },
+      getText: () => record.activeDocument!.text,
+    };
+  const module = {
+    Range: FakeRange,
+    Diagnostic: FakeDiagnostic,
+    DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
+    Uri: { file: (p: string) => ({ fsPath: p }) },
+    commands: {
+      registerCommand: (id: string, fn: (...args: unknown[]) => unknown) => {
+        record.commands.set(id, fn);
+        return { dispose: () => record.commands.delete(id) };
+      },
+    },
+    languages: {
+      createDiagnosticCollection: () => ({
+        set: (uri: { fsPath: string }, items: FakeDiagnostic[]) =>
+          record.diagnostics.set(
+            uri.fsPath,
+            items.map((d) => ({ message: d.message, code: d.code, range: d.range })),
+          ),
+        dispose: () => undefined,
+      }),
+    },
+    window: {
+      get activeTextEditor() {
+        const d = doc();
+        return d ? { document: d } : undefined;
+      },
+      showInformationMessage: message('info'),
+      showWarningMessage: message('warning'),
+      showErrorMessage: message('error'),
+      showTextDocument: () => Promise.resolve(undefined),
+    },
+    workspace: {
+      workspaceFolders: undefined,
+      getConfiguration: () => ({ get: <T>(_key: string, fallback: T) => fallback }),
+      asRelativePath: (uri: { fsPath: string }) => uri.fsPath,
+      openTextDocument: (opts: { language?: string; content?: string }) => {
+        record.opened.push(opts);
+        return Promise.resolve(opts);
+      },
+      fs: { readFile: () => Promise.reject(new Error('not used')) },
+    },
+  };
+  return { module, record };
+}
+
+/** Makes `require('vscode')` return `fake` from now on. */
+export function installFakeVscode(fake: unknown): void {
+  const mod = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
+  const original = mod._load;
+  mod._load = function (request: string, ...rest: unknown[]) {
+    if (request === 'vscode') return fake;
+    return original.call(this, request, ...rest);
+  };
+}
