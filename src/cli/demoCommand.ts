@@ -10,10 +10,17 @@ import { runCommand } from './runCommand';
 
 /** Finds the examples folder next to the sources or the bundle. */
 function examplesDir(): string {
-  for (const candidate of [resolve(__dirname, '../../examples'), resolve(__dirname, '../examples'), resolve('examples')]) {
+  for (const candidate of [
+    resolve(__dirname, '../../examples'),
+    resolve(__dirname, '../examples'),
+    resolve('examples'),
+  ]) {
     if (existsSync(join(candidate, 'api'))) return candidate;
   }
-  throw new RunnerError('bad_input', 'cannot find the examples folder (expected examples/api beside the project)');
+  throw new RunnerError(
+    'bad_input',
+    'cannot find the examples folder (expected examples/api beside the project)',
+  );
 }
 
 /** Runs the demo; returns the exit code of the run. */
@@ -27,7 +34,15 @@ export async function demoCommand(opts: { out: string; json: boolean }, io: CliI
   );
   if (!opts.json) io.out(`Running ${files.length} example workflows on the embedded engine…`);
   const code = await runCommand(
-    { files, runs: 1, sets: [], out: opts.out, inputDir: join(dir, 'input'), concurrency: 2, json: opts.json },
+    {
+      files,
+      runs: 1,
+      sets: [],
+      out: opts.out,
+      inputDir: join(dir, 'input'),
+      concurrency: 2,
+      json: opts.json,
+    },
     io,
   );
   if (!opts.json) io.out(`\nOutputs and run records are in ${resolve(opts.out)}`);

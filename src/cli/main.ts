@@ -45,7 +45,8 @@ const commands: Record<string, Command> = {
       concurrency: { type: 'string' },
     },
     run: (v, p, io) => {
-      if (p.length === 0) throw usageError(`expected at least one workflow file\nusage: ${commands.run.usage}`);
+      if (p.length === 0)
+        throw usageError(`expected at least one workflow file\nusage: ${commands.run.usage}`);
       return runCommand(
         {
           files: p,

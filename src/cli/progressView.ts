@@ -27,7 +27,12 @@ export function summarize(job: Job): JobSummary {
     server: job.server ?? null,
     outputs: job.outputs.map((o) => `${job.outDir}/${o.path}`),
     error: job.error
-      ? { message: job.error.message, node_id: job.error.node_id, node_type: job.error.node_type, exception_type: job.error.exception_type }
+      ? {
+          message: job.error.message,
+          node_id: job.error.node_id,
+          node_type: job.error.node_type,
+          exception_type: job.error.exception_type,
+        }
       : null,
   };
 }
@@ -40,7 +45,11 @@ function bar(fraction: number, width = 16): string {
 }
 
 /** One line for a job on the live view. */
-export function jobLine(job: Job, progress: JobProgress | undefined, classOf: (nodeId: string) => string): string {
+export function jobLine(
+  job: Job,
+  progress: JobProgress | undefined,
+  classOf: (nodeId: string) => string,
+): string {
   const label = `${job.id.slice(0, 8)} ${job.workflow.file}`;
   const colour = stateColour[job.state as keyof typeof stateColour];
   const state = colour ? paint(job.state, colour) : job.state;
@@ -53,20 +62,30 @@ export function jobLine(job: Job, progress: JobProgress | undefined, classOf: (n
 }
 
 /** Wires scheduler events to the terminal in the chosen style; returns a function that draws the end. */
-export function attachView(io: CliIo, json: boolean, jobs: () => Job[], progressOf: (id: string) => JobProgress | undefined) {
+export function attachView(
+  io: CliIo,
+  json: boolean,
+  jobs: () => Job[],
+  progressOf: (id: string) => JobProgress | undefined,
+) {
   const classOf = (job: Job) => (id: string) => job.prompt[id]?.class_type ?? '?';
   const redraw = () => io.status?.(jobs().map((j) => jobLine(j, progressOf(j.id), classOf(j))));
   return (event: SchedulerEvent) => {
     if (json) {
-      if (event.type === 'job/comfy') io.out(JSON.stringify({ type: event.event.type, job: event.jobId, data: event.event.data }));
-      if (event.type === 'job/state') io.out(JSON.stringify({ type: 'job_state', job: event.jobId, data: { from: event.from, to: event.to } }));
+      if (event.type === 'job/comfy')
+        io.out(JSON.stringify({ type: event.event.type, job: event.jobId, data: event.event.data }));
+      if (event.type === 'job/state')
+        io.out(
+          JSON.stringify({ type: 'job_state', job: event.jobId, data: { from: event.from, to: event.to } }),
+        );
       return;
     }
     if (io.isTty) {
       if (event.type === 'job/progress' || event.type === 'job/state' || event.type === 'job/added') redraw();
       return;
     }
-    if (event.type === 'job/state') io.out(`${event.jobId.slice(0, 8)} ${event.job.workflow.file}: ${event.to}`);
+    if (event.type === 'job/state')
+      io.out(`${event.jobId.slice(0, 8)} ${event.job.workflow.file}: ${event.to}`);
   };
 }
 
@@ -78,7 +97,9 @@ export function printSummary(io: CliIo, jobs: Job[], json: boolean): void {
   }
   for (const job of jobs) {
     const colour = stateColour[job.state as keyof typeof stateColour];
-    io.out(`${job.id.slice(0, 8)} ${job.workflow.file}: ${colour ? paint(job.state, colour) : job.state}, ${job.outputs.length} output(s) in ${job.outDir}`);
+    io.out(
+      `${job.id.slice(0, 8)} ${job.workflow.file}: ${colour ? paint(job.state, colour) : job.state}, ${job.outputs.length} output(s) in ${job.outDir}`,
+    );
     if (job.error) {
       const where = job.error.node_id ? ` (node ${job.error.node_id} ${job.error.node_type ?? ''})` : '';
       io.err(`  ${paint('error', 'red')}${where}: ${job.error.message}`);

@@ -33,7 +33,8 @@ export interface RunOptions {
 export function positiveInt(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new RunnerError('bad_input', `--${name} takes a whole number of at least 1, not "${text}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new RunnerError('bad_input', `--${name} takes a whole number of at least 1, not "${text}"`);
   return n;
 }
 
@@ -63,13 +64,27 @@ function runFolder(out: string, file: string, jobId: string): string {
 export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
   const overrides = opts.sets.map(parseOverride);
   const root = resolve(opts.out, '.engine');
-  const folders = { inputDir: resolve(opts.inputDir), outputDir: join(root, 'output'), tempDir: join(root, 'temp') };
+  const folders = {
+    inputDir: resolve(opts.inputDir),
+    outputDir: join(root, 'output'),
+    tempDir: join(root, 'temp'),
+  };
   for (const d of [folders.outputDir, folders.tempDir]) mkdirSync(d, { recursive: true });
   const engine = createEngine(folders);
   try {
     const workflows = await prepare(opts.files, overrides, await engine.definitions());
-    const scheduler = new Scheduler({ target: embeddedTarget(engine, folders), concurrency: opts.concurrency });
-    scheduler.subscribe(attachView(io, opts.json, () => scheduler.snapshot(), (id) => scheduler.progressOf(id)));
+    const scheduler = new Scheduler({
+      target: embeddedTarget(engine, folders),
+      concurrency: opts.concurrency,
+    });
+    scheduler.subscribe(
+      attachView(
+        io,
+        opts.json,
+        () => scheduler.snapshot(),
+        (id) => scheduler.progressOf(id),
+      ),
+    );
     const jobs: Job[] = [];
     for (const w of workflows) {
       for (let i = 0; i < opts.runs; i++) {

@@ -3,18 +3,17 @@
  * call. Everything with behaviour lives in src/core.
  */
 import * as vscode from 'vscode';
-import { convertActiveWorkflow, validateActiveWorkflow } from './workflowCommands';
+import {
+  convertActiveWorkflow,
+  validateActiveWorkflow,
+  type WorkflowCommandContext,
+} from './workflowCommands';
 
 /** Command ids to handlers; every id here is contributed in package.json and vice versa. */
 export const commandTable: Record<string, (ctx: WorkflowCommandContext) => Promise<void>> = {
   'comfyuiRunner.validateWorkflow': validateActiveWorkflow,
   'comfyuiRunner.convertWorkflow': convertActiveWorkflow,
 };
-
-/** What the command handlers share: the extension-lifetime diagnostics collection. */
-export interface WorkflowCommandContext {
-  diagnostics: vscode.DiagnosticCollection;
-}
 
 /** Called by VS Code when the extension activates. */
 export function activate(context: vscode.ExtensionContext): void {

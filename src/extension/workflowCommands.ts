@@ -8,8 +8,12 @@ import { engineDefinitions } from '../core/engine/engineDefinitions';
 import { loadWorkflowBytes } from '../core/workflow/loadWorkflow';
 import type { NodeDefs } from '../core/workflow/types';
 import { formatProblem, listProblems, validatePrompt, type Problem } from '../core/workflow/validate';
-import type { WorkflowCommandContext } from './extension';
 import { locateProblem } from '../core/workflow/problemLocation';
+
+/** What the command handlers share: the extension-lifetime diagnostics collection. */
+export interface WorkflowCommandContext {
+  diagnostics: vscode.DiagnosticCollection;
+}
 
 async function nodeDefinitions(): Promise<NodeDefs> {
   const file = vscode.workspace.getConfiguration('comfyuiRunner').get<string>('nodeDefinitionsFile', '');

@@ -7,7 +7,10 @@ import { runCli, type CliRun } from './cliHarness';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-fuzz-'));
 const valid = JSON.parse(
-  readFileSync(resolve(__dirname, '../../../shared/fixtures/comfyui-0.8.0/workflows/02_branching.json'), 'utf8'),
+  readFileSync(
+    resolve(__dirname, '../../../shared/fixtures/comfyui-0.8.0/workflows/02_branching.json'),
+    'utf8',
+  ),
 ) as Record<string, { inputs: Record<string, unknown> }>;
 
 let counter = 0;
@@ -36,14 +39,18 @@ function mutated(nodeIndex: number, inputIndex: number, value: unknown): string 
 describe('malformed input on the command line', () => {
   it('arbitrary bytes end in exit 2 with a message', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (bytes) => assertHandled(await validateContent(bytes))),
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (bytes) =>
+        assertHandled(await validateContent(bytes)),
+      ),
       { numRuns: 60 },
     );
   });
 
   it('arbitrary JSON values end in a clear verdict', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (v) => assertHandled(await validateContent(JSON.stringify(v)))),
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (v) =>
+        assertHandled(await validateContent(JSON.stringify(v))),
+      ),
       { numRuns: 80 },
     );
   });
@@ -63,10 +70,22 @@ describe('malformed input on the command line', () => {
   it('inputs replaced with values of any type, huge numbers and bad links end in a clear verdict', async () => {
     const weird = fc.oneof(
       fc.jsonValue({ maxDepth: 2 }),
-      fc.constantFrom(1e308, -1e308, 2 ** 64, Number.MAX_SAFE_INTEGER * 4, '∞', ['999', 0], ['1', 99], ['1'], [1, 0]),
+      fc.constantFrom(
+        1e308,
+        -1e308,
+        2 ** 64,
+        Number.MAX_SAFE_INTEGER * 4,
+        '∞',
+        ['999', 0],
+        ['1', 99],
+        ['1'],
+        [1, 0],
+      ),
     );
     await fc.assert(
-      fc.asyncProperty(fc.nat(), fc.nat(), weird, async (n, i, v) => assertHandled(await validateContent(mutated(n, i, v)))),
+      fc.asyncProperty(fc.nat(), fc.nat(), weird, async (n, i, v) =>
+        assertHandled(await validateContent(mutated(n, i, v))),
+      ),
       { numRuns: 80 },
     );
   });
@@ -88,8 +107,11 @@ describe('malformed input on the command line', () => {
   });
 
   it('a 10,000-node chain validates', async () => {
-    const flow: Record<string, unknown> = { '0': { class_type: 'EmptyImage', inputs: { width: 8, height: 8, batch_size: 1, color: 0 } } };
-    for (let i = 1; i < 10_000; i++) flow[String(i)] = { class_type: 'ImageInvert', inputs: { image: [String(i - 1), 0] } };
+    const flow: Record<string, unknown> = {
+      '0': { class_type: 'EmptyImage', inputs: { width: 8, height: 8, batch_size: 1, color: 0 } },
+    };
+    for (let i = 1; i < 10_000; i++)
+      flow[String(i)] = { class_type: 'ImageInvert', inputs: { image: [String(i - 1), 0] } };
     flow['10000'] = { class_type: 'SaveImage', inputs: { images: ['9999', 0], filename_prefix: 'chain' } };
     const run = await validateContent(JSON.stringify(flow));
     assert.equal(run.code, 0, run.err.join('\n'));

@@ -8,7 +8,14 @@ const workflows = resolve(__dirname, '../../../shared/fixtures/comfyui-0.8.0/wor
 
 interface Summary {
   type: 'summary';
-  jobs: { id: string; workflow: string; state: string; server: string; outputs: string[]; error: null | Record<string, unknown> }[];
+  jobs: {
+    id: string;
+    workflow: string;
+    state: string;
+    server: string;
+    outputs: string[];
+    error: null | Record<string, unknown>;
+  }[];
 }
 
 function lines(out: string[]): { type: string; job?: string; data?: Record<string, unknown> }[] {
@@ -31,7 +38,9 @@ describe('comfy-runner run', () => {
     assert.equal(job.server, 'embedded');
     assert.equal(job.outputs.length, 1);
     assert.ok(existsSync(job.outputs[0]));
-    const record = JSON.parse(readFileSync(join(job.outputs[0], '..', 'run.json'), 'utf8')) as { outputs: { sha256: string }[] };
+    const record = JSON.parse(readFileSync(join(job.outputs[0], '..', 'run.json'), 'utf8')) as {
+      outputs: { sha256: string }[];
+    };
     assert.match(record.outputs[0].sha256, /^[0-9a-f]{64}$/);
   });
 
@@ -48,21 +57,45 @@ describe('comfy-runner run', () => {
   });
 
   it('gives each of N runs its own job and folder', async () => {
-    const run = await runCli(['run', join(workflows, '01_invert.json'), '--runs', '2', '--out', out(), '--json']);
+    const run = await runCli([
+      'run',
+      join(workflows, '01_invert.json'),
+      '--runs',
+      '2',
+      '--out',
+      out(),
+      '--json',
+    ]);
     const { jobs } = summaryOf(run.out);
     assert.equal(jobs.length, 2);
     assert.notEqual(jobs[0].outputs[0], jobs[1].outputs[0]);
   });
 
   it('applies --set to the prompt before it runs', async () => {
-    const run = await runCli(['run', join(workflows, '01_invert.json'), '--set', '3.filename_prefix=renamed', '--out', out(), '--json']);
+    const run = await runCli([
+      'run',
+      join(workflows, '01_invert.json'),
+      '--set',
+      '3.filename_prefix=renamed',
+      '--out',
+      out(),
+      '--json',
+    ]);
     assert.equal(run.code, 0, run.err.join('\n'));
     assert.match(summaryOf(run.out).jobs[0].outputs[0], /renamed_00001_\.png$/);
   });
 
   it('exits 1 and reports node and exception when a node fails', async () => {
     const input = mkdtempSync(join(tmpdir(), 'run-in-'));
-    const run = await runCli(['run', join(workflows, '05_runtime_error.json'), '--out', out(), '--input-dir', input, '--json']);
+    const run = await runCli([
+      'run',
+      join(workflows, '05_runtime_error.json'),
+      '--out',
+      out(),
+      '--input-dir',
+      input,
+      '--json',
+    ]);
     assert.equal(run.code, 1);
     const [job] = summaryOf(run.out).jobs;
     assert.equal(job.state, 'failed');
@@ -71,14 +104,27 @@ describe('comfy-runner run', () => {
   });
 
   it('exits 2 naming the node and input of an invalid workflow, running nothing', async () => {
-    const run = await runCli(['run', join(workflows, '06a_validation_missing_input.json'), '--out', out(), '--json']);
+    const run = await runCli([
+      'run',
+      join(workflows, '06a_validation_missing_input.json'),
+      '--out',
+      out(),
+      '--json',
+    ]);
     assert.equal(run.code, 2);
     assert.match(run.err.join('\n'), /node 2 .*input 'image'/);
     assert.equal(run.out.length, 0);
   });
 
   it('exits 2 for a --set naming a node that does not exist', async () => {
-    const run = await runCli(['run', join(workflows, '01_invert.json'), '--set', '42.width=1', '--out', out()]);
+    const run = await runCli([
+      'run',
+      join(workflows, '01_invert.json'),
+      '--set',
+      '42.width=1',
+      '--out',
+      out(),
+    ]);
     assert.equal(run.code, 2);
     assert.match(run.err.join('\n'), /42/);
   });
@@ -99,7 +145,10 @@ describe('comfy-runner run', () => {
   });
 
   it('writes nothing outside the run folder for an escaping filename prefix', async () => {
-    const flow = JSON.parse(readFileSync(join(workflows, '01_invert.json'), 'utf8')) as Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+    const flow = JSON.parse(readFileSync(join(workflows, '01_invert.json'), 'utf8')) as Record<
+      string,
+      { class_type: string; inputs: Record<string, unknown> }
+    >;
     flow['3'].inputs.filename_prefix = '../../escape';
     const file = join(mkdtempSync(join(tmpdir(), 'run-wf-')), 'escape.json');
     writeFileSync(file, JSON.stringify(flow));

@@ -23,7 +23,12 @@ describe('comfy-runner validate', () => {
   });
 
   it('exits 2 and names node and input for each problem', async () => {
-    const run = await runCli(['validate', join(workflows, '06c_validation_bad_value.json'), '--nodes', objectInfo]);
+    const run = await runCli([
+      'validate',
+      join(workflows, '06c_validation_bad_value.json'),
+      '--nodes',
+      objectInfo,
+    ]);
     assert.equal(run.code, 2);
     const text = run.err.join('\n');
     assert.match(text, /06c_validation_bad_value\.json: node 1 .*input 'width'/);
@@ -31,9 +36,18 @@ describe('comfy-runner validate', () => {
   });
 
   it('prints the problems as JSON with --json', async () => {
-    const run = await runCli(['validate', join(workflows, '06a_validation_missing_input.json'), '--nodes', objectInfo, '--json']);
+    const run = await runCli([
+      'validate',
+      join(workflows, '06a_validation_missing_input.json'),
+      '--nodes',
+      objectInfo,
+      '--json',
+    ]);
     assert.equal(run.code, 2);
-    const report = JSON.parse(run.out[0]) as { ok: boolean; problems: { type: string; nodeId: string; inputName: string }[] };
+    const report = JSON.parse(run.out[0]) as {
+      ok: boolean;
+      problems: { type: string; nodeId: string; inputName: string }[];
+    };
     assert.equal(report.ok, false);
     assert.deepEqual(
       report.problems.map((p) => [p.type, p.nodeId, p.inputName]),
@@ -54,7 +68,12 @@ describe('comfy-runner validate', () => {
   });
 
   it('exits 2 for node definitions that are not an object_info dump', async () => {
-    const run = await runCli(['validate', join(workflows, '01_invert.json'), '--nodes', tempFile('defs.json', '[1, 2]')]);
+    const run = await runCli([
+      'validate',
+      join(workflows, '01_invert.json'),
+      '--nodes',
+      tempFile('defs.json', '[1, 2]'),
+    ]);
     assert.equal(run.code, 2);
     assert.match(run.err.join('\n'), /defs\.json: node definitions must be an object/);
   });
@@ -70,7 +89,9 @@ describe('comfy-runner convert', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'cli-')), 'api.json');
     const run = await runCli(['convert', editorFixture, '--nodes', objectInfo, '-o', out]);
     assert.equal(run.code, 0);
-    const expected = JSON.parse(readFileSync(editorFixture.replace(/\.json$/, '.api.json'), 'utf8')) as unknown;
+    const expected = JSON.parse(
+      readFileSync(editorFixture.replace(/\.json$/, '.api.json'), 'utf8'),
+    ) as unknown;
     assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), expected);
   });
 
@@ -81,8 +102,17 @@ describe('comfy-runner convert', () => {
   });
 
   it('exits 2 naming the node it cannot convert', async () => {
-    const flow = { nodes: [{ id: 7, type: 'NoSuchNode', mode: 0, inputs: [], outputs: [], widgets_values: [] }], links: [], version: 0.4 };
-    const run = await runCli(['convert', tempFile('custom.json', JSON.stringify(flow)), '--nodes', objectInfo]);
+    const flow = {
+      nodes: [{ id: 7, type: 'NoSuchNode', mode: 0, inputs: [], outputs: [], widgets_values: [] }],
+      links: [],
+      version: 0.4,
+    };
+    const run = await runCli([
+      'convert',
+      tempFile('custom.json', JSON.stringify(flow)),
+      '--nodes',
+      objectInfo,
+    ]);
     assert.equal(run.code, 2);
     assert.match(run.err.join('\n'), /node 7 .*NoSuchNode/);
   });

@@ -10,7 +10,8 @@ const workflows = resolve(__dirname, '../../../shared/fixtures/comfyui-0.8.0/wor
 
 describe('the extension glue', () => {
   before(async () => {
-    const { activate } = (await import('../../src/extension/extension')) as typeof import('../../src/extension/extension');
+    const { activate } =
+      (await import('../../src/extension/extension')) as typeof import('../../src/extension/extension');
     activate({ subscriptions: [] } as never);
   });
 
@@ -18,7 +19,10 @@ describe('the extension glue', () => {
     const manifest = JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as {
       contributes: { commands: { command: string }[] };
     };
-    assert.deepEqual([...record.commands.keys()].sort(), manifest.contributes.commands.map((c) => c.command).sort());
+    assert.deepEqual(
+      [...record.commands.keys()].sort(),
+      manifest.contributes.commands.map((c) => c.command).sort(),
+    );
   });
 
   it('lists each validation problem in the Problems panel at its node', async () => {
@@ -30,7 +34,10 @@ describe('the extension glue', () => {
       items.map((d) => d.code),
       ['value_smaller_than_min', 'value_not_in_list'],
     );
-    assert.equal(record.activeDocument.text.split('\n')[items[0].range.startLine].trim().startsWith('"width"'), true);
+    assert.equal(
+      record.activeDocument.text.split('\n')[items[0].range.startLine].trim().startsWith('"width"'),
+      true,
+    );
   });
 
   it('says a valid workflow is valid', async () => {
@@ -47,6 +54,10 @@ describe('the extension glue', () => {
     await record.commands.get('comfyuiRunner.convertWorkflow')!();
     const opened = record.opened.at(-1)!;
     assert.equal(opened.language, 'json');
-    assert.ok(Object.values(JSON.parse(opened.content!) as Record<string, { class_type: string }>).some((n) => n.class_type === 'SaveImage'));
+    assert.ok(
+      Object.values(JSON.parse(opened.content!) as Record<string, { class_type: string }>).some(
+        (n) => n.class_type === 'SaveImage',
+      ),
+    );
   });
 });

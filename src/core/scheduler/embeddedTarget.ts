@@ -30,7 +30,13 @@ export function embeddedTarget(engine: Engine, folders: EmbeddedFolders, name = 
   };
 }
 
-async function runOnEngine(engine: Engine, folders: EmbeddedFolders, job: Job, hooks: RunHooks, signal: AbortSignal): Promise<RunResult> {
+async function runOnEngine(
+  engine: Engine,
+  folders: EmbeddedFolders,
+  job: Job,
+  hooks: RunHooks,
+  signal: AbortSignal,
+): Promise<RunResult> {
   const promptId = randomUUID();
   hooks.accepted(promptId);
   const onEvent = (event: EngineEvent) => {
@@ -59,7 +65,9 @@ function rejectionWithProblems(e: unknown, job: Job): unknown {
   const result = e.details as ValidationResult | undefined;
   if (!result) return e;
   const lines = listProblems(result, job.prompt).map((p) => formatProblem(p, job.workflow.file));
-  return new RunnerError('prompt_rejected', [e.message, ...lines].join('\n'), e.location, { node_errors: result.node_errors });
+  return new RunnerError('prompt_rejected', [e.message, ...lines].join('\n'), e.location, {
+    node_errors: result.node_errors,
+  });
 }
 
 function executionError(data: ExecutionErrorData | undefined): JobError {
@@ -74,13 +82,18 @@ function executionError(data: ExecutionErrorData | undefined): JobError {
   };
 }
 
-async function collectOutputs(ui: Record<string, Record<string, unknown[]>>, folders: EmbeddedFolders, outDir: string): Promise<JobOutput[]> {
+async function collectOutputs(
+  ui: Record<string, Record<string, unknown[]>>,
+  folders: EmbeddedFolders,
+  outDir: string,
+): Promise<JobOutput[]> {
   const outputs: JobOutput[] = [];
   for (const ref of outputRefs(ui)) {
     const base = ref.type === 'temp' ? folders.tempDir : folders.outputDir;
     const from = joinInside(base, ref.subfolder, ref.filename);
     const to = outputDestination(outDir, ref);
-    if (!from || !to) throw new RunnerError('protocol', `output name escapes its folder: ${ref.subfolder}/${ref.filename}`);
+    if (!from || !to)
+      throw new RunnerError('protocol', `output name escapes its folder: ${ref.subfolder}/${ref.filename}`);
     await copyFileAtomic(from, to);
     outputs.push(await describeOutput(outDir, to, ref));
   }

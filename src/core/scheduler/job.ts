@@ -90,7 +90,12 @@ export function applyOperation(job: Job, op: JobOperation, now = Date.now()): Jo
   if (op === 'dispatch') job.times.dispatched = now;
   if (op === 'start') job.times.started = now;
   if (op === 'requeue') delete job.times.dispatched;
-  if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled' || job.state === 'lost') {
+  if (
+    job.state === 'succeeded' ||
+    job.state === 'failed' ||
+    job.state === 'cancelled' ||
+    job.state === 'lost'
+  ) {
     job.times.finished = now;
   }
   return job;

@@ -68,7 +68,9 @@ function applySnapshot(p: JobProgress, nodes: unknown): void {
   if (typeof nodes !== 'object' || nodes === null) return;
   let finished = 0;
   const running: JobProgress['running'] = {};
-  for (const [id, n] of Object.entries(nodes as Record<string, { state?: string; value?: number; max?: number }>)) {
+  for (const [id, n] of Object.entries(
+    nodes as Record<string, { state?: string; value?: number; max?: number }>,
+  )) {
     if (n.state === 'finished') finished++;
     else if (n.state === 'running') running[id] = { value: n.value ?? 0, max: n.max ?? 1 };
   }

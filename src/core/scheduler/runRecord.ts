@@ -28,7 +28,14 @@ export function outputRefs(ui: Record<string, Record<string, unknown[]>>): Outpu
       items.forEach((item, index) => {
         const f = item as Partial<OutputRef> | null;
         if (f && typeof f.filename === 'string') {
-          refs.push({ nodeId, kind, index, filename: f.filename, subfolder: String(f.subfolder ?? ''), type: String(f.type ?? 'output') });
+          refs.push({
+            nodeId,
+            kind,
+            index,
+            filename: f.filename,
+            subfolder: String(f.subfolder ?? ''),
+            type: String(f.type ?? 'output'),
+          });
         }
       });
     }
@@ -39,7 +46,9 @@ export function outputRefs(ui: Record<string, Record<string, unknown[]>>): Outpu
 /** Where a collected output goes in the job's folder; null when the server-sent name would escape it. */
 export function outputDestination(outDir: string, ref: OutputRef): string | null {
   // Temp previews go to a folder of their own so they never collide with saved outputs.
-  return ref.type === 'temp' ? joinInside(outDir, 'previews', ref.subfolder, ref.filename) : joinInside(outDir, ref.subfolder, ref.filename);
+  return ref.type === 'temp'
+    ? joinInside(outDir, 'previews', ref.subfolder, ref.filename)
+    : joinInside(outDir, ref.subfolder, ref.filename);
 }
 
 /** SHA-256 and size of a file. */

@@ -7,7 +7,13 @@ import { isRunnerError } from '../errors';
 import { applyOperation, createJob, type Job, type JobError, type NewJob } from './job';
 import type { JobOperation } from './jobState';
 import { terminalStates } from './jobState';
-import { applyProgressEvent, eventFields, initialProgress, type ComfyEventLike, type JobProgress } from './jobProgress';
+import {
+  applyProgressEvent,
+  eventFields,
+  initialProgress,
+  type ComfyEventLike,
+  type JobProgress,
+} from './jobProgress';
 import { writeRunRecord } from './runRecord';
 import type { RunResult, RunTarget } from './runTarget';
 import type { SchedulerEvent, SchedulerListener } from './schedulerEvents';
@@ -185,4 +191,3 @@ export function toJobError(e: unknown): JobError {
   }
   return { message: e instanceof Error ? e.message : String(e), reason: 'internal' };
 }
-

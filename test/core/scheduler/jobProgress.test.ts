@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { applyProgressEvent, initialProgress, progressFraction } from '../../../src/core/scheduler/jobProgress';
+import {
+  applyProgressEvent,
+  initialProgress,
+  progressFraction,
+} from '../../../src/core/scheduler/jobProgress';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 
 const prompt: ApiPrompt = {
@@ -21,7 +25,9 @@ describe('job progress', () => {
     const p = initialProgress(prompt);
     applyProgressEvent(p, {
       type: 'progress_state',
-      data: { nodes: { '1': { state: 'finished', value: 1, max: 1 }, '2': { state: 'running', value: 3, max: 4 } } },
+      data: {
+        nodes: { '1': { state: 'finished', value: 1, max: 1 }, '2': { state: 'running', value: 3, max: 4 } },
+      },
     });
     assert.deepEqual(p.running, { '2': { value: 3, max: 4 } });
     assert.equal(p.done, 1);

@@ -36,6 +36,7 @@ describe('job state transitions', () => {
   });
 
   it('every non-terminal state can be cancelled', () => {
-    for (const state of states.filter((s) => !terminalStates.has(s))) assert.equal(canApply(state, 'cancel'), true);
+    for (const state of states.filter((s) => !terminalStates.has(s)))
+      assert.equal(canApply(state, 'cancel'), true);
   });
 });
