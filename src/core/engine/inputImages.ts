@@ -51,13 +51,15 @@ async function readImageFile(name: unknown, folders: ImageFolders): Promise<Uint
 
 /**
  * Opens an image as ComfyUI does (`Image.open` then `ImageOps.exif_transpose`). Only PNG files can be
- * read; other formats fail with UnidentifiedImageError. `ctx.checkpoint` is called per decoded row.
+ * read; other formats fail with UnidentifiedImageError. An interrupt lands before decoding starts:
+ * fast-png decodes in one synchronous call.
  */
 export async function openImage(name: unknown, ctx: NodeContext): Promise<PilImage> {
   const bytes = await readImageFile(name, ctx);
+  ctx.checkpoint();
   let png;
   try {
-    png = await decodePng(bytes, () => ctx.checkpoint());
+    png = decodePng(bytes);
   } catch (e) {
     if (e instanceof NodeException && e.exceptionType === 'UnidentifiedImageError') {
       throw new NodeException(

@@ -31,12 +31,11 @@ export function bandsOf(mode: PilMode): string[] {
 
 /** Opens a decoded PNG as Pillow does (PngImagePlugin's `_MODES` table and `chunk_tRNS`). */
 export function pilImageFromPng(png: DecodedPng): PilImage {
-  const { width, height, depth, colorType, samples, trns } = png;
-  const u16 = (i: number): number => (trns && trns.length >= i + 2 ? (trns[i] << 8) | trns[i + 1] : 0);
+  const { width, height, depth, colorType, samples, transparency: trns } = png;
   const base = { width, height };
   switch (colorType) {
     case 0: {
-      const transparency = trns && trns.length >= 2 ? u16(0) : undefined;
+      const transparency = trns?.[0];
       if (depth === 16) return { ...base, mode: 'I', data: Int32Array.from(samples), transparency };
       // Pillow's unpackers: "1" stores 0/255, "L;2" and "L;4" stretch to 0..255.
       const scale = depth === 1 ? 255 : depth === 2 ? 0x55 : depth === 4 ? 0x11 : 1;
@@ -44,7 +43,7 @@ export function pilImageFromPng(png: DecodedPng): PilImage {
       return { ...base, mode: depth === 1 ? '1' : 'L', data, transparency };
     }
     case 2: {
-      const transparency = trns && trns.length >= 6 ? ([u16(0), u16(2), u16(4)] as const) : undefined;
+      const transparency = trns && trns.length >= 3 ? ([trns[0], trns[1], trns[2]] as const) : undefined;
       return { ...base, mode: 'RGB', data: highBytes(samples, depth), transparency };
     }
     case 3:
@@ -53,7 +52,7 @@ export function pilImageFromPng(png: DecodedPng): PilImage {
         mode: 'P',
         data: Uint8Array.from(samples),
         palette: paletteOf(png),
-        ...(trns && { transparency: true }),
+        ...(png.paletteAlpha && { transparency: true }),
       };
     case 4:
       // 16-bit grey+alpha opens as RGBA ("LA;16B" unpacked to RGBA) in Pillow 9.4.
@@ -84,7 +83,7 @@ function paletteOf(png: DecodedPng): Uint8Array {
   const plte = png.palette ?? new Uint8Array(0);
   for (let i = 0; i < 256; i++) {
     if (i * 3 + 2 < plte.length) out.set(plte.subarray(i * 3, i * 3 + 3), i * 4);
-    out[i * 4 + 3] = png.trns && i < png.trns.length ? png.trns[i] : 255;
+    out[i * 4 + 3] = png.paletteAlpha?.[i] ?? 255;
   }
   return out;
 }

@@ -1,24 +1,18 @@
 /**
- * PNG files in and out for LoadImage and SaveImage. Decoding keeps what Pillow looks at (the samples,
- * PLTE, tRNS, eXIf and text chunks) so pillowImage.ts can reproduce Pillow's modes and conversions;
- * encoding writes 8-bit RGB/RGBA with tEXt chunks before IDAT, as Pillow's PngImagePlugin does.
- * Compression runs on libuv's thread pool through node:zlib, so big images do not block the event loop.
+ * PNG files in and out for LoadImage and SaveImage, over fast-png. Decoding adds what Pillow looks at
+ * and fast-png does not give: the header checks Pillow makes before it decodes, 1-, 2- and 4-bit samples
+ * unpacked, the eXIf chunk, and zTXt and iTXt text (both read with pngText.ts's chunk walk).
+ *
+ * fast-png works synchronously (its deflate is fflate, not node:zlib's thread pool), and the image file
+ * nodes run on the executor's own thread because they touch the file system, so coding a very large
+ * image holds up the event loop for as long as it takes.
  */
-import { promisify } from 'node:util';
-import { constants, crc32, deflate, inflate, inflateSync } from 'node:zlib';
-import { filterImage, unfilterImage, type PngLayout } from './pngFilters';
+import { decode, encode, type DecodedPng as FastPng } from 'fast-png';
+import { findPngChunk, isPng, readPngText } from '../workflow/pngText';
 import { NodeException } from './types';
 
-const inflateAsync = promisify(inflate);
-const deflateAsync = promisify(deflate);
-
-const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
-/** Pillow splits IDAT at ImageFile.MAXBLOCK bytes. */
-const IDAT_BLOCK = 65536;
 /** Pillow's `Image.MAX_IMAGE_PIXELS * 2`, above which it refuses to open a file. */
 const MAX_PIXELS = 2 * 89478485;
-const CHANNELS_OF_COLOR_TYPE: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
-const COLOR_TYPE_OF_CHANNELS = { 2: 4, 3: 2, 4: 6 } as const;
 const DEPTHS_OF_COLOR_TYPE: Record<number, readonly number[]> = {
   0: [1, 2, 4, 8, 16],
   2: [8, 16],
@@ -27,77 +21,80 @@ const DEPTHS_OF_COLOR_TYPE: Record<number, readonly number[]> = {
   6: [8, 16],
 };
 
+/** IHDR colour type: 0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA. */
+export type PngColorType = 0 | 2 | 3 | 4 | 6;
+
 /** A decoded PNG: the samples and the ancillary data that changes how Pillow reads them. */
-export interface DecodedPng extends PngLayout {
-  /** IHDR colour type: 0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA. */
-  colorType: number;
-  /** One unscaled sample per channel per pixel (see {@link unfilterImage}). */
+export interface DecodedPng {
+  width: number;
+  height: number;
+  /** Bits per sample: 1, 2, 4, 8 or 16. */
+  depth: number;
+  /** Samples per pixel: 1 (grey, palette), 2 (grey+alpha), 3 (RGB) or 4 (RGBA). */
+  channels: number;
+  colorType: PngColorType;
+  /**
+   * One unscaled sample per channel per pixel, row-major: a Uint16Array for 16-bit images, else a
+   * Uint8Array (1-, 2- and 4-bit samples one to a byte, not scaled).
+   */
   samples: Uint8Array | Uint16Array;
   /** PLTE as RGB triples, when present. */
   palette?: Uint8Array;
-  /** The raw tRNS chunk, when present. */
-  trns?: Uint8Array;
+  /** The tRNS chunk of a palette image: one alpha per PLTE entry, 255 past the chunk's end. */
+  paletteAlpha?: Uint8Array;
+  /** The tRNS chunk of a grey or RGB image: the transparent grey level or R, G, B, unscaled. */
+  transparency?: Uint16Array;
   /** The eXIf chunk, when present. */
   exif?: Uint8Array;
   /** tEXt, zTXt and iTXt chunks by keyword (decompressed; iTXt as UTF-8, the others as Latin-1). */
   texts: Map<string, string>;
 }
 
-interface RawChunk {
-  type: string;
-  data: Uint8Array;
-}
-
 /**
  * Decodes a PNG file. Throws NodeException with the exception type Pillow raises for the same file:
- * UnidentifiedImageError for a file that is not a PNG, SyntaxError for a malformed one, OSError for a
- * truncated one, DecompressionBombError for one too large.
+ * UnidentifiedImageError for a file that is not a PNG, SyntaxError for a malformed header, OSError for
+ * a truncated or undecodable one, DecompressionBombError for one too large. Interlaced images with 1-,
+ * 2- or 4-bit samples, which Pillow reads, fail with OSError: fast-png 8 cannot de-interlace them.
  */
-export async function decodePng(bytes: Uint8Array, onRow?: () => void): Promise<DecodedPng> {
-  if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) {
+export function decodePng(bytes: Uint8Array): DecodedPng {
+  if (!isPng(bytes)) {
     throw new NodeException('UnidentifiedImageError', 'cannot identify image file (not a PNG)');
   }
-  const chunks = readChunks(bytes);
-  const png = readHeader(chunks);
-  const idat = concat(chunks.filter((c) => c.type === 'IDAT').map((c) => c.data));
-  // A sync flush returns what a cut-off stream holds instead of failing, so truncation is reported below.
-  const raw = new Uint8Array(await inflateAsync(idat, { finishFlush: constants.Z_SYNC_FLUSH }));
+  const colorType = checkHeader(bytes);
+  // fast-png reads until IEND and fails past the end of the buffer, so a cut-off file is caught here.
+  if (!findPngChunk(bytes, 'IEND')) throw new NodeException('OSError', 'image file is truncated');
+  let png: FastPng;
   try {
-    png.samples = unfilterImage(raw, png, onRow);
+    png = decode(bytes);
   } catch (e) {
-    if (e instanceof RangeError) throw new NodeException('OSError', e.message);
-    throw e;
+    throw new NodeException('OSError', `broken PNG file: ${e instanceof Error ? e.message : String(e)}`);
   }
-  for (const c of chunks) readAncillary(c, png);
-  return png;
+  const { width, height, depth, channels } = png;
+  return {
+    width,
+    height,
+    depth,
+    channels,
+    colorType,
+    samples: samplesOf(png),
+    ...splitPalette(png.palette),
+    transparency: png.transparency,
+    exif: findPngChunk(bytes, 'eXIf'),
+    texts: new Map(readPngText(bytes).chunks.map((c) => [c.keyword, c.text])),
+  };
 }
 
-function readChunks(bytes: Uint8Array): RawChunk[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const chunks: RawChunk[] = [];
-  let offset = 8;
-  while (offset + 8 <= bytes.length) {
-    const length = view.getUint32(offset);
-    const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
-    if (offset + 12 + length > bytes.length) break;
-    chunks.push({ type, data: bytes.subarray(offset + 8, offset + 8 + length) });
-    offset += 12 + length;
-    if (type === 'IEND') return chunks;
-  }
-  if (!chunks.some((c) => c.type === 'IDAT')) throw new NodeException('OSError', 'image file is truncated');
-  return chunks;
-}
-
-function readHeader(chunks: RawChunk[]): DecodedPng {
-  const ihdr = chunks[0];
-  if (ihdr?.type !== 'IHDR' || ihdr.data.length < 13)
-    throw new NodeException('SyntaxError', 'not a PNG file');
-  const view = new DataView(ihdr.data.buffer, ihdr.data.byteOffset, 13);
-  const [width, height, depth, colorType] = [
+/** The IHDR checks Pillow makes before decoding: a mode it knows and no more pixels than it allows. */
+function checkHeader(bytes: Uint8Array): PngColorType {
+  const ihdr = findPngChunk(bytes, 'IHDR');
+  if (!ihdr || ihdr.length < 13) throw new NodeException('SyntaxError', 'not a PNG file');
+  const view = new DataView(ihdr.buffer, ihdr.byteOffset, 13);
+  const [width, height, depth, colorType, interlaced] = [
     view.getUint32(0),
     view.getUint32(4),
-    ihdr.data[8],
-    ihdr.data[9],
+    ihdr[8],
+    ihdr[9],
+    ihdr[12] === 1,
   ];
   if (!DEPTHS_OF_COLOR_TYPE[colorType]?.includes(depth)) {
     throw new NodeException('SyntaxError', `unknown PNG mode (depth ${depth}, colour type ${colorType})`);
@@ -108,38 +105,38 @@ function readHeader(chunks: RawChunk[]): DecodedPng {
       `Image size (${width * height} pixels) exceeds limit of ${MAX_PIXELS} pixels, could be decompression bomb DOS attack.`,
     );
   }
-  const channels = CHANNELS_OF_COLOR_TYPE[colorType];
-  const base = { width, height, depth, channels, colorType, interlaced: ihdr.data[12] === 1 };
-  return { ...base, samples: new Uint8Array(0), texts: new Map() };
+  if (interlaced && depth < 8) {
+    throw new NodeException('OSError', `cannot read an interlaced PNG with ${depth}-bit samples`);
+  }
+  return colorType as PngColorType;
 }
 
-function readAncillary(chunk: RawChunk, png: DecodedPng): void {
-  const { type, data } = chunk;
-  if (type === 'PLTE') png.palette = data;
-  else if (type === 'tRNS') png.trns = data;
-  else if (type === 'eXIf') png.exif = data;
-  else if (type === 'tEXt' || type === 'zTXt' || type === 'iTXt') {
-    // A damaged text chunk is skipped: it carries no pixels, and Pillow is lenient with them too.
-    try {
-      const [key, text] = readText(type, data);
-      png.texts.set(key, text);
-    } catch {
-      /* ignored on purpose */
+/** fast-png's samples, with rows of 1-, 2- and 4-bit samples (packed, byte-aligned) spread out. */
+function samplesOf(png: FastPng): Uint8Array | Uint16Array {
+  const { data, width, height, depth, channels } = png;
+  if (data instanceof Uint16Array) return data;
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  if (depth >= 8) return bytes;
+  const perRow = width * channels;
+  const rowBytes = Math.ceil((perRow * depth) / 8);
+  const mask = (1 << depth) - 1;
+  const out = new Uint8Array(perRow * height);
+  for (let y = 0; y < height; y++) {
+    for (let i = 0; i < perRow; i++) {
+      const bit = i * depth;
+      out[y * perRow + i] = (bytes[y * rowBytes + (bit >> 3)] >> (8 - depth - (bit & 7))) & mask;
     }
   }
+  return out;
 }
 
-function readText(type: string, data: Uint8Array): [string, string] {
-  const latin1 = new TextDecoder('latin1');
-  const nul = data.indexOf(0);
-  const key = latin1.decode(data.subarray(0, nul));
-  if (type === 'tEXt') return [key, latin1.decode(data.subarray(nul + 1))];
-  if (type === 'zTXt') return [key, latin1.decode(inflateSync(data.subarray(nul + 2)))];
-  const compressed = data[nul + 1] === 1;
-  const langEnd = data.indexOf(0, nul + 3);
-  const start = data.indexOf(0, langEnd + 1) + 1;
-  const body = data.subarray(start);
-  return [key, new TextDecoder('utf-8').decode(compressed ? inflateSync(body) : body)];
+/** fast-png's palette (RGB entries, with the tRNS alpha appended to each when there is one) split up. */
+function splitPalette(palette: number[][] | undefined): Pick<DecodedPng, 'palette' | 'paletteAlpha'> {
+  if (!palette) return {};
+  const rgb = Uint8Array.from(palette.flatMap((c) => c.slice(0, 3)));
+  return palette[0]?.length === 4
+    ? { palette: rgb, paletteAlpha: Uint8Array.from(palette, (c) => c[3]) }
+    : { palette: rgb };
 }
 
 /** An 8-bit raster to encode. */
@@ -152,64 +149,34 @@ export interface PngRaster {
   data: Uint8Array;
 }
 
+/** A zlib compression level, as fflate (under fast-png) types it. */
+type DeflateLevel = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+
 /**
- * Encodes an 8-bit LA/RGB/RGBA PNG with one tEXt chunk per `[keyword, text]` before the image data, at
- * zlib `level` (SaveImage uses 4, PreviewImage 1). Keywords and texts must be Latin-1, as Pillow
- * requires (JSON from {@link pythonJsonDumps} is always ASCII).
+ * Encodes an 8-bit LA/RGB/RGBA PNG with one tEXt chunk per `[keyword, text]` (a repeated keyword keeps
+ * its last text, the one readers see), at zlib `level` 0..9 (SaveImage uses 4, PreviewImage 1).
+ * Keywords and texts must be Latin-1 (JSON from {@link pythonJsonDumps} is always ASCII): other
+ * characters fail with UnicodeEncodeError, as a keyword does in Pillow. fast-png writes the text after
+ * the image data, where Pillow writes it before; readers of ComfyUI's metadata look at every chunk.
  */
-export async function encodePng(
+export function encodePng(
   raster: PngRaster,
   texts: readonly (readonly [string, string])[],
   level: number,
-  onRow?: () => void,
-): Promise<Uint8Array> {
+): Uint8Array {
+  if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`bad zlib level ${level}`);
+  for (const s of texts.flat()) {
+    const at = /[^\u0000-\u00ff]/.exec(s)?.index;
+    if (at !== undefined) {
+      throw new NodeException('UnicodeEncodeError', `'latin-1' codec can't encode character at ${at}`);
+    }
+  }
   const { width, height, channels, data } = raster;
-  const ihdr = new Uint8Array(13);
-  const view = new DataView(ihdr.buffer);
-  view.setUint32(0, width);
-  view.setUint32(4, height);
-  ihdr.set([8, COLOR_TYPE_OF_CHANNELS[channels], 0, 0, 0], 8);
-  const filtered = filterImage(data, width * channels, height, channels, onRow);
-  // Pillow's deflate settings: its own level, window 15, memory level 9, the strategy for filtered data.
-  const compressed = new Uint8Array(
-    await deflateAsync(filtered, { level, windowBits: 15, memLevel: 9, strategy: constants.Z_FILTERED }),
-  );
-  const parts = [SIGNATURE, chunk('IHDR', ihdr)];
-  for (const [key, text] of texts) parts.push(chunk('tEXt', latin1Bytes(`${key}\0${text}`)));
-  for (let o = 0; o < compressed.length; o += IDAT_BLOCK) {
-    parts.push(chunk('IDAT', compressed.subarray(o, o + IDAT_BLOCK)));
+  const image = { width, height, channels, data, depth: 8 as const, text: Object.fromEntries(texts) };
+  try {
+    return encode(image, { zlib: { level: level as DeflateLevel } });
+  } catch (e) {
+    // fast-png also refuses a keyword that is empty or longer than 79 characters, as the PNG spec says.
+    throw new NodeException('ValueError', e instanceof Error ? e.message : String(e));
   }
-  parts.push(chunk('IEND', new Uint8Array(0)));
-  return concat(parts);
-}
-
-function latin1Bytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0xff)
-      throw new NodeException('UnicodeEncodeError', `'latin-1' codec can't encode character at ${i}`);
-    out[i] = c;
-  }
-  return out;
-}
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

@@ -3,6 +3,7 @@
  * SaveImage stores the API prompt and the editor workflow there under the keywords `prompt` and
  * `workflow`. Files come from anywhere, so every length is checked and a damaged chunk is skipped with a
  * note rather than thrown about. CRCs are not checked: a bad one does not make the text less readable.
+ * The same chunk walk finds single chunks by type for the engine's PNG decoder (IHDR, eXIf).
  */
 import { inflateSync } from 'node:zlib';
 
@@ -39,23 +40,44 @@ export function readPngText(bytes: Uint8Array): PngText {
     result.problems.push('not a PNG file (bad signature)');
     return result;
   }
+  let ended = false;
+  for (const { type, data } of walkChunks(bytes, result.problems)) {
+    readChunk(type, data, result);
+    ended = type === 'IEND';
+  }
+  if (!ended && result.problems.length === 0) result.problems.push('the file is truncated (no IEND chunk)');
+  return result;
+}
+
+/**
+ * The data of the first chunk of `type` (e.g. `eXIf`) in `bytes`, or undefined when the file is not a
+ * PNG or has no such chunk before its end or before a chunk that runs past the end of the file.
+ */
+export function findPngChunk(bytes: Uint8Array, type: string): Uint8Array | undefined {
+  if (!isPng(bytes)) return undefined;
+  for (const chunk of walkChunks(bytes, [])) if (chunk.type === type) return chunk.data;
+  return undefined;
+}
+
+/**
+ * Yields the chunks of a PNG (signature already checked) in file order, up to and including IEND. A
+ * chunk that runs past the end of the file stops the walk with a note in `problems`.
+ */
+function* walkChunks(bytes: Uint8Array, problems: string[]): Generator<{ type: string; data: Uint8Array }> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = SIGNATURE.length;
-  let ended = false;
-  while (!ended && pos + 8 <= bytes.length) {
+  while (pos + 8 <= bytes.length) {
     const length = view.getUint32(pos);
     const type = latin1(bytes.subarray(pos + 4, pos + 8));
     const start = pos + 8;
     if (length > bytes.length - start) {
-      result.problems.push(`chunk ${type} at byte ${pos} is truncated`);
-      break;
+      problems.push(`chunk ${type} at byte ${pos} is truncated`);
+      return;
     }
-    readChunk(type, bytes.subarray(start, start + length), result);
-    ended = type === 'IEND';
+    yield { type, data: bytes.subarray(start, start + length) };
+    if (type === 'IEND') return;
     pos = start + length + 4;
   }
-  if (!ended && result.problems.length === 0) result.problems.push('the file is truncated (no IEND chunk)');
-  return result;
 }
 
 function readChunk(type: string, data: Uint8Array, into: PngText): void {

@@ -10,8 +10,8 @@ import {
 import { decodePng } from '../../../src/core/engine/pngCodec';
 import { buildPng, exifWithOrientation, type PngSpec } from './pngTestFiles';
 
-async function open(spec: PngSpec): Promise<PilImage> {
-  return pilImageFromPng(await decodePng(buildPng(spec)));
+function open(spec: PngSpec): PilImage {
+  return pilImageFromPng(decodePng(buildPng(spec)));
 }
 
 function grey(width: number, height: number, data: number[]): PilImage {
@@ -19,26 +19,26 @@ function grey(width: number, height: number, data: number[]): PilImage {
 }
 
 describe('pillowImage: opening PNGs as Pillow 9.4 does', () => {
-  it('opens 1-bit grey as mode 1 with pixels 0 and 255', async () => {
-    const img = await open({ width: 3, height: 1, depth: 1, colorType: 0, samples: [0, 1, 1] });
+  it('opens 1-bit grey as mode 1 with pixels 0 and 255', () => {
+    const img = open({ width: 3, height: 1, depth: 1, colorType: 0, samples: [0, 1, 1] });
     assert.equal(img.mode, '1');
     assert.deepEqual(Array.from(img.data), [0, 255, 255]);
   });
 
-  it('stretches 2- and 4-bit grey to 0..255 in mode L', async () => {
-    const two = await open({ width: 4, height: 1, depth: 2, colorType: 0, samples: [0, 1, 2, 3] });
-    const four = await open({ width: 2, height: 1, depth: 4, colorType: 0, samples: [1, 15] });
+  it('stretches 2- and 4-bit grey to 0..255 in mode L', () => {
+    const two = open({ width: 4, height: 1, depth: 2, colorType: 0, samples: [0, 1, 2, 3] });
+    const four = open({ width: 2, height: 1, depth: 4, colorType: 0, samples: [1, 15] });
     assert.deepEqual([two.mode, ...two.data], ['L', 0, 85, 170, 255]);
     assert.deepEqual([four.mode, ...four.data], ['L', 17, 255]);
   });
 
-  it('opens 16-bit grey as mode I with the full values', async () => {
-    const img = await open({ width: 2, height: 1, depth: 16, colorType: 0, samples: [60021, 300] });
+  it('opens 16-bit grey as mode I with the full values', () => {
+    const img = open({ width: 2, height: 1, depth: 16, colorType: 0, samples: [60021, 300] });
     assert.deepEqual([img.mode, ...img.data], ['I', 60021, 300]);
   });
 
-  it('keeps the high byte of 16-bit colour samples', async () => {
-    const img = await open({
+  it('keeps the high byte of 16-bit colour samples', () => {
+    const img = open({
       width: 1,
       height: 1,
       depth: 16,
@@ -48,26 +48,26 @@ describe('pillowImage: opening PNGs as Pillow 9.4 does', () => {
     assert.deepEqual([img.mode, ...img.data], ['RGB', 0x12, 0x34, 0xff]);
   });
 
-  it('opens 16-bit grey+alpha as RGBA and 8-bit grey+alpha as LA', async () => {
-    const wide = await open({ width: 1, height: 1, depth: 16, colorType: 4, samples: [0x8000, 0x4000] });
-    const narrow = await open({ width: 1, height: 1, depth: 8, colorType: 4, samples: [10, 20] });
+  it('opens 16-bit grey+alpha as RGBA and 8-bit grey+alpha as LA', () => {
+    const wide = open({ width: 1, height: 1, depth: 16, colorType: 4, samples: [0x8000, 0x4000] });
+    const narrow = open({ width: 1, height: 1, depth: 8, colorType: 4, samples: [10, 20] });
     assert.deepEqual([wide.mode, ...wide.data], ['RGBA', 0x80, 0x80, 0x80, 0x40]);
     assert.deepEqual([narrow.mode, ...narrow.data], ['LA', 10, 20]);
   });
 
-  it('gives a palette image its tRNS alphas and marks it transparent', async () => {
+  it('gives a palette image its tRNS alphas and marks it transparent', () => {
     const chunks: [string, Uint8Array][] = [
       ['PLTE', Uint8Array.of(255, 0, 0, 0, 255, 0, 0, 0, 255)],
       ['tRNS', Uint8Array.of(0, 128)],
     ];
-    const img = await open({ width: 3, height: 1, depth: 8, colorType: 3, samples: [0, 1, 2], chunks });
+    const img = open({ width: 3, height: 1, depth: 8, colorType: 3, samples: [0, 1, 2], chunks });
     assert.equal(img.transparency, true);
     assert.deepEqual(Array.from(convertToRgba(img)), [255, 0, 0, 0, 0, 255, 0, 128, 0, 0, 255, 255]);
   });
 
-  it('keeps a grey tRNS value unscaled, as Pillow stores it', async () => {
+  it('keeps a grey tRNS value unscaled, as Pillow stores it', () => {
     const chunks: [string, Uint8Array][] = [['tRNS', Uint8Array.of(0, 3)]];
-    const img = await open({ width: 1, height: 1, depth: 2, colorType: 0, samples: [3], chunks });
+    const img = open({ width: 1, height: 1, depth: 2, colorType: 0, samples: [3], chunks });
     assert.equal(img.transparency, 3);
   });
 });
@@ -136,27 +136,23 @@ describe('exifTranspose', () => {
     assert.equal(exifTranspose(img, undefined), img);
   });
 
-  it('reads the orientation from a big- or little-endian eXIf chunk', async () => {
+  it('reads the orientation from a big- or little-endian eXIf chunk', () => {
     for (const little of [false, true]) {
       const chunks: [string, Uint8Array][] = [['eXIf', exifWithOrientation(6, little)]];
-      const png = await decodePng(
-        buildPng({ width: 1, height: 1, depth: 8, colorType: 0, samples: [0], chunks }),
-      );
+      const png = decodePng(buildPng({ width: 1, height: 1, depth: 8, colorType: 0, samples: [0], chunks }));
       assert.equal(exifOrientation(png), 6);
     }
   });
 
-  it('falls back to the XMP tiff:Orientation', async () => {
+  it('falls back to the XMP tiff:Orientation', () => {
     const xmp = Buffer.from('XML:com.adobe.xmp\0\0\0\0\0<x tiff:Orientation="8"/>', 'latin1');
     const chunks: [string, Uint8Array][] = [['iTXt', xmp]];
-    const png = await decodePng(
-      buildPng({ width: 1, height: 1, depth: 8, colorType: 0, samples: [0], chunks }),
-    );
+    const png = decodePng(buildPng({ width: 1, height: 1, depth: 8, colorType: 0, samples: [0], chunks }));
     assert.equal(exifOrientation(png), 8);
   });
 
-  it('finds no orientation in a PNG without EXIF or XMP', async () => {
-    const png = await decodePng(buildPng({ width: 1, height: 1, depth: 8, colorType: 0, samples: [0] }));
+  it('finds no orientation in a PNG without EXIF or XMP', () => {
+    const png = decodePng(buildPng({ width: 1, height: 1, depth: 8, colorType: 0, samples: [0] }));
     assert.equal(exifOrientation(png), undefined);
   });
 });

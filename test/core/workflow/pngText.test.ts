@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { encode } from 'fast-png';
-import { isPng, readPngText } from '../../../src/core/workflow/pngText';
+import { findPngChunk, isPng, readPngText } from '../../../src/core/workflow/pngText';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -79,6 +79,25 @@ describe('pngText', () => {
       ['workflow'],
     );
     assert.match(result.problems[0], /zTXt chunk unreadable/);
+  });
+
+  it('says a file that ends without an IEND chunk is truncated', () => {
+    const file = new Uint8Array(
+      Buffer.concat([Uint8Array.from(SIGNATURE), chunk('tEXt', bytes('k', [0], 'v'))]),
+    );
+    assert.deepEqual(readPngText(file).problems, ['the file is truncated (no IEND chunk)']);
+  });
+
+  it('finds the data of the first chunk of a type', () => {
+    const file = png(chunk('eXIf', Uint8Array.of(1)), chunk('eXIf', Uint8Array.of(2)));
+    assert.deepEqual(Array.from(findPngChunk(file, 'eXIf')!), [1]);
+  });
+
+  it('finds no chunk in a file without one of that type or in bytes that are not a PNG', () => {
+    assert.deepEqual(
+      [findPngChunk(png(), 'eXIf'), findPngChunk(bytes('eXIf'), 'eXIf')],
+      [undefined, undefined],
+    );
   });
 
   it('tells PNG bytes from other bytes by the signature', () => {

@@ -213,7 +213,7 @@ async function saveImages(
   try {
     for (let b = 0; b < images.batch; b++) {
       const raster = { width: images.width, height: images.height, channels, data: imageBytes(images, b) };
-      await writeFileAtomic(join(folder, names[b]), await encodePng(raster, texts, target.compressLevel));
+      await writeFileAtomic(join(folder, names[b]), encodePng(raster, texts, target.compressLevel));
     }
   } finally {
     const pending = pendingNames.get(folder);
