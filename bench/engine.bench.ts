@@ -14,7 +14,8 @@ import { createImage } from '../src/core/engine/tensor';
 import type { NodeContext } from '../src/core/engine/types';
 import type { ApiPrompt } from '../src/core/workflow/types';
 import { validatePrompt } from '../src/core/workflow/validate';
-import { apiNode, testDirs, testRegistry, testWorkerRegistry } from '../test/fakes/testNodes';
+import { testDirs } from '../test/fakes/testDirs';
+import { apiNode, testRegistry, testWorkerRegistry } from '../test/fakes/testNodes';
 
 /** The side of the square synthetic image the heavy nodes get. */
 const SIDE = 1024;

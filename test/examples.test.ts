@@ -4,8 +4,7 @@
  * prompt, and each API example must run once the engine implements its classes.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decode } from 'fast-png';
 import { builtinNodes } from '../src/core/engine/registry';
@@ -22,6 +21,7 @@ import type {
   NodeDefs,
 } from '../src/core/workflow/types';
 import { validatePrompt } from '../src/core/workflow/validate';
+import { testDirs, type TestDirs } from './fakes/testDirs';
 import { runOnEngine } from './core/engine/conformanceHarness';
 
 const root = resolve(__dirname, '..');
@@ -236,14 +236,6 @@ describe('examples', () => {
 });
 
 /** Fresh input, output and temp folders with the examples' inputs copied in. */
-function runDirs(): { inputDir: string; outputDir: string; tempDir: string } {
-  const base = mkdtempSync(join(tmpdir(), 'comfy-examples-'));
-  const dirs = {
-    inputDir: join(base, 'input'),
-    outputDir: join(base, 'output'),
-    tempDir: join(base, 'temp'),
-  };
-  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
-  for (const f of inputImages) copyFileSync(join(examples, 'input', f), join(dirs.inputDir, f));
-  return dirs;
+function runDirs(): TestDirs {
+  return testDirs(join(examples, 'input'));
 }

@@ -5,8 +5,7 @@
  * thread write what they did into `testRecorder`; worker threads have their own, unused copy. The
  * helpers at the end build an engine over these nodes and collect a run's events.
  */
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import type { EngineEvent, ExecutionOutcome } from '../../src/core/engine/engineEvents';
@@ -20,6 +19,7 @@ import { createRegistry, type NodeRegistry } from '../../src/core/engine/registr
 import { NodeException, type NodeContext, type NodeImpl } from '../../src/core/engine/types';
 import type { ApiNode, ApiPrompt, InputSpec, NodeDef } from '../../src/core/workflow/types';
 import type { WorkerRegistryModule } from '../../src/core/engine/workerPool';
+import { testDirs } from './testDirs';
 
 /** The link type every test node passes around. */
 const VALUE = 'TEST_VALUE';
@@ -175,18 +175,6 @@ export const testRegistry: NodeRegistry = createRegistry(testNodes);
 
 /** Points engine workers at this module, so they know the test nodes. */
 export const testWorkerRegistry: WorkerRegistryModule = { path: __filename, exportName: 'testNodes' };
-
-/** Fresh, empty input, output and temp folders. */
-export function testDirs(): { inputDir: string; outputDir: string; tempDir: string } {
-  const root = mkdtempSync(join(tmpdir(), 'comfy-engine-test-'));
-  const dirs = {
-    inputDir: join(root, 'input'),
-    outputDir: join(root, 'output'),
-    tempDir: join(root, 'temp'),
-  };
-  for (const d of Object.values(dirs)) mkdirSync(d);
-  return dirs;
-}
 
 /** An engine over the test nodes, with workers that know them, in fresh folders. */
 export function testEngine(options: Partial<EngineOptions> = {}): Engine {

@@ -3,10 +3,10 @@
  * reference PNGs by node id and batch index, as the corpus README prescribes.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decode } from 'fast-png';
+import { testDirs } from '../../fakes/testDirs';
 import { createEngine } from '../../../src/core/engine/executor';
 import type { FileRef, UiOutput } from '../../../src/core/engine/types';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
@@ -36,17 +36,7 @@ export interface RunDirs {
 
 /** Makes fresh run folders with the corpus inputs in the input folder. */
 export function makeRunDirs(): RunDirs {
-  const root = mkdtempSync(join(tmpdir(), 'comfy-conformance-'));
-  const dirs = {
-    inputDir: join(root, 'input'),
-    outputDir: join(root, 'output'),
-    tempDir: join(root, 'temp'),
-  };
-  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
-  for (const f of readdirSync(join(corpusDir, 'inputs'))) {
-    copyFileSync(join(corpusDir, 'inputs', f), join(dirs.inputDir, f));
-  }
-  return dirs;
+  return testDirs(join(corpusDir, 'inputs'));
 }
 
 /**

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import type { Engine } from '../../../src/core/engine/executor';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
-import { apiNode, runCollecting, testDirs, testEngine, testRecorder } from '../../fakes/testNodes';
+import { testDirs } from '../../fakes/testDirs';
+import { apiNode, runCollecting, testEngine, testRecorder } from '../../fakes/testNodes';
 
 /** Two branches from one source: 1 -> 2 -> 3 (output "a") and 1 -> 4 -> 5 (output "b"). */
 function branches(addA = 1, addB = 2): ApiPrompt {

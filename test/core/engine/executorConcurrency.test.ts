@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
+import { testDirs } from '../../fakes/testDirs';
 import { createEngine, type Engine } from '../../../src/core/engine/executor';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 import {
   apiNode,
   runCollecting,
-  testDirs,
   testEngine,
   testRecorder,
   testRegistry,

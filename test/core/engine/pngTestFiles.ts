@@ -4,10 +4,8 @@
  * the image file nodes.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
+import { testDirs } from '../../fakes/testDirs';
 import { ioNodes } from '../../../src/core/engine/nodes/imageIo';
 import { NodeException, type NodeContext, type NodeImpl } from '../../../src/core/engine/types';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
@@ -104,13 +102,7 @@ export function exifWithOrientation(orientation: number, littleEndian = false): 
 
 /** Folders for one test and a NodeContext over them; `checkpoints` counts checkpoint calls. */
 export function testContext(prompt: ApiPrompt = {}, nodeId = '1') {
-  const root = mkdtempSync(join(tmpdir(), 'comfy-engine-test-'));
-  const dirs = {
-    inputDir: join(root, 'input'),
-    outputDir: join(root, 'output'),
-    tempDir: join(root, 'temp'),
-  };
-  for (const d of Object.values(dirs)) mkdirSync(d);
+  const dirs = testDirs();
   const state = { checkpoints: 0 };
   const ctx: NodeContext = {
     nodeId,
