@@ -1,0 +1,131 @@
+/**
+ * One job as a file: what is written (the fields of {@link Job} and nothing else, so a stray property
+ * such as a credential never reaches the disk) and how a file is read back and checked. A file that is
+ * not a job is reported with its path, as `bad_input`.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { RunnerError } from '../errors';
+import type { Job } from '../scheduler/job';
+import type { JobState } from '../scheduler/jobState';
+
+/**
+ * Every field of a job, and only those. `satisfies` makes the compiler insist that a field added to
+ * {@link Job} is added here too, so it is stored rather than silently dropped.
+ */
+const jobFields = {
+  id: true,
+  workflow: true,
+  prompt: true,
+  extraPngInfo: true,
+  overrides: true,
+  state: true,
+  server: true,
+  promptId: true,
+  attempt: true,
+  retryOf: true,
+  outDir: true,
+  outputs: true,
+  error: true,
+  warnings: true,
+  times: true,
+  priority: true,
+  dependsOn: true,
+  runOn: true,
+  onNoTarget: true,
+  blockedReason: true,
+  autoRetries: true,
+} as const satisfies Record<keyof Job, true>;
+
+const jobStates = {
+  queued: true,
+  dispatching: true,
+  running: true,
+  succeeded: true,
+  failed: true,
+  cancelled: true,
+  lost: true,
+} as const satisfies Record<JobState, true>;
+
+const stateNames = Object.keys(jobStates) as [JobState, ...JobState[]];
+
+/**
+ * The shape a job file must have to be loaded. Nested objects are loose: their fields are the
+ * scheduler's business, the store only makes sure the record can be listed, filtered and pruned.
+ */
+const storedJob = z.object({
+  id: z.string(),
+  workflow: z.looseObject({ file: z.string(), sourceHash: z.string(), promptHash: z.string() }),
+  prompt: z.record(z.string(), z.unknown()),
+  extraPngInfo: z.looseObject({ workflow: z.unknown() }).optional(),
+  overrides: z.array(z.unknown()),
+  state: z.enum(stateNames),
+  server: z.string().optional(),
+  promptId: z.string().optional(),
+  attempt: z.number().int().min(1),
+  retryOf: z.string().optional(),
+  outDir: z.string(),
+  outputs: z.array(z.looseObject({ path: z.string() })),
+  error: z.looseObject({ message: z.string(), reason: z.string() }).optional(),
+  warnings: z.array(z.string()),
+  times: z.looseObject({ queued: z.number(), nodes: z.record(z.string(), z.unknown()) }),
+  priority: z.number().optional(),
+  dependsOn: z.array(z.string()).optional(),
+  runOn: z.looseObject({}).optional(),
+  onNoTarget: z.enum(['wait', 'fail']).optional(),
+  blockedReason: z.string().optional(),
+  autoRetries: z.array(z.looseObject({})).optional(),
+});
+
+/** The job's own fields, in a fixed order; anything else on the object is left out. */
+export function storedFields(job: Job): Job {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(jobFields) as (keyof Job)[]) {
+    if (job[key] !== undefined) out[key] = job[key];
+  }
+  return out as unknown as Job;
+}
+
+/** The text of a job file: pretty JSON of {@link storedFields}, ending in a newline. */
+export function serializeJob(job: Job): string {
+  return `${JSON.stringify(storedFields(job), null, 2)}\n`;
+}
+
+/**
+ * Parses the text of the job file at `path`, which must hold the job `id`. Throws `bad_input` naming
+ * the file when the text is not JSON (a truncated file), not a job, or another job's record.
+ */
+export function parseJob(text: string, path: string, id: string): Job {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw badJobFile(path, `not valid JSON (${(e as Error).message})`);
+  }
+  const parsed = storedJob.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    throw badJobFile(path, `not a job record (${where}${issue?.message ?? 'invalid'})`);
+  }
+  if (parsed.data.id !== id) {
+    throw badJobFile(path, `holds job ${JSON.stringify(parsed.data.id)}, not ${JSON.stringify(id)}`);
+  }
+  return parsed.data as unknown as Job;
+}
+
+/** Reads and parses a job file; undefined when it does not exist. */
+export async function readJobFile(path: string, id: string): Promise<Job | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  return parseJob(text, path, id);
+}
+
+function badJobFile(path: string, why: string): RunnerError {
+  return new RunnerError('bad_input', `${path}: ${why}`, { file: path });
+}

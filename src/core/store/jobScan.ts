@@ -1,0 +1,117 @@
+/**
+ * Reading the jobs folder without re-reading what has not changed. Every write replaces a job file by
+ * renaming a new one over it, so a file's inode, size and modification time together tell whether it
+ * changed since it was last read; only changed files are parsed again.
+ */
+import type { Stats } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isRunnerError, RunnerError } from '../errors';
+import type { Job } from '../scheduler/job';
+import { parseJob } from './jobFile';
+import { jobIdOfFile } from './storeLayout';
+
+/** What is known of one job file. */
+export interface CachedJob {
+  fingerprint: string;
+  job: Job;
+}
+
+/** The jobs read so far, and the files that could not be read; both by job id. */
+export interface JobCache {
+  jobs: Map<string, CachedJob>;
+  problems: Map<string, { fingerprint: string; error: RunnerError }>;
+}
+
+/** What one scan found different from the cache. */
+export interface ScanResult {
+  /** Jobs added or rewritten since the last scan. */
+  changed: Job[];
+  /** Ids whose file is gone, or no longer holds a readable job. */
+  removed: string[];
+  /** Files newly found unreadable (each reported once per version of the file). */
+  problems: RunnerError[];
+}
+
+/** How many job files are read at once. */
+const SCAN_BATCH = 32;
+
+/** An empty cache. */
+export function emptyCache(): JobCache {
+  return { jobs: new Map(), problems: new Map() };
+}
+
+/** Identifies one version of a file; see the module comment. */
+export function fingerprintOf(s: Stats): string {
+  return `${s.ino}:${s.size}:${s.mtimeMs}`;
+}
+
+/** Reads the jobs folder and brings `cache` up to date, returning what changed. */
+export async function scanJobs(folder: string, cache: JobCache): Promise<ScanResult> {
+  const result: ScanResult = { changed: [], removed: [], problems: [] };
+  const found = { jobs: new Set<string>(), problems: new Set<string>() };
+  const ids = (await readdir(folder)).map(jobIdOfFile).filter((id) => id !== undefined);
+  // A few files at a time: a store of thousands of jobs loads in parallel without exhausting handles.
+  for (let i = 0; i < ids.length; i += SCAN_BATCH) {
+    const batch = ids.slice(i, i + SCAN_BATCH);
+    const outcomes = await Promise.all(
+      batch.map((id) => scanFile(join(folder, `${id}.json`), id, cache, result)),
+    );
+    outcomes.forEach((outcome, k) => {
+      if (outcome !== 'gone') found[outcome].add(batch[k]);
+    });
+  }
+  // Parallel reads finish in any order; report changes in a stable one.
+  result.changed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const id of cache.jobs.keys()) {
+    if (!found.jobs.has(id)) {
+      cache.jobs.delete(id);
+      result.removed.push(id);
+    }
+  }
+  for (const id of cache.problems.keys()) {
+    if (!found.problems.has(id)) cache.problems.delete(id);
+  }
+  return result;
+}
+
+/** Brings one file's entry up to date and says what the file holds now. */
+async function scanFile(
+  path: string,
+  id: string,
+  cache: JobCache,
+  result: ScanResult,
+): Promise<'jobs' | 'problems' | 'gone'> {
+  const s = await statIfExists(path);
+  if (!s?.isFile()) return 'gone';
+  const fingerprint = fingerprintOf(s);
+  if (cache.jobs.get(id)?.fingerprint === fingerprint) return 'jobs';
+  if (cache.problems.get(id)?.fingerprint === fingerprint) return 'problems';
+  try {
+    const job = parseJob(await readFile(path, 'utf8'), path, id);
+    cache.jobs.set(id, { fingerprint, job });
+    cache.problems.delete(id);
+    result.changed.push(job);
+    return 'jobs';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    const error = isRunnerError(e) ? e : unreadable(path, e);
+    cache.problems.set(id, { fingerprint, error });
+    result.problems.push(error);
+    return 'problems';
+  }
+}
+
+function unreadable(path: string, e: unknown): RunnerError {
+  return new RunnerError('bad_input', `${path}: cannot be read (${(e as Error).message})`, { file: path });
+}
+
+/** `stat` of `path`, or undefined when it does not exist (another process may have just removed it). */
+export async function statIfExists(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}

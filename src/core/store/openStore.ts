@@ -1,0 +1,273 @@
+/**
+ * Opening a job store ({@link JobStore}) on a folder: the files of docs/store-format.md, a cache of the
+ * jobs read so far, the owner lock, request files and change notification put together.
+ */
+import { hostname } from 'node:os';
+import { rm, stat } from 'node:fs/promises';
+import { isRunnerError, RunnerError } from '../errors';
+import type { Job } from '../scheduler/job';
+import { terminalStates } from '../scheduler/jobState';
+import { writeFileAtomic } from '../util/atomicWrite';
+import { AnswerWaiters } from './answerWaiters';
+import { parseJob, readJobFile, serializeJob } from './jobFile';
+import { emptyCache, fingerprintOf, scanJobs, type ScanResult } from './jobScan';
+import type { JobFilter, JobStore, PruneOptions, StoreEvent, StoreOptions } from './jobStore';
+import { processExists, type AcquireResult } from './ownerLock';
+import { StoreOwnership, type OwnerStatus } from './storeOwnership';
+import { jobPath, prepareStore, storeLayout, type StoreLayout } from './storeLayout';
+import {
+  newRequest,
+  PendingRequestWatch,
+  pruneAnswers,
+  takeRequests,
+  writeAnswer,
+  writeRequest,
+  type RequestAnswer,
+  type StoreRequest,
+  type StoreRequestOp,
+} from './storeRequests';
+import { watchFolders, type FolderWatch } from './storeWatcher';
+
+/** Opens (creating when needed) the store in `dir`. Throws `bad_input` for a store of a newer version. */
+export async function openStore(dir: string, options: StoreOptions = {}): Promise<JobStore> {
+  const layout = storeLayout(dir);
+  await prepareStore(layout);
+  return new FileJobStore(layout, options);
+}
+
+class FileJobStore implements JobStore {
+  private readonly cache = emptyCache();
+  private readonly listeners = new Set<(event: StoreEvent) => void>();
+  private readonly ownership: StoreOwnership;
+  private readonly now: () => number;
+  /** Who this handle is, as written into owner.json and requests. */
+  private readonly me: { pid: number; hostname: string };
+  private readonly requestWatch: PendingRequestWatch;
+  private readonly waiters: AnswerWaiters;
+  private watch: FolderWatch | undefined;
+  /** Operations on the cache run one at a time, so a scan never reports this handle's own write. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly layout: StoreLayout,
+    private readonly options: StoreOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.me = { pid: options.pid ?? process.pid, hostname: options.hostname ?? hostname() };
+    this.ownership = new StoreOwnership(layout, {
+      ...this.me,
+      now: this.now,
+      staleAfterMs: options.staleAfterMs ?? 30_000,
+      heartbeatMs: options.heartbeatMs ?? 5000,
+      isProcessAlive: options.isProcessAlive ?? processExists,
+      onLost: (owner) => this.emit({ type: 'owner/lost', owner }),
+      onError: (e) => this.emitProblem(e),
+    });
+    this.requestWatch = new PendingRequestWatch(layout);
+    this.waiters = new AnswerWaiters(layout, options.pollMs ?? 2000, () => this.updateWatching());
+  }
+
+  get dir(): string {
+    return this.layout.root;
+  }
+
+  get isOwner(): boolean {
+    return this.ownership.held;
+  }
+
+  async put(job: Job): Promise<void> {
+    await this.ownership.assertHeld('put');
+    const path = jobPath(this.layout, job.id);
+    const text = serializeJob(job);
+    let stored: Job;
+    try {
+      stored = parseJob(text, path, job.id);
+    } catch (e) {
+      throw new RunnerError(
+        'internal',
+        `refusing to store an invalid job: ${(e as Error).message}`,
+        {},
+        job.id,
+      );
+    }
+    await this.exclusive(async () => {
+      await writeFileAtomic(path, text);
+      this.cache.jobs.set(job.id, { fingerprint: fingerprintOf(await stat(path)), job: stored });
+      this.cache.problems.delete(job.id);
+    });
+  }
+
+  get(id: string): Promise<Job | undefined> {
+    return readJobFile(jobPath(this.layout, id), id);
+  }
+
+  async list(filter: JobFilter = {}): Promise<Job[]> {
+    await this.exclusive(() => this.rescan());
+    const states = filter.states ? new Set(filter.states) : undefined;
+    return [...this.cache.jobs.values()]
+      .map((c) => c.job)
+      .filter(
+        (j) =>
+          (!states || states.has(j.state)) &&
+          (filter.server === undefined || j.server === filter.server) &&
+          (filter.workflowFile === undefined || j.workflow.file === filter.workflowFile),
+      )
+      .sort((a, b) => a.times.queued - b.times.queued || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((j) => structuredClone(j));
+  }
+
+  async remove(id: string): Promise<boolean> {
+    await this.ownership.assertHeld('remove');
+    const path = jobPath(this.layout, id);
+    return this.exclusive(() => this.removeFile(id, path));
+  }
+
+  async prune(options: PruneOptions): Promise<string[]> {
+    await this.ownership.assertHeld('prune');
+    const states = new Set(options.states ?? terminalStates);
+    for (const s of states) {
+      if (!terminalStates.has(s)) throw new RunnerError('bad_input', `cannot prune jobs that are ${s}`);
+    }
+    if (!(options.olderThan >= 0)) {
+      throw new RunnerError(
+        'bad_input',
+        `prune: olderThan must be a duration in ms, not ${options.olderThan}`,
+      );
+    }
+    const cutoff = this.now() - options.olderThan;
+    const removed = await this.exclusive(async () => {
+      await this.rescan();
+      const old = [...this.cache.jobs.values()]
+        .map((c) => c.job)
+        .filter((j) => states.has(j.state) && (j.times.finished ?? j.times.queued) <= cutoff);
+      for (const j of old) await this.removeFile(j.id, jobPath(this.layout, j.id));
+      return old.map((j) => j.id).sort();
+    });
+    await pruneAnswers(this.layout, cutoff);
+    return removed;
+  }
+
+  problems(): RunnerError[] {
+    return [...this.cache.problems.values()].map((p) => p.error);
+  }
+
+  async reload(): Promise<ScanResult> {
+    const result = await this.exclusive(() => this.rescan());
+    const count = await this.requestWatch.newlyPending();
+    if (count > 0) this.emit({ type: 'requests/pending', count });
+    await this.waiters.check();
+    return result;
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.listeners.add(listener);
+    this.updateWatching();
+    return () => {
+      this.listeners.delete(listener);
+      this.updateWatching();
+    };
+  }
+
+  acquire(): Promise<AcquireResult> {
+    return this.ownership.acquire();
+  }
+
+  heartbeat(): Promise<boolean> {
+    return this.ownership.heartbeat();
+  }
+
+  release(): Promise<void> {
+    return this.ownership.release();
+  }
+
+  owner(): Promise<OwnerStatus | undefined> {
+    return this.ownership.status();
+  }
+
+  async request(op: StoreRequestOp, jobId: string): Promise<StoreRequest> {
+    const request = newRequest(op, jobId, this.now(), { ...this.me });
+    await writeRequest(this.layout, request);
+    return request;
+  }
+
+  async takeRequests(): Promise<StoreRequest[]> {
+    await this.ownership.assertHeld('takeRequests');
+    const { requests, problems } = await takeRequests(this.layout);
+    this.requestWatch.taken();
+    for (const p of problems) this.emit({ type: 'store/problem', error: p });
+    return requests;
+  }
+
+  async answer(
+    request: StoreRequest,
+    result: Pick<RequestAnswer, 'ok' | 'message' | 'jobId'>,
+  ): Promise<void> {
+    await this.ownership.assertHeld('answer');
+    await writeAnswer(this.layout, { ...result, requestId: request.id, answeredAt: this.now() });
+  }
+
+  waitForAnswer(requestId: string, signal?: AbortSignal): Promise<RequestAnswer> {
+    return this.waiters.wait(requestId, signal);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    this.waiters.cancelAll();
+    this.updateWatching();
+    await this.ownership.release();
+  }
+
+  private async rescan(): Promise<ScanResult> {
+    const result = await scanJobs(this.layout.jobs, this.cache);
+    if (result.changed.length > 0 || result.removed.length > 0) {
+      const changed = result.changed.map((j) => structuredClone(j));
+      this.emit({ type: 'jobs/changed', changed, removed: [...result.removed] });
+    }
+    for (const error of result.problems) this.emit({ type: 'store/problem', error });
+    return result;
+  }
+
+  private async removeFile(id: string, path: string): Promise<boolean> {
+    const existed = (await stat(path).catch(() => undefined)) !== undefined;
+    await rm(path, { force: true });
+    this.cache.jobs.delete(id);
+    this.cache.problems.delete(id);
+    return existed;
+  }
+
+  /** Watches the folders while someone listens or waits for an answer, and only then. */
+  private updateWatching(): void {
+    const wanted = this.listeners.size > 0 || this.waiters.size > 0;
+    if (wanted && !this.watch) {
+      const folders = [this.layout.jobs, this.layout.requests, this.layout.answers];
+      this.watch = watchFolders(folders, () => this.reloadInBackground(), {
+        mode: this.options.watch ?? 'auto',
+        pollMs: this.options.pollMs ?? 2000,
+      });
+    } else if (!wanted && this.watch) {
+      this.watch.close();
+      this.watch = undefined;
+    }
+  }
+
+  private reloadInBackground(): void {
+    this.reload().catch((e) => this.emitProblem(e));
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private emit(event: StoreEvent): void {
+    for (const l of [...this.listeners]) l(event);
+  }
+
+  private emitProblem(e: unknown): void {
+    const error = isRunnerError(e)
+      ? e
+      : new RunnerError('internal', `job store: ${(e as Error).message}`, {}, e);
+    this.emit({ type: 'store/problem', error });
+  }
+}
