@@ -30,6 +30,27 @@ export interface JobError {
   traceback?: string[];
   /** Validation problems in ComfyUI's `node_errors` shape, when the prompt was rejected. */
   node_errors?: Record<string, unknown>;
+  /** The job whose failure, cancellation or loss stopped this one before it ran (`dependency_failed`). */
+  dependency?: string;
+}
+
+/** Where a job may run; both lists empty or absent means on any target. */
+export interface JobPlacement {
+  /** Target names the job may run on. */
+  targets?: string[];
+  /** Tags of which a target must carry at least one. */
+  tags?: string[];
+}
+
+/** One automatic resubmission of a job whose submission failed before it started. */
+export interface AutoRetryRecord {
+  /** When the failed submission ended, in ms since the epoch. */
+  at: number;
+  /** The RunnerError reason of the failure (`server_unreachable`, `timeout`). */
+  reason: string;
+  message: string;
+  /** The target the submission failed on. */
+  target: string;
 }
 
 /** The timestamps of a job, in ms since the epoch. */
@@ -65,11 +86,23 @@ export interface Job {
   /** Warnings (a partial validation, a blocked node) that did not stop the job. */
   warnings: string[];
   times: JobTimes;
+  /** Higher runs first; equal priorities run in the order they were queued. Absent means 0. */
+  priority?: number;
+  /** Jobs that must all succeed before this one starts; if one does not, this one fails unrun. */
+  dependsOn?: string[];
+  /** Where the job may run; absent means on any target that can. */
+  runOn?: JobPlacement;
+  /** What happens when no target can run the job: wait for one, or fail at once. Absent means wait. */
+  onNoTarget?: 'wait' | 'fail';
+  /** Why no target can run the job, server by server; set while it waits for one, for a UI to show. */
+  blockedReason?: string;
+  /** The automatic resubmissions after failures before the job started, oldest first. */
+  autoRetries?: AutoRetryRecord[];
 }
 
 /** What the caller supplies to create a job. */
 export type NewJob = Pick<Job, 'workflow' | 'prompt' | 'extraPngInfo' | 'overrides' | 'outDir'> &
-  Partial<Pick<Job, 'attempt' | 'retryOf' | 'id'>>;
+  Partial<Pick<Job, 'attempt' | 'retryOf' | 'id' | 'priority' | 'dependsOn' | 'runOn' | 'onNoTarget'>>;
 
 /** A new job in state `queued`. */
 export function createJob(spec: NewJob, now = Date.now()): Job {
