@@ -8,6 +8,7 @@ import { convertCommand } from './convertCommand';
 import { demoCommand } from './demoCommand';
 import { processIo, type CliIo } from './output';
 import { positiveInt, runCommand } from './runCommand';
+import { serveCommand } from './serveCommand';
 import { validateCommand } from './validateCommand';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -32,17 +33,25 @@ function oneFile(positionals: string[], usage: string): string {
   return positionals[0];
 }
 
+/** A TCP port: 0 (any free one) to 65535. */
+function port(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw usageError(`--port takes 0 to 65535, not "${text}"`);
+  return n;
+}
+
 const commands: Record<string, Command> = {
   run: {
-    summary: 'run workflows as jobs on the embedded engine, with live progress',
+    summary: 'run workflows as jobs on the embedded engine or a ComfyUI server, with live progress',
     usage:
-      'comfy-runner run <workflow files...> [--runs N] [--set <node>.<input>=<json>]... [--out <dir>] [--input-dir <dir>] [--concurrency N] [--json]',
+      'comfy-runner run <workflow files...> [--runs N] [--set <node>.<input>=<json>]... [--out <dir>] [--input-dir <dir>] [--concurrency N] [--server <url>|embedded] [--json]',
     options: {
       ...common,
       runs: { type: 'string' },
       set: { type: 'string', multiple: true, default: [] },
       out: { type: 'string', short: 'o', default: 'comfy-runs' },
       concurrency: { type: 'string' },
+      server: { type: 'string', default: 'embedded' },
     },
     run: (v, p, io) => {
       if (p.length === 0)
@@ -55,11 +64,38 @@ const commands: Record<string, Command> = {
           out: str(v.out)!,
           inputDir: str(v['input-dir'])!,
           concurrency: positiveInt('concurrency', str(v.concurrency), 2),
+          server: str(v.server),
           json: v.json === true,
         },
         io,
       );
     },
+  },
+  serve: {
+    summary: 'serve the embedded engine over ComfyUI’s HTTP and WebSocket protocol',
+    usage:
+      'comfy-runner serve [--host 127.0.0.1] [--port 8188] [--input-dir <dir>] [--output-dir <dir>] [--temp-dir <dir>] [--parallel N] [--json]',
+    options: {
+      ...common,
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8188' },
+      'output-dir': { type: 'string', default: 'output' },
+      'temp-dir': { type: 'string', default: 'temp' },
+      parallel: { type: 'string' },
+    },
+    run: (v, _p, io) =>
+      serveCommand(
+        {
+          host: str(v.host)!,
+          port: port(str(v.port)!),
+          inputDir: str(v['input-dir'])!,
+          outputDir: str(v['output-dir'])!,
+          tempDir: str(v['temp-dir'])!,
+          parallel: positiveInt('parallel', str(v.parallel), 1),
+          json: v.json === true,
+        },
+        io,
+      ),
   },
   demo: {
     summary: 'run the example workflows on the embedded engine',
@@ -149,7 +185,7 @@ function reportFailure(e: unknown, name: string, io: CliIo): number {
     io.err(e.message);
     return 2;
   }
-  if (isRunnerError(e, 'no_capable_server', 'server_unreachable')) {
+  if (isRunnerError(e, 'no_capable_server', 'server_unreachable', 'auth', 'timeout')) {
     io.err(e.message);
     return 3;
   }

@@ -1,14 +1,19 @@
 /**
  * `comfy-runner run <workflow files...> [--runs N] [--set <node>.<input>=<json>]... [--out <dir>]
- * [--input-dir <dir>] [--concurrency N] [--json]`: runs workflows as jobs through the scheduler on the
- * embedded engine, with live progress, one output folder per run, and a summary.
+ * [--input-dir <dir>] [--concurrency N] [--server <url>|embedded] [--json]`: runs workflows as jobs through
+ * the scheduler on the embedded engine or on a ComfyUI server, with live progress, one output folder per
+ * run, and a summary. With a server, workflows are validated against its `/object_info`.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
+import { ComfyClient } from '../core/comfy/client';
 import { createEngine } from '../core/engine/executor';
 import { RunnerError } from '../core/errors';
 import { embeddedTarget } from '../core/scheduler/embeddedTarget';
+import { withLocalInputs } from '../core/scheduler/remoteInputs';
+import { fetchNodeDefinitions, remoteTarget } from '../core/scheduler/remoteTarget';
+import type { RunTarget } from '../core/scheduler/runTarget';
 import type { Job } from '../core/scheduler/job';
 import { Scheduler } from '../core/scheduler/scheduler';
 import { loadWorkflowFile, type LoadedWorkflow } from '../core/workflow/loadWorkflow';
@@ -26,6 +31,8 @@ export interface RunOptions {
   out: string;
   inputDir: string;
   concurrency?: number;
+  /** A ComfyUI server's URL, or `embedded` (the default). */
+  server?: string;
   json: boolean;
 }
 
@@ -60,9 +67,14 @@ function runFolder(out: string, file: string, jobId: string): string {
   return join(out, `${stem}-${stamp}-${jobId.slice(0, 8)}`);
 }
 
-/** Runs the command; returns 0 when every job succeeded, 1 otherwise. */
-export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
-  const overrides = opts.sets.map(parseOverride);
+/** Where the jobs run, and the node definitions to validate against there. */
+interface Place {
+  target: RunTarget;
+  defs: NodeDefs;
+}
+
+/** The embedded engine, with its folders under `<out>/.engine`. */
+async function embeddedPlace(opts: RunOptions): Promise<Place> {
   const root = resolve(opts.out, '.engine');
   const folders = {
     inputDir: resolve(opts.inputDir),
@@ -71,12 +83,31 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
   };
   for (const d of [folders.outputDir, folders.tempDir]) mkdirSync(d, { recursive: true });
   const engine = createEngine(folders);
+  return { target: embeddedTarget(engine, folders), defs: await engine.definitions() };
+}
+
+/** A ComfyUI server; local input files count as present since they are uploaded before each prompt. */
+async function serverPlace(baseUrl: string, opts: RunOptions): Promise<Place> {
+  const client = new ComfyClient({ baseUrl });
+  const inputDir = resolve(opts.inputDir);
   try {
-    const workflows = await prepare(opts.files, overrides, await engine.definitions());
-    const scheduler = new Scheduler({
-      target: embeddedTarget(engine, folders),
-      concurrency: opts.concurrency,
-    });
+    const definitions = await fetchNodeDefinitions(client);
+    const target = remoteTarget({ client, inputDir, definitions });
+    return { target, defs: await withLocalInputs(definitions, inputDir) };
+  } catch (e) {
+    await client.dispose();
+    throw e;
+  }
+}
+
+/** Runs the command; returns 0 when every job succeeded, 1 otherwise. */
+export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
+  const overrides = opts.sets.map(parseOverride);
+  const server = opts.server && opts.server !== 'embedded' ? opts.server : undefined;
+  const place = server ? await serverPlace(server, opts) : await embeddedPlace(opts);
+  try {
+    const workflows = await prepare(opts.files, overrides, place.defs);
+    const scheduler = new Scheduler({ target: place.target, concurrency: opts.concurrency });
     scheduler.subscribe(
       attachView(
         io,
@@ -106,6 +137,6 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
     printSummary(io, done, opts.json);
     return done.every((j) => j.state === 'succeeded') ? 0 : 1;
   } finally {
-    await engine.dispose();
+    await place.target.dispose();
   }
 }

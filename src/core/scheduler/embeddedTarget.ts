@@ -8,10 +8,9 @@ import type { Engine } from '../engine/executor';
 import type { EngineEvent, ExecutionErrorData } from '../engine/engineEvents';
 import { copyFileAtomic } from '../util/atomicWrite';
 import { joinInside } from '../util/safePath';
-import { formatProblem, listProblems } from '../workflow/validate';
-import type { ValidationResult } from '../workflow/types';
 import type { Job, JobError, JobOutput } from './job';
 import { describeOutput, outputDestination, outputRefs } from './runRecord';
+import { rejectionWithProblems } from './rejection';
 import type { RunHooks, RunResult, RunTarget } from './runTarget';
 
 /** Folders the engine reads and writes, needed to find its outputs. */
@@ -57,17 +56,6 @@ async function runOnEngine(
   const outputs = await collectOutputs(outcome.outputs, folders, job.outDir);
   if (outcome.status === 'error') return { status: 'error', outputs, error: executionError(outcome.error) };
   return { status: outcome.status, outputs };
-}
-
-/** A rejected prompt's error, its message listing every problem with node and input. */
-function rejectionWithProblems(e: unknown, job: Job): unknown {
-  if (!(e instanceof RunnerError) || e.reason !== 'prompt_rejected') return e;
-  const result = e.details as ValidationResult | undefined;
-  if (!result) return e;
-  const lines = listProblems(result, job.prompt).map((p) => formatProblem(p, job.workflow.file));
-  return new RunnerError('prompt_rejected', [e.message, ...lines].join('\n'), e.location, {
-    node_errors: result.node_errors,
-  });
 }
 
 function executionError(data: ExecutionErrorData | undefined): JobError {

@@ -2,6 +2,7 @@
  * A place a job can run: the embedded engine or a ComfyUI server. The scheduler drives every target
  * through this one contract, so jobs behave the same wherever they run.
  */
+import type { NodeDefs } from '../workflow/types';
 import type { Job, JobError, JobOutput } from './job';
 import type { ComfyEventLike } from './jobProgress';
 
@@ -37,6 +38,17 @@ export interface RunTarget {
    * `signal` aborts.
    */
   run(job: Job, hooks: RunHooks, signal: AbortSignal): Promise<RunResult>;
+  /**
+   * The node definitions (`/object_info`) the target can run, used to send a job only where its node
+   * classes and model files exist. A target without it is taken to run anything and to validate the
+   * prompt itself when it runs.
+   */
+  capabilities?(): Promise<NodeDefs>;
+  /**
+   * Reattaches to a job this target accepted (`job.promptId`) before the runner stopped, and follows it
+   * to its end as {@link run} would. Without it, such a job is marked lost when the scheduler restores it.
+   */
+  resume?(job: Job, hooks: RunHooks, signal: AbortSignal): Promise<RunResult>;
   /** Releases connections and workers. */
   dispose(): Promise<void>;
 }

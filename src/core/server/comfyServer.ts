@@ -1,0 +1,170 @@
+/**
+ * The embedded engine behind ComfyUI's own HTTP and WebSocket protocol (comfyui-protocol.md sections 2
+ * and 3), so any ComfyUI client (our own, a script, a library from npm) can use it unchanged.
+ *
+ * Concurrency: with `parallel` 1 (the default) prompts run one at a time, as in ComfyUI. With `parallel`
+ * N the server runs N engines side by side, each taking the next pending prompt when it is free; the CPU
+ * is shared between them (each gets `availableParallelism() / N` node slots) and each keeps its own
+ * output cache, so an unchanged re-run is served from cache only when it lands on the same engine. We
+ * chose engines over a concurrent executor because an Engine's cache and interrupt semantics assume one
+ * prompt at a time, and separate engines keep that true.
+ *
+ * Like ComfyUI without `--enable-cors-header`, it listens on loopback by default and refuses cross-site
+ * browser requests (originCheck.ts).
+ *
+ * Lifetimes: the server owns its HTTP server, its sockets and the engines it created; `close()` stops
+ * listening, closes every socket, interrupts running prompts, waits for them to end and disposes the
+ * engines. An engine passed in by the caller is the caller's to dispose.
+ */
+import { mkdirSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { version as runnerVersion } from '../../../package.json';
+import { createEngine, type Engine } from '../engine/executor';
+import { RunnerError } from '../errors';
+import { audienceOf } from './eventRouting';
+import { jobsRoutes } from './jobsRoutes';
+import { refusedByOrigin } from './originCheck';
+import { PromptHistory } from './promptHistory';
+import { PromptQueue } from './promptQueue';
+import { promptRoutes, queueInfo } from './promptRoutes';
+import { clientIdOf } from './queueItem';
+import { queueRoutes } from './queueRoutes';
+import { routeRequests } from './router';
+import type { ServerFolders, ServerState } from './serverState';
+import { SocketHub } from './socketHub';
+import { serverFeatureFlags, systemRoutes } from './systemRoutes';
+import { uploadRoute } from './uploadRoute';
+import { viewRoute } from './viewRoute';
+
+/** Options of {@link startComfyServer}. */
+export interface ComfyServerOptions extends ServerFolders {
+  /** The address to listen on. @default '127.0.0.1' (loopback only, as ComfyUI without `--listen`) */
+  host?: string;
+  /** The port; 0 picks a free one (read it from the result). @default 8188 */
+  port?: number;
+  /** How many prompts run at once, each on its own engine. @default 1 */
+  parallel?: number;
+  /** An engine to serve instead of creating one; only with `parallel` 1. Not disposed by `close()`. */
+  engine?: Engine;
+  /** Request bodies above this many bytes are refused with 413. @default 100 MiB, as ComfyUI */
+  maxUploadSize?: number;
+}
+
+/** A running server. */
+export interface ComfyServer {
+  /** `http://host:port`, without a trailing slash. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops the server; see the module comment for what it waits for. */
+  close(): Promise<void>;
+}
+
+/** `system_stats.system.comfyui_version`: this program, and that it is the embedded engine. */
+export const embeddedServerVersion = `comfy-runner ${runnerVersion} (embedded engine)`;
+
+function enginesFor(options: ComfyServerOptions, folders: ServerFolders): Engine[] {
+  const parallel = options.parallel ?? 1;
+  if (!Number.isInteger(parallel) || parallel < 1)
+    throw new RunnerError('bad_input', `parallel must be a whole number of at least 1, not ${parallel}`);
+  if (options.engine) {
+    if (parallel !== 1)
+      throw new RunnerError('bad_input', 'a given engine can only be served with parallel 1');
+    return [options.engine];
+  }
+  const maxConcurrency = Math.max(1, Math.floor(availableParallelism() / parallel));
+  return Array.from({ length: parallel }, () => createEngine({ ...folders, maxConcurrency }));
+}
+
+function foldersOf(options: ComfyServerOptions): ServerFolders {
+  const folders = {
+    inputDir: resolve(options.inputDir),
+    outputDir: resolve(options.outputDir),
+    tempDir: resolve(options.tempDir),
+  };
+  for (const dir of Object.values(folders)) mkdirSync(dir, { recursive: true });
+  return folders;
+}
+
+/** The queue, history, sockets and state of one server, wired together. */
+function assemble(options: ComfyServerOptions, engines: Engine[], folders: ServerFolders) {
+  const history = new PromptHistory();
+  const maxUploadSize = options.maxUploadSize ?? 100 * 1024 * 1024;
+  const hooks = {
+    statusChanged: () => hub.broadcast({ type: 'status', data: { status: queueInfo(state) } }),
+    event: (item: Parameters<typeof clientIdOf>[0], e: { type: string; data: unknown }) =>
+      hub.deliver(e, audienceOf(e.type, e.data, clientIdOf(item))),
+  };
+  const queue = new PromptQueue(engines, history, hooks);
+  const state: ServerState = {
+    queue,
+    history,
+    folders,
+    definitions: () => engines[0].definitions(),
+    featureFlags: () => serverFeatureFlags(maxUploadSize),
+    version: embeddedServerVersion,
+    maxUploadSize,
+    counter: 0,
+  };
+  const hub: SocketHub = new SocketHub({
+    queueRemaining: () => queue.remaining(),
+    lastNodeOf: (clientId) => queue.lastNodeOf(clientId),
+    featureFlags: state.featureFlags,
+  });
+  return { state, hub };
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<number> {
+  return new Promise((done, fail) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'EADDRINUSE' ? `port ${port} is already in use on ${host}` : e.message;
+      fail(new RunnerError('bad_input', `Cannot listen on ${host}:${port}: ${why}`));
+    });
+    server.listen(port, host, () => done((server.address() as AddressInfo).port));
+  });
+}
+
+/** Stops listening, closes sockets, ends running prompts, then disposes the engines the server made. */
+async function shutDown(
+  server: http.Server,
+  hub: SocketHub,
+  state: ServerState,
+  owned: Engine[],
+): Promise<void> {
+  const closed = new Promise<void>((done) => server.close(() => done()));
+  hub.close();
+  await state.queue.close();
+  server.closeAllConnections();
+  await closed;
+  await Promise.all(owned.map((e) => e.dispose()));
+}
+
+/** Starts a ComfyUI-compatible server in front of the embedded engine; resolves once it listens. */
+export async function startComfyServer(options: ComfyServerOptions): Promise<ComfyServer> {
+  const folders = foldersOf(options);
+  const engines = enginesFor(options, folders);
+  const { state, hub } = assemble(options, engines, folders);
+  const routes = [
+    ...promptRoutes(state),
+    ...queueRoutes(state),
+    viewRoute(state),
+    uploadRoute(state),
+    ...jobsRoutes(state),
+    ...systemRoutes(state),
+  ];
+  const server = http.createServer(routeRequests(routes, state.maxUploadSize));
+  server.on('upgrade', (req, socket, head: Buffer) => {
+    if (!SocketHub.isSocketPath(req)) return void socket.destroy();
+    if (refusedByOrigin(req)) return void socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+    hub.handleUpgrade(req, socket, head);
+  });
+  const host = options.host ?? '127.0.0.1';
+  const port = await listen(server, host, options.port ?? 8188);
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= shutDown(server, hub, state, options.engine ? [] : engines));
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return { url: `http://${shown}:${port}`, port, close };
+}

@@ -1,0 +1,39 @@
+/**
+ * What the route handlers of one server share: its queue and history, its folders, its node definitions
+ * and the priority counter of `POST /prompt`.
+ */
+import type { NodeDefs } from '../workflow/types';
+import type { PromptHistory } from './promptHistory';
+import type { PromptQueue } from './promptQueue';
+
+/** The folders behind `type=input|output|temp`. */
+export interface ServerFolders {
+  inputDir: string;
+  outputDir: string;
+  tempDir: string;
+}
+
+/** The state of one running server. */
+export interface ServerState {
+  readonly queue: PromptQueue;
+  readonly history: PromptHistory;
+  readonly folders: ServerFolders;
+  /** The engine's `/object_info`, read fresh each time (LoadImage lists the input folder). */
+  definitions(): Promise<NodeDefs>;
+  /** The feature flags of `/features` and of the socket's answer. */
+  featureFlags(): Record<string, unknown>;
+  /** `system.comfyui_version` of `/system_stats`. */
+  readonly version: string;
+  /** Request bodies above this many bytes get 413 (`--max-upload-size`). */
+  readonly maxUploadSize: number;
+  /** ComfyUI's prompt counter: the default `number` of the next prompt; restarts at 0 with the server. */
+  counter: number;
+}
+
+/** The folder of an upload or `/view` `type`; undefined for an unknown type. */
+export function folderOfType(folders: ServerFolders, type: string): string | undefined {
+  if (type === 'input') return folders.inputDir;
+  if (type === 'output') return folders.outputDir;
+  if (type === 'temp') return folders.tempDir;
+  return undefined;
+}

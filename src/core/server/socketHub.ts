@@ -1,0 +1,113 @@
+/**
+ * The `/ws` endpoint (comfyui-protocol.md 3.1, 3.2): one socket per client id, the first message `status`
+ * with `sid`, the feature-flags answer to a client's first frame, and delivery of each message to its
+ * audience (eventRouting.ts).
+ *
+ * A client id that connects again replaces its earlier socket, as in ComfyUI. Unlike ComfyUI, the old
+ * socket closing later does not unregister the new one (comfyui-protocol.md 3.1 describes that pitfall);
+ * a reconnecting client simply keeps receiving its events.
+ */
+import { randomBytes } from 'node:crypto';
+import type * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { Audience } from './eventRouting';
+
+/** What the hub asks the rest of the server. */
+export interface HubSources {
+  /** `status.exec_info.queue_remaining` now. */
+  queueRemaining(): number;
+  /** The node last announced to this client for its running prompt, replayed on reconnect. */
+  lastNodeOf(clientId: string): string | undefined;
+  /** The server's feature flags, sent in answer to a client's. */
+  featureFlags(): Record<string, unknown>;
+}
+
+/** A `{type, data}` message. */
+export interface HubMessage {
+  type: string;
+  data: unknown;
+}
+
+/** The sockets of one server. */
+export class SocketHub {
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly sockets = new Map<string, WebSocket>();
+
+  constructor(private readonly sources: HubSources) {}
+
+  /** Whether an upgrade request is for the socket endpoint (`/ws`, or `/api/ws` like every route). */
+  static isSocketPath(req: http.IncomingMessage): boolean {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    return path === '/ws' || path === '/api/ws';
+  }
+
+  /** Takes over an upgrade request of the HTTP server. */
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const requested = new URL(req.url ?? '/', 'http://localhost').searchParams.get('clientId');
+    const clientId = requested || randomBytes(16).toString('hex');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, clientId));
+  }
+
+  /** Sends a message to its audience. */
+  deliver(message: HubMessage, audience: Audience): void {
+    if (audience.kind === 'everyone') return this.broadcast(message);
+    if (audience.kind === 'client') this.send(this.sockets.get(audience.clientId), message);
+  }
+
+  /** Sends a message to every socket. */
+  broadcast(message: HubMessage): void {
+    const text = JSON.stringify(message);
+    for (const ws of this.sockets.values()) sendText(ws, text);
+  }
+
+  /** The number of registered client ids. */
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  /** Closes every socket at once (clients see the server go away) and stops accepting new ones. */
+  close(): void {
+    for (const ws of this.wss.clients) ws.terminate();
+    this.sockets.clear();
+    this.wss.close();
+  }
+
+  private accept(ws: WebSocket, clientId: string): void {
+    this.sockets.set(clientId, ws);
+    ws.on('close', () => {
+      if (this.sockets.get(clientId) === ws) this.sockets.delete(clientId);
+    });
+    ws.on('error', () => ws.terminate());
+    this.send(ws, {
+      type: 'status',
+      data: { status: { exec_info: { queue_remaining: this.sources.queueRemaining() } }, sid: clientId },
+    });
+    const lastNode = this.sources.lastNodeOf(clientId);
+    if (lastNode !== undefined) this.send(ws, { type: 'executing', data: { node: lastNode } });
+    // Only the first text frame is examined: it may be the feature-flags hello.
+    ws.once('message', (data, isBinary) => {
+      if (!isBinary) this.onFirstMessage(ws, data.toString());
+    });
+  }
+
+  private onFirstMessage(ws: WebSocket, text: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if ((parsed as { type?: unknown } | null)?.type !== 'feature_flags') return;
+    this.send(ws, { type: 'feature_flags', data: this.sources.featureFlags() });
+  }
+
+  private send(ws: WebSocket | undefined, message: HubMessage): void {
+    if (ws) sendText(ws, JSON.stringify(message));
+  }
+}
+
+function sendText(ws: WebSocket, text: string): void {
+  // A socket that is closing just misses the message, as with ComfyUI's caught send errors.
+  if (ws.readyState === WebSocket.OPEN) ws.send(text);
+}
