@@ -193,6 +193,7 @@ function benchContext(): NodeContext {
     nodeId: 'bench',
     checkpoint: () => undefined,
     progress: () => undefined,
+    preview: () => undefined,
     ...testDirs(),
     prompt: {},
   };

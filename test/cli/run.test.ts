@@ -135,6 +135,17 @@ describe('comfy-runner run', () => {
     assert.match(run.err.join('\n'), /--runs/);
   });
 
+  it('leaves the engine’s previews out of --json, whose lines stay ComfyUI’s JSON events', async () => {
+    const run = await runCli(['run', join(workflows, '10_websocket_images.json'), '--out', out(), '--json']);
+    assert.equal(run.code, 0, run.err.join('\n'));
+    const types = lines(run.out).map((l) => l.type);
+    assert.ok(!types.includes('preview'));
+    assert.deepEqual(
+      types.filter((t) => t === 'progress'),
+      ['progress', 'progress', 'progress'],
+    );
+  });
+
   it('prints a line per state change and the output folder without --json', async () => {
     const dir = out();
     const run = await runCli(['run', join(workflows, '01_invert.json'), '--out', dir]);

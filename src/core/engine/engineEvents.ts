@@ -1,10 +1,11 @@
 /**
  * The events the embedded engine emits while it runs a prompt, with ComfyUI's names and payloads exactly
  * (`{type, data}` as on ComfyUI's WebSocket; see comfyui-protocol.md sections 3.3 and 3.6), so the server
- * in front of the engine forwards them unchanged. Payloads are plain JSON snapshots: a listener may keep
- * them, the engine never mutates one after emitting it.
+ * in front of the engine forwards them unchanged, plus `preview`, which carries an image and becomes a
+ * binary frame on the wire (section 3.5). Payloads are snapshots, plain JSON but for a preview's bytes:
+ * a listener may keep them, the engine never mutates one after emitting it.
  */
-import type { UiOutput } from './types';
+import type { PreviewImage, UiOutput } from './types';
 
 /** `execution_start`: the prompt began. */
 export interface ExecutionStartData {
@@ -103,8 +104,8 @@ export interface ExecutionInterruptedData {
   timestamp: number;
 }
 
-/** Every event of a prompt run, discriminated by `type` as ComfyUI's WebSocket messages are. */
-export type EngineEvent =
+/** ComfyUI's JSON messages of a prompt run, discriminated by `type` as on ComfyUI's WebSocket. */
+export type ComfyJsonEvent =
   | { type: 'execution_start'; data: ExecutionStartData }
   | { type: 'execution_cached'; data: ExecutionCachedData }
   | { type: 'executing'; data: ExecutingNodeData | ExecutingDoneData }
@@ -114,6 +115,36 @@ export type EngineEvent =
   | { type: 'execution_success'; data: ExecutionSuccessData }
   | { type: 'execution_error'; data: ExecutionErrorData }
   | { type: 'execution_interrupted'; data: ExecutionInterruptedData };
+
+/**
+ * `preview`: an image a node published with a progress step (NodeContext.preview). **Not a ComfyUI JSON
+ * message**: the bytes are binary, and the server sends the event as a binary preview frame (type 4
+ * with this data as its metadata, or type 1). Whoever forwards engine events as JSON must turn it into a
+ * frame or leave it out; {@link isPreviewEvent} tells it apart.
+ */
+export interface PreviewEventData {
+  prompt_id: string;
+  /** The node that published the image. */
+  node: string;
+  display_node: string;
+  format: PreviewImage['format'];
+  /** The encoded image, already fitted to the node's `maxSize`. */
+  bytes: Uint8Array;
+}
+
+/** A preview image event; see {@link PreviewEventData}. */
+export interface PreviewEvent {
+  type: 'preview';
+  data: PreviewEventData;
+}
+
+/** Every event of a prompt run: ComfyUI's JSON messages, plus previews, which are binary. */
+export type EngineEvent = ComfyJsonEvent | PreviewEvent;
+
+/** True for a {@link PreviewEvent}, which must not be sent as JSON. */
+export function isPreviewEvent(event: { type: string }): event is PreviewEvent {
+  return event.type === 'preview';
+}
 
 /** The name of an engine event. */
 export type EngineEventType = EngineEvent['type'];
@@ -170,157 +201,4 @@ export function exceptionTypeOf(error: unknown): string {
 /** The message of anything thrown. */
 export function exceptionMessageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Above this many non-pending nodes, `progress_state` snapshots are spaced out (see {@link RunReporter}). */
-const FULL_SNAPSHOT_LIMIT = 1000;
-/** The least time between two large `progress_state` snapshots. */
-const LARGE_SNAPSHOT_INTERVAL_MS = 100;
-/** The least time between two `progress` events of one node (the final step always goes out). */
-const PROGRESS_INTERVAL_MS = 50;
-
-/**
- * Emits the events of one prompt run in ComfyUI's order (comfyui-protocol.md 3.6): `progress_state`
- * before `executing` when a node starts, before `progress` on a step, after `executed` when it finishes.
- * Each `progress_state` is a full snapshot, as ComfyUI sends. A snapshot costs time linear in the nodes
- * it lists, so once more than 1000 nodes are listed, snapshots go out at most every 100 ms (plus one
- * before the terminal event) instead of on every change; smaller prompts see every change, as on the
- * server. `progress` is throttled to one event per node every 50 ms.
- */
-export class RunReporter {
-  /** The nodes that ran to completion in this prompt, in completion order. */
-  readonly executed: string[] = [];
-  private readonly states = new Map<string, NodeProgressState>();
-  private readonly lastProgress = new Map<string, number>();
-  private lastSnapshotAt = 0;
-  private snapshotOwed = false;
-
-  constructor(
-    private readonly promptId: string,
-    private readonly emit: (event: EngineEvent) => void,
-  ) {}
-
-  /** `execution_start`. */
-  start(): void {
-    this.emit({ type: 'execution_start', data: { prompt_id: this.promptId, timestamp: Date.now() } });
-  }
-
-  /** `execution_cached` with the nodes served from the cache. */
-  cached(nodes: string[]): void {
-    this.emit({ type: 'execution_cached', data: { nodes, prompt_id: this.promptId, timestamp: Date.now() } });
-  }
-
-  /** A node starts: it shows as running, then `executing`. */
-  nodeStarted(id: string): void {
-    this.setState(id, 0, 1, 'running');
-    this.emit({ type: 'executing', data: { node: id, display_node: id, prompt_id: this.promptId } });
-  }
-
-  /** A step of a running node; dropped when it comes too soon after the node's previous one. */
-  nodeProgress(id: string, value: number, max: number): void {
-    const now = performance.now();
-    const last = this.lastProgress.get(id);
-    if (last !== undefined && value < max && now - last < PROGRESS_INTERVAL_MS) return;
-    this.lastProgress.set(id, now);
-    this.setState(id, value, max, 'running');
-    this.emit({ type: 'progress', data: { value, max, prompt_id: this.promptId, node: id } });
-  }
-
-  /** A node finished: `executed` if it has UI output, then it shows as finished. */
-  nodeFinished(id: string, ui: UiOutput | undefined): void {
-    this.executed.push(id);
-    if (ui) this.emitExecuted(id, ui);
-    this.finishState(id);
-  }
-
-  /** A cached output node replays its UI (null if it had none) and shows as finished, as ComfyUI does. */
-  cachedOutput(id: string, ui: UiOutput | undefined): void {
-    this.emitExecuted(id, ui ?? null);
-    this.finishState(id);
-  }
-
-  /** `execution_success`. */
-  success(): void {
-    this.flushSnapshot();
-    this.emit({ type: 'execution_success', data: { prompt_id: this.promptId, timestamp: Date.now() } });
-  }
-
-  /** `execution_error`; returns its payload. */
-  error(fields: Omit<ExecutionErrorData, 'prompt_id' | 'executed' | 'timestamp'>): ExecutionErrorData {
-    this.flushSnapshot();
-    const data: ExecutionErrorData = {
-      prompt_id: this.promptId,
-      node_id: fields.node_id,
-      node_type: fields.node_type,
-      executed: [...this.executed],
-      exception_message: fields.exception_message,
-      exception_type: fields.exception_type,
-      traceback: fields.traceback,
-      current_inputs: fields.current_inputs,
-      current_outputs: fields.current_outputs,
-      timestamp: Date.now(),
-    };
-    this.emit({ type: 'execution_error', data });
-    return data;
-  }
-
-  /** `execution_interrupted`; returns its payload. */
-  interrupted(nodeId: string, nodeType: string): ExecutionInterruptedData {
-    this.flushSnapshot();
-    const data: ExecutionInterruptedData = {
-      prompt_id: this.promptId,
-      node_id: nodeId,
-      node_type: nodeType,
-      executed: [...this.executed],
-      timestamp: Date.now(),
-    };
-    this.emit({ type: 'execution_interrupted', data });
-    return data;
-  }
-
-  /** The closing `executing {node: null}`. */
-  done(): void {
-    this.emit({ type: 'executing', data: { node: null, prompt_id: this.promptId } });
-  }
-
-  private emitExecuted(id: string, output: UiOutput | null): void {
-    this.emit({ type: 'executed', data: { node: id, display_node: id, output, prompt_id: this.promptId } });
-  }
-
-  private finishState(id: string): void {
-    const max = this.states.get(id)?.max ?? 1;
-    this.setState(id, max, max, 'finished');
-  }
-
-  private setState(id: string, value: number, max: number, state: NodeProgressState['state']): void {
-    // Entries are replaced, never changed, so every snapshot can share them.
-    this.states.set(id, {
-      value,
-      max,
-      state,
-      node_id: id,
-      prompt_id: this.promptId,
-      display_node_id: id,
-      parent_node_id: null,
-      real_node_id: id,
-    });
-    const now = performance.now();
-    if (this.states.size > FULL_SNAPSHOT_LIMIT && now - this.lastSnapshotAt < LARGE_SNAPSHOT_INTERVAL_MS) {
-      this.snapshotOwed = true;
-      return;
-    }
-    this.lastSnapshotAt = now;
-    this.emitSnapshot();
-  }
-
-  private flushSnapshot(): void {
-    if (this.snapshotOwed) this.emitSnapshot();
-  }
-
-  private emitSnapshot(): void {
-    this.snapshotOwed = false;
-    const nodes: Record<string, NodeProgressState> = {};
-    for (const [id, entry] of this.states) nodes[id] = entry;
-    this.emit({ type: 'progress_state', data: { prompt_id: this.promptId, nodes } });
-  }
 }

@@ -55,7 +55,11 @@ export interface ExecuteOptions {
   extraData?: ExtraData;
   /** ComfyUI's `partial_execution_targets`: only these output nodes (and their ancestors) run. */
   partialTargets?: readonly NodeId[];
-  /** Receives every event, synchronously, in order. Exceptions it throws are ignored. */
+  /**
+   * Receives every event, synchronously, in order. Exceptions it throws are ignored. Besides ComfyUI's
+   * JSON messages it receives `preview` events, which carry image bytes and are not JSON
+   * (see engineEvents.ts `PreviewEvent`): forward them as binary frames, or skip them.
+   */
   onEvent?: (event: EngineEvent) => void;
   /** Aborting it interrupts this prompt (or cancels it before it starts). */
   signal?: AbortSignal;

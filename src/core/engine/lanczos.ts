@@ -14,8 +14,6 @@ import { NodeException } from './types';
 const PRECISION_BITS = 22;
 /** Half of one in fixed point, the rounding offset every sum starts from. */
 const HALF = 1 << (PRECISION_BITS - 1);
-/** Lanczos-3 support in source pixels, before widening for downscales. */
-const SUPPORT = 3;
 
 /** sin(pi x) / (pi x). */
 function sinc(x: number): number {
@@ -29,6 +27,21 @@ function lanczosFilter(x: number): number {
   return x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0;
 }
 
+/** One of Pillow's resampling filters: its kernel and its support in source pixels before widening. */
+export interface PillowFilter {
+  readonly support: number;
+  kernel(x: number): number;
+}
+
+/** Pillow's LANCZOS (lanczos-3). */
+const LANCZOS: PillowFilter = { support: 3, kernel: lanczosFilter };
+
+/** Pillow's BILINEAR: the triangle filter of support 1. */
+export const BILINEAR: PillowFilter = {
+  support: 1,
+  kernel: (x) => (Math.abs(x) < 1 ? 1 - Math.abs(x) : 0),
+};
+
 /** Fixed-point taps of one resampling direction: output i reads `count[i]` pixels from `first[i]`. */
 export interface FixedTaps {
   readonly first: Int32Array;
@@ -38,11 +51,16 @@ export interface FixedTaps {
   readonly ksize: number;
 }
 
-/** Pillow's `precompute_coeffs` followed by `normalize_coeffs_8bpc`, for a box of the whole input. */
+/** {@link pillowTaps} of Pillow's LANCZOS filter. */
 export function lanczosTaps(inSize: number, outSize: number): FixedTaps {
+  return pillowTaps(inSize, outSize, LANCZOS);
+}
+
+/** Pillow's `precompute_coeffs` followed by `normalize_coeffs_8bpc`, for a box of the whole input. */
+export function pillowTaps(inSize: number, outSize: number, filter: PillowFilter): FixedTaps {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
-  const support = SUPPORT * filterScale;
+  const support = filter.support * filterScale;
   const inverse = 1 / filterScale;
   const ksize = Math.ceil(support) * 2 + 1;
   const first = new Int32Array(outSize);
@@ -55,7 +73,7 @@ export function lanczosTaps(inSize: number, outSize: number): FixedTaps {
     const n = Math.min(inSize, Math.trunc(center + support + 0.5)) - xmin;
     let sum = 0;
     for (let x = 0; x < n; x++) {
-      k[x] = lanczosFilter((x + xmin - center + 0.5) * inverse);
+      k[x] = filter.kernel((x + xmin - center + 0.5) * inverse);
       sum += k[x];
     }
     for (let x = 0; x < n; x++) {
@@ -162,14 +180,20 @@ function resampleColumns(src: Bytes, taps: FixedTaps, rowOffset: number, checkpo
 }
 
 /** Pillow's ImagingResampleInner: horizontal pass on the rows the vertical pass needs, then vertical. */
-function resampleBytes(src: Bytes, outH: number, outW: number, checkpoint: Checkpoint): Bytes {
-  const vertical = lanczosTaps(src.height, outH);
+function resampleBytes(
+  src: Bytes,
+  outH: number,
+  outW: number,
+  checkpoint: Checkpoint,
+  filter: PillowFilter = LANCZOS,
+): Bytes {
+  const vertical = pillowTaps(src.height, outH, filter);
   let img = src;
   let rowOffset = 0;
   if (outW !== src.width) {
     const rowFrom = vertical.first[0];
     const rowTo = vertical.first[outH - 1] + vertical.count[outH - 1];
-    img = resampleRows(src, lanczosTaps(src.width, outW), rowFrom, rowTo, checkpoint);
+    img = resampleRows(src, pillowTaps(src.width, outW, filter), rowFrom, rowTo, checkpoint);
     rowOffset = rowFrom;
   }
   return outH !== src.height ? resampleColumns(img, vertical, rowOffset, checkpoint) : img;
@@ -244,4 +268,26 @@ export function resizeLanczos(
     for (let i = 0; i < size; i++) out[n * size + i] = img.data[i] / 255;
   }
   return out;
+}
+
+/**
+ * Pillow's `Image.resize(size, filter)` of an 8-bit RGB (3 bands) or RGBA (4 bands) image, alpha
+ * premultiplied around the resampling as Pillow does. Returns `outH * outW * channels` bytes.
+ */
+export function resizePillow8(
+  pixels: Uint8Array,
+  size: { width: number; height: number; channels: 3 | 4 },
+  outH: number,
+  outW: number,
+  filter: PillowFilter,
+): Uint8Array {
+  if (outH === size.height && outW === size.width) return pixels.slice();
+  // Three spare bytes let the horizontal pass read four bands of the last pixel.
+  const data = new Uint8Array(pixels.length + 3);
+  data.set(pixels);
+  let img: Bytes = { data, height: size.height, width: size.width, channels: size.channels };
+  if (size.channels === 4) premultiply(img);
+  img = resampleBytes(img, outH, outW, () => undefined, filter);
+  if (size.channels === 4) unpremultiply(img);
+  return img.data.subarray(0, outH * outW * size.channels);
 }

@@ -14,19 +14,21 @@ import {
   exceptionMessageOf,
   exceptionTypeOf,
   formatValue,
-  RunReporter,
   tracebackOf,
   type EngineEvent,
   type ExecutionOutcome,
 } from './engineEvents';
 import { computeCacheKeys, type ExecutionCache } from './executionCache';
+import { PreviewStager } from './previewStager';
 import type { NodeRegistry } from './registry';
+import { RunReporter } from './runReporter';
 import { DataflowSchedule, planExecution, type ExecutionPlan } from './scheduleGraph';
 import {
   InterruptedException,
   type NodeContext,
   type NodeImpl,
   type NodeResult,
+  type PreviewImage,
   type UiOutput,
 } from './types';
 import { UnknownWorkerClassError, type WorkerPool } from './workerPool';
@@ -65,6 +67,8 @@ export class PromptRun {
   private readonly flag = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   private readonly live = new Map<NodeId, readonly unknown[]>();
   private readonly inFlight = new Map<NodeId, () => void>();
+  /** The progress and previews of main-thread nodes in flight (worker nodes have theirs on the worker). */
+  private readonly stagers = new Map<NodeId, PreviewStager>();
   private readonly ui: Record<string, UiOutput> = {};
   private keys = new Map<NodeId, string>();
   private plan: ExecutionPlan | undefined;
@@ -142,7 +146,7 @@ export class PromptRun {
 
   private runOnWorker(id: NodeId, impl: NodeImpl, inputs: Record<string, unknown>, pool: WorkerPool): void {
     const task = { classType: impl.classType, nodeId: id, inputs, flag: this.flag, dirs: this.setup.dirs };
-    const handle = pool.run(task, (value, max) => this.onProgress(id, value, max));
+    const handle = pool.run(task, (value, max, preview) => this.onProgress(id, value, max, preview));
     this.inFlight.set(id, handle.abandon);
     handle.result.then(
       (result) => this.onDone(id, result, inputs),
@@ -161,7 +165,9 @@ export class PromptRun {
       .then(() => {
         if (yieldFirst) this.lastYield = performance.now();
         if (this.finished) throw new InterruptedException();
-        return impl.run(inputs, this.contextFor(id));
+        const stager = new PreviewStager((value, max, preview) => this.onProgress(id, value, max, preview));
+        this.stagers.set(id, stager);
+        return impl.run(inputs, this.contextFor(id, stager));
       })
       .then(
         (result) => this.onDone(id, result, inputs),
@@ -169,8 +175,8 @@ export class PromptRun {
       );
   }
 
-  private onProgress(id: NodeId, value: number, max: number): void {
-    if (!this.finished && this.inFlight.has(id)) this.reporter.nodeProgress(id, value, max);
+  private onProgress(id: NodeId, value: number, max: number, preview?: PreviewImage): void {
+    if (!this.finished && this.inFlight.has(id)) this.reporter.nodeProgress(id, value, max, preview);
   }
 
   private onDone(id: NodeId, result: NodeResult, inputs: Record<string, unknown>): void {
@@ -178,6 +184,9 @@ export class PromptRun {
     if (!Array.isArray(result?.outputs)) {
       return this.onFailed(id, new TypeError(`node ${id} returned no outputs list`), inputs);
     }
+    // A preview the node published after its last step still goes out, before the node finishes.
+    this.stagers.get(id)?.flush();
+    this.stagers.delete(id);
     this.inFlight.delete(id);
     this.setup.cache.set(this.keys.get(id)!, { outputs: result.outputs, ui: result.ui });
     if (this.schedule!.isNeeded(id)) this.live.set(id, result.outputs);
@@ -232,6 +241,7 @@ export class PromptRun {
     Atomics.store(this.flag, 0, flag);
     for (const abandon of this.inFlight.values()) abandon();
     this.inFlight.clear();
+    this.stagers.clear();
   }
 
   private end(outcome: ExecutionOutcome): void {
@@ -250,13 +260,16 @@ export class PromptRun {
     return inputs;
   }
 
-  private contextFor(id: NodeId): NodeContext {
+  /** A node's context; `stager` takes its steps and previews (none for fingerprints, which have no steps). */
+  private contextFor(id: NodeId, stager?: PreviewStager): NodeContext {
+    const steps = stager ?? new PreviewStager(() => undefined);
     return {
       nodeId: id,
       checkpoint: () => {
         if (Atomics.load(this.flag, 0) !== 0) throw new InterruptedException();
       },
-      progress: (value, max) => this.onProgress(id, value, max),
+      progress: (value, max) => steps.progress(value, max),
+      preview: (image, maxSize) => steps.preview(image, maxSize),
       ...this.setup.dirs,
       prompt: this.setup.prompt,
       extraPngInfo: this.setup.extraPngInfo,

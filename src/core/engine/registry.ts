@@ -9,6 +9,7 @@ import { maskNodes } from './nodes/masks';
 import { primitiveNodes } from './nodes/primitives';
 import { scaleNodes } from './nodes/scale';
 import { transformNodes } from './nodes/transform';
+import { websocketImageNodes } from './nodes/websocketImage';
 import type { NodeImpl } from './types';
 
 /** A lookup of node implementations by class name. */
@@ -33,4 +34,5 @@ export const builtinNodes: NodeRegistry = createRegistry(
   transformNodes,
   filterNodes,
   maskNodes,
+  websocketImageNodes,
 );

@@ -42,6 +42,14 @@ export interface NodeResult {
   ui?: UiOutput;
 }
 
+/** An encoded preview image, as ComfyUI's progress hook carries one (`("PNG", image, max_size)`). */
+export interface PreviewImage {
+  /** How `bytes` are encoded, named as Pillow names the format. */
+  readonly format: 'PNG' | 'JPEG';
+  /** The whole encoded file. */
+  readonly bytes: Uint8Array;
+}
+
 /** What a running node may use of the executor. */
 export interface NodeContext {
   /** The id of the node in the prompt being run. */
@@ -51,8 +59,25 @@ export interface NodeContext {
    * often (a row, a batch element) so that an interrupt lands within one checkpoint.
    */
   checkpoint(): void;
-  /** Reports step progress of this node (ComfyUI's `progress` event); cheap to call often. */
+  /**
+   * Reports step progress of this node (ComfyUI's `progress` event); cheap to call often. Steps that
+   * come too quickly after the last one are dropped, unless they carry a preview.
+   */
   progress(value: number, max: number): void;
+  /**
+   * Publishes a preview image of this node. Nodes need not call it. As in ComfyUI, where a preview only
+   * ever travels with a progress step (`ProgressBar.update_absolute(value, total, preview)`), the image
+   * goes out with this node's next `progress` call: the events are then `progress_state`, `preview`
+   * and `progress`, and a step carrying a preview is never dropped. So call `preview` first, then
+   * `progress` for the step it belongs to. A preview that no `progress` call picks up goes out with a
+   * step at the node's current position, when the node calls `preview` again or when it returns.
+   *
+   * `maxSize` is ComfyUI's `max_size`: when given, a PNG preview is resized to fit a `maxSize` square,
+   * keeping its aspect, as ComfyUI's `ImageOps.contain` with bilinear resampling does. The engine
+   * cannot decode JPEG, so a JPEG preview is sent as given; encode it at the size you want shown.
+   * @default no size limit
+   */
+  preview(image: PreviewImage, maxSize?: number): void;
   /** Folder LoadImage reads from (ComfyUI's `--input-dir`). */
   readonly inputDir: string;
   /** Folder SaveImage writes to (`type: output`). */
@@ -73,7 +98,7 @@ export interface NodeImpl {
   readonly def: NodeDef;
   /**
    * True for pure pixel work that the executor should run on a worker thread. Such a node must use
-   * only `checkpoint` and `progress` of its context and must not touch the file system.
+   * only `checkpoint`, `progress` and `preview` of its context and must not touch the file system.
    */
   readonly heavy?: boolean;
   /**

@@ -3,10 +3,11 @@
  * built-in one unless the pool names a module, and runs heavy nodes on request. The context it gives a
  * node reads the prompt's shared interrupt flag at each checkpoint, so an interrupt or a failure
  * elsewhere stops the node's loop at its next checkpoint, and it posts progress back, at most every few
- * milliseconds.
+ * milliseconds, with every step that carries a preview the node published.
  */
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
+import { PreviewStager } from './previewStager';
 import { builtinNodes, type NodeRegistry } from './registry';
 import { InterruptedException, type NodeContext, type NodeImpl } from './types';
 import type { WorkerInit, WorkerReply, WorkerTask, WorkerTaskError } from './workerPool';
@@ -23,23 +24,29 @@ function loadRegistry(init: WorkerInit | undefined): NodeRegistry {
   throw new Error(`${init.registryModule.path} has no node registry named ${init.registryModule.exportName}`);
 }
 
-function contextFor(task: WorkerTask, post: (reply: WorkerReply) => void): NodeContext {
+/** The stager of one task: steps go to the executor, quick plain ones dropped, ones with previews never. */
+function stagerFor(task: WorkerTask, post: (reply: WorkerReply) => void): PreviewStager {
   let lastPost = 0;
+  return new PreviewStager((value, max, preview) => {
+    const now = performance.now();
+    if (!preview && value < max && now - lastPost < PROGRESS_INTERVAL_MS) return;
+    lastPost = now;
+    post({ type: 'progress', taskId: task.taskId, value, max, ...(preview && { preview }) });
+  });
+}
+
+function contextFor(task: WorkerTask, steps: PreviewStager): NodeContext {
   return {
     nodeId: task.nodeId,
     checkpoint() {
       if (Atomics.load(task.flag, 0) !== 0) throw new InterruptedException();
     },
-    progress(value, max) {
-      const now = performance.now();
-      if (value < max && now - lastPost < PROGRESS_INTERVAL_MS) return;
-      lastPost = now;
-      post({ type: 'progress', taskId: task.taskId, value, max });
-    },
+    progress: (value, max) => steps.progress(value, max),
+    preview: (image, maxSize) => steps.preview(image, maxSize),
     inputDir: task.dirs.inputDir,
     outputDir: task.dirs.outputDir,
     tempDir: task.dirs.tempDir,
-    // Heavy nodes may use only checkpoint and progress; the prompt is not copied to every worker.
+    // Heavy nodes may use only checkpoint, progress and preview; the prompt is not copied to every worker.
     prompt: {},
   };
 }
@@ -64,7 +71,9 @@ async function runTask(registry: NodeRegistry, task: WorkerTask, post: (reply: W
     return;
   }
   try {
-    const result = await impl.run(task.inputs, contextFor(task, post));
+    const steps = stagerFor(task, post);
+    const result = await impl.run(task.inputs, contextFor(task, steps));
+    steps.flush();
     post({ type: 'done', taskId: task.taskId, outputs: result.outputs, ui: result.ui });
   } catch (e) {
     post({ type: 'failed', taskId: task.taskId, error: errorOf(e) });

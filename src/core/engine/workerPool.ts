@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { InterruptedException, type NodeResult, type UiOutput } from './types';
+import { InterruptedException, type NodeResult, type PreviewImage, type UiOutput } from './types';
 
 /** A module exporting a node registry (a Map) or a node list, for workers to load instead of the built-ins. */
 export interface WorkerRegistryModule {
@@ -46,9 +46,12 @@ export interface WorkerTaskError {
   unknownClass: boolean;
 }
 
-/** What a worker posts back. */
+/** A step's position and the preview it carries, as the pool hands them to the executor. */
+export type StepListener = (value: number, max: number, preview?: PreviewImage) => void;
+
+/** What a worker posts back; a step may carry a preview the node published (already fitted to size). */
 export type WorkerReply =
-  | { type: 'progress'; taskId: number; value: number; max: number }
+  | { type: 'progress'; taskId: number; value: number; max: number; preview?: PreviewImage }
   | { type: 'done'; taskId: number; outputs: unknown[]; ui?: UiOutput }
   | { type: 'failed'; taskId: number; error: WorkerTaskError };
 
@@ -75,7 +78,7 @@ export interface TaskHandle {
 
 interface Pending {
   task: WorkerTask;
-  onProgress: (value: number, max: number) => void;
+  onProgress: StepListener;
   resolve: (r: NodeResult) => void;
   reject: (e: unknown) => void;
   abandoned: boolean;
@@ -131,8 +134,8 @@ export class WorkerPool {
     return this.slots.length;
   }
 
-  /** Queues a node run; progress arrives through `onProgress` while it runs. */
-  run(request: Omit<WorkerTask, 'taskId'>, onProgress: (value: number, max: number) => void): TaskHandle {
+  /** Queues a node run; its steps and previews arrive through `onProgress` while it runs. */
+  run(request: Omit<WorkerTask, 'taskId'>, onProgress: StepListener): TaskHandle {
     let pending!: Pending;
     const result = new Promise<NodeResult>((resolve, reject) => {
       pending = {
@@ -211,7 +214,7 @@ export class WorkerPool {
     const p = slot.current;
     if (!p || p.task.taskId !== reply.taskId) return;
     if (reply.type === 'progress') {
-      if (!p.abandoned) p.onProgress(reply.value, reply.max);
+      if (!p.abandoned) p.onProgress(reply.value, reply.max, reply.preview);
     } else if (reply.type === 'done') {
       this.finish(slot, (q) => q.resolve({ outputs: reply.outputs, ui: reply.ui }));
     } else {

@@ -22,9 +22,10 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { version as runnerVersion } from '../../../package.json';
+import type { EngineEvent } from '../engine/engineEvents';
 import { createEngine, type Engine } from '../engine/executor';
 import { RunnerError } from '../errors';
-import { audienceOf } from './eventRouting';
+import { EventDelivery } from './eventDelivery';
 import { jobsRoutes } from './jobsRoutes';
 import { refusedByOrigin } from './originCheck';
 import { PromptHistory } from './promptHistory';
@@ -94,8 +95,7 @@ function assemble(options: ComfyServerOptions, engines: Engine[], folders: Serve
   const maxUploadSize = options.maxUploadSize ?? 100 * 1024 * 1024;
   const hooks = {
     statusChanged: () => hub.broadcast({ type: 'status', data: { status: queueInfo(state) } }),
-    event: (item: Parameters<typeof clientIdOf>[0], e: { type: string; data: unknown }) =>
-      hub.deliver(e, audienceOf(e.type, e.data, clientIdOf(item))),
+    event: (item: Parameters<typeof clientIdOf>[0], e: EngineEvent) => delivery.deliver(e, clientIdOf(item)),
   };
   const queue = new PromptQueue(engines, history, hooks);
   const state: ServerState = {
@@ -113,6 +113,7 @@ function assemble(options: ComfyServerOptions, engines: Engine[], folders: Serve
     lastNodeOf: (clientId) => queue.lastNodeOf(clientId),
     featureFlags: state.featureFlags,
   });
+  const delivery = new EventDelivery(hub);
   return { state, hub };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The `/ws` endpoint (comfyui-protocol.md 3.1, 3.2): one socket per client id, the first message `status`
- * with `sid`, the feature-flags answer to a client's first frame, and delivery of each message to its
- * audience (eventRouting.ts).
+ * with `sid`, the feature-flags answer to a client's first frame (whose flags are kept per socket, as
+ * ComfyUI keeps them, to choose the form of previews), and delivery of each message, text or binary, to
+ * its audience (eventRouting.ts).
  *
  * A client id that connects again replaces its earlier socket, as in ComfyUI. Unlike ComfyUI, the old
  * socket closing later does not unregister the new one (comfyui-protocol.md 3.1 describes that pitfall);
@@ -33,6 +34,8 @@ export interface HubMessage {
 export class SocketHub {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sockets = new Map<string, WebSocket>();
+  /** The feature flags each socket sent in its hello; a socket that sent none has none. */
+  private readonly clientFlags = new WeakMap<WebSocket, Record<string, unknown>>();
 
   constructor(private readonly sources: HubSources) {}
 
@@ -58,7 +61,25 @@ export class SocketHub {
   /** Sends a message to every socket. */
   broadcast(message: HubMessage): void {
     const text = JSON.stringify(message);
-    for (const ws of this.sockets.values()) sendText(ws, text);
+    for (const ws of this.sockets.values()) sendFrame(ws, text);
+  }
+
+  /** Sends a binary frame to its audience. */
+  deliverBinary(frame: Uint8Array, audience: Audience): void {
+    if (audience.kind === 'everyone') for (const ws of this.sockets.values()) sendFrame(ws, frame);
+    else if (audience.kind === 'client') {
+      const ws = this.sockets.get(audience.clientId);
+      if (ws) sendFrame(ws, frame);
+    }
+  }
+
+  /**
+   * True when the socket of this client id said `supports_preview_metadata: true` in its hello (the
+   * value must be exactly true, as ComfyUI's `supports_feature` requires).
+   */
+  supportsPreviewMetadata(clientId: string): boolean {
+    const ws = this.sockets.get(clientId);
+    return ws !== undefined && this.clientFlags.get(ws)?.supports_preview_metadata === true;
   }
 
   /** The number of registered client ids. */
@@ -98,16 +119,21 @@ export class SocketHub {
     } catch {
       return;
     }
-    if ((parsed as { type?: unknown } | null)?.type !== 'feature_flags') return;
+    const hello = parsed as { type?: unknown; data?: unknown } | null;
+    if (hello?.type !== 'feature_flags') return;
+    if (typeof hello.data === 'object' && hello.data !== null && !Array.isArray(hello.data)) {
+      this.clientFlags.set(ws, hello.data as Record<string, unknown>);
+    }
     this.send(ws, { type: 'feature_flags', data: this.sources.featureFlags() });
   }
 
   private send(ws: WebSocket | undefined, message: HubMessage): void {
-    if (ws) sendText(ws, JSON.stringify(message));
+    if (ws) sendFrame(ws, JSON.stringify(message));
   }
 }
 
-function sendText(ws: WebSocket, text: string): void {
+/** Sends a text (string) or binary (bytes) frame. */
+function sendFrame(ws: WebSocket, frame: string | Uint8Array): void {
   // A socket that is closing just misses the message, as with ComfyUI's caught send errors.
-  if (ws.readyState === WebSocket.OPEN) ws.send(text);
+  if (ws.readyState === WebSocket.OPEN) ws.send(frame);
 }

@@ -108,6 +108,7 @@ export function testContext(prompt: ApiPrompt = {}, nodeId = '1') {
     nodeId,
     checkpoint: () => void state.checkpoints++,
     progress: () => undefined,
+    preview: () => undefined,
     ...dirs,
     prompt,
   };

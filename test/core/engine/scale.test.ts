@@ -17,6 +17,7 @@ const ctx: NodeContext = {
   nodeId: '1',
   checkpoint: () => undefined,
   progress: () => undefined,
+  preview: () => undefined,
   inputDir: '',
   outputDir: '',
   tempDir: '',

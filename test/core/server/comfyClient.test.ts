@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decode } from 'fast-png';
+import type { PreviewFrame } from '../../../src/core/comfy/binaryFrames';
 import { ComfyClient } from '../../../src/core/comfy/client';
 import type { PromptFailureDetails } from '../../../src/core/comfy/finalise';
 import { isRunnerError, RunnerError } from '../../../src/core/errors';
@@ -112,6 +114,22 @@ describe('our ComfyClient against the server', function () {
         result.files.find((f) => f.type === 'temp')!.filename,
       ].sort(),
     );
+  });
+
+  it('receives a SaveImageWebsocket prompt’s previews, routed to it by prompt id', async () => {
+    const { url } = await serve();
+    const previews: PreviewFrame[] = [];
+    const run = await clientFor(url).submit(loadWorkflow('10_websocket_images'), {
+      onPreview: (p) => previews.push(p),
+    });
+    const result = await run.result;
+    assert.deepEqual(
+      previews.map((p) => [p.eventType, p.promptId, p.nodeId, p.mimeType]),
+      [1, 2, 3].map(() => [4, run.promptId, '3', 'image/png']),
+    );
+    const png = decode(previews[0].image);
+    assert.deepEqual([png.width, png.height], [128, 96]);
+    assert.deepEqual(result.files, []);
   });
 
   it('finds the server’s capabilities: version, feature flags and the jobs API', async () => {

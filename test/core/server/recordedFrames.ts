@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { type HttpLine, loadTranscript } from '../../fakes/replayTranscript';
 import type { Frame } from './serverHarness';
 
-/** The frames the recording's socket received, in order. */
+/** The frames the recording's socket received, in order; binary ones as serverHarness's `binaryFrame` makes them. */
 export function recordedFrames(scenario: string): Frame[] {
   return loadTranscript(scenario).flatMap((l): Frame[] => {
     if (l.kind === 'ws') return [l.msg as Frame];
-    if (l.kind === 'ws_binary') return [{ type: 'binary' }];
+    if (l.kind === 'ws_binary') return [{ type: `binary:${l.event_type}`, data: l.metadata }];
     return [];
   });
 }
@@ -28,19 +28,41 @@ export function recordedPromptBodies(scenario: string): Record<string, unknown>[
 }
 
 /** Message types that describe node activity inside a run. */
-const NODE_ACTIVITY = new Set(['progress_state', 'executing', 'progress', 'executed', 'binary']);
+const NODE_ACTIVITY = new Set([
+  'progress_state',
+  'executing',
+  'progress',
+  'executed',
+  'binary:1',
+  'binary:4',
+]);
+
+/**
+ * The prompt of each frame, or undefined for frames of no prompt. A legacy (type-1) preview names no
+ * prompt; it belongs to the prompt whose message came just before it, as clients attribute it to the
+ * prompt that is running.
+ */
+function promptsOf(frames: Frame[]): (string | undefined)[] {
+  let last: string | undefined;
+  return frames.map((f) => {
+    const id = f.data?.prompt_id;
+    if (typeof id === 'string') return (last = id);
+    return f.type === 'binary:1' ? last : undefined;
+  });
+}
 
 /**
  * The type sequence of each prompt, in the order the prompts first appear (ids differ between runs, so
  * prompts are matched by order). `executing {node: null}` is kept apart as `executing:null`, since it is
- * the end of a prompt rather than node activity.
+ * the end of a prompt rather than node activity. Binary frames appear as `binary:<event type>`.
  */
 export function perPrompt(frames: Frame[]): string[][] {
   const order: string[] = [];
   const types = new Map<string, string[]>();
-  for (const f of frames) {
-    const id = f.data?.prompt_id;
-    if (typeof id !== 'string') continue;
+  const prompts = promptsOf(frames);
+  for (const [i, f] of frames.entries()) {
+    const id = prompts[i];
+    if (id === undefined) continue;
     if (!types.has(id)) {
       order.push(id);
       types.set(id, []);
@@ -71,9 +93,22 @@ function collapseInterrupted(types: string[]): string[] {
  * replies depends on timing, as the recordings README says.
  */
 export function globalTypes(frames: Frame[]): string[] {
+  const prompts = promptsOf(frames);
+  return frames.filter((f, i) => prompts[i] === undefined && f.type !== 'status').map((f) => f.type);
+}
+
+/**
+ * The headers of the type-4 previews, without the prompt id (which differs between runs): the keys in
+ * order and the node fields and image type as sent.
+ */
+export function previewHeaders(frames: Frame[]): Record<string, unknown>[] {
   return frames
-    .filter((f) => typeof f.data?.prompt_id !== 'string' && f.type !== 'status')
-    .map((f) => f.type);
+    .filter((f) => f.type === 'binary:4')
+    .map((f) => {
+      const { prompt_id, ...rest } = f.data ?? {};
+      assert.equal(typeof prompt_id, 'string', 'a type-4 header names its prompt');
+      return { keys: Object.keys(f.data ?? {}), ...rest };
+    });
 }
 
 /**

@@ -64,10 +64,27 @@ export async function closeServed(): Promise<void> {
   }
 }
 
-/** A frame the recorder received: JSON as `{type, data}`, binary as `{type: 'binary'}`. */
+/**
+ * A frame the recorder received: JSON as `{type, data}`; binary as `{type: 'binary:<event type>'}` with,
+ * for a type-4 preview, its JSON header as `data`, and for previews the image.
+ */
 export interface Frame {
   type: string;
   data?: Record<string, unknown>;
+  /** The encoded image of a binary preview frame (types 1 and 4). */
+  image?: Uint8Array;
+}
+
+/** A binary frame as a {@link Frame}: event type, then a type-4 frame's header or a type-1 frame's format. */
+export function binaryFrame(bytes: Uint8Array): Frame {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const eventType = view.getUint32(0);
+  const type = `binary:${eventType}`;
+  if (eventType === 1) return { type, image: bytes.subarray(8) };
+  if (eventType !== 4) return { type };
+  const length = view.getUint32(4);
+  const data = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as Frame['data'];
+  return { type, data, image: bytes.subarray(8 + length) };
 }
 
 /** A WebSocket to the server that keeps every frame. */
@@ -77,7 +94,9 @@ export class SocketRecorder {
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
-      const frame: Frame = isBinary ? { type: 'binary' } : (JSON.parse(data.toString()) as Frame);
+      const frame: Frame = isBinary
+        ? binaryFrame(new Uint8Array(data as Buffer))
+        : (JSON.parse(data.toString()) as Frame);
       this.frames.push(frame);
       this.waiters = this.waiters.filter((w) => (w.when(frame) ? (w.done(frame), false) : true));
     });

@@ -1,23 +1,21 @@
 /**
  * Each recorded scenario, replayed against our server with the same requests, must produce the same
- * WebSocket message types as ComfyUI 0.8.0 did (normalisations in recordedFrames.ts).
- *
- * Not replayed: 10_websocket_binary and 10b_websocket_binary_no_flags run SaveImageWebsocket, which the
- * embedded engine does not have, and no engine node emits previews, so the server never sends binary
- * frames; there is nothing of ours to compare. 13's first prompt is that workflow too; its second, a
- * headless interrupted run, is replayed.
+ * WebSocket message types as ComfyUI 0.8.0 did, binary preview frames included by event type
+ * (normalisations in recordedFrames.ts).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { decode } from 'fast-png';
 import { loadWorkflow } from '../../fakes/replayTranscript';
 import {
   assertSameStatuses,
   globalTypes,
   perPrompt,
+  previewHeaders,
   recordedFrames,
   recordedPromptBodies,
 } from './recordedFrames';
-import { call, closeServed, holePng, serve, SocketRecorder, type Served } from './serverHarness';
+import { call, closeServed, holePng, serve, SocketRecorder, type Frame, type Served } from './serverHarness';
 
 interface Session {
   served: Served;
@@ -25,11 +23,13 @@ interface Session {
   post(body: Record<string, unknown>, clientId?: string | null): Promise<string>;
 }
 
-async function session(): Promise<Session> {
+/** A server and a socket to it; `hello` false skips the feature-flags hello, as scenario 10b does. */
+async function session(hello = true): Promise<Session> {
   const served = await serve();
   const clientId = randomUUID();
-  const ws = await SocketRecorder.open(served.url, clientId);
-  await ws.next((f) => f.type === 'feature_flags');
+  const ws = await SocketRecorder.open(served.url, clientId, hello);
+  if (hello) await ws.next((f) => f.type === 'feature_flags');
+  else await ws.next((f) => f.type === 'status');
   const post = async (body: Record<string, unknown>, id: string | null = clientId) => {
     const { client_id: _recorded, ...rest } = body;
     const reply = await call(served.url, 'POST', '/prompt', id === null ? rest : { ...rest, client_id: id });
@@ -44,13 +44,41 @@ function assertLikeRecording(ws: SocketRecorder, scenario: string): void {
   assert.deepEqual(perPrompt(ws.frames), perPrompt(recorded));
   assert.deepEqual(globalTypes(ws.frames), globalTypes(recorded));
   assertSameStatuses(ws.frames, recorded);
+  assert.deepEqual(previewHeaders(ws.frames), previewHeaders(recorded));
+}
+
+/** Workflow 10's images: the preview frames carry three PNGs of 128 x 96 (the recording keeps only sizes). */
+function assertWorkflow10Images(frames: Frame[]): void {
+  const images = frames.filter((f) => f.type.startsWith('binary:')).map((f) => decode(f.image!));
+  assert.deepEqual(
+    images.map((png) => [png.width, png.height, png.channels]),
+    [
+      [128, 96, 3],
+      [128, 96, 3],
+      [128, 96, 3],
+    ],
+  );
+}
+
+/** Waits until the queue has run dry (the status broadcast that counts zero), after frame `after`. */
+function queueEmptied(ws: SocketRecorder, after: number): Promise<Frame> {
+  const remaining = (f: Frame) =>
+    (f.data?.status as { exec_info?: { queue_remaining?: number } } | undefined)?.exec_info?.queue_remaining;
+  return ws.next((f) => f.type === 'status' && remaining(f) === 0, after);
 }
 
 describe('the server’s socket messages match ComfyUI 0.8.0’s recordings', function () {
   this.timeout(120_000);
   afterEach(closeServed);
 
-  for (const scenario of ['01_invert', '02_branching', '03_slow', '05_runtime_error', '09_cached_rerun']) {
+  for (const scenario of [
+    '01_invert',
+    '02_branching',
+    '03_slow',
+    '05_runtime_error',
+    '09_cached_rerun',
+    '10_websocket_binary',
+  ]) {
     it(`sends the recorded message types for ${scenario}`, async () => {
       const { ws, post } = await session();
       for (const body of recordedPromptBodies(scenario)) await ws.finished(await post(body));
@@ -131,16 +159,34 @@ describe('the server’s socket messages match ComfyUI 0.8.0’s recordings', fu
     assertLikeRecording(ws, '11_queue_ops');
   });
 
-  it('broadcasts only status, progress and the interrupt of a prompt posted without a client id (13)', async () => {
+  it('sends type-4 previews of PNGs of the workflow’s size to a socket that negotiated metadata (10)', async () => {
+    const { ws, post } = await session();
+    for (const body of recordedPromptBodies('10_websocket_binary')) await ws.finished(await post(body));
+    assertWorkflow10Images(ws.frames);
+  });
+
+  it('sends the recorded message types, legacy previews after progress, without the hello (10b)', async () => {
+    const { ws, post } = await session(false);
+    for (const body of recordedPromptBodies('10b_websocket_binary_no_flags')) {
+      await ws.finished(await post(body));
+    }
+    assertLikeRecording(ws, '10b_websocket_binary_no_flags');
+    assertWorkflow10Images(ws.frames);
+  });
+
+  it('broadcasts only status, progress, legacy previews and the interrupt of prompts without a client id (13)', async () => {
     const { served, ws, post } = await session();
-    const [, headless] = recordedPromptBodies('13_prompt_without_client_id');
-    const start = ws.frames.length;
-    const id = await post(headless, null);
+    const [websocketImages, slow] = recordedPromptBodies('13_prompt_without_client_id');
+    const first = ws.frames.length;
+    await post(websocketImages, null);
+    await queueEmptied(ws, first);
+    const second = ws.frames.length;
+    const id = await post(slow, null);
     await ws.next((f) => f.type === 'progress_state' && '3' in ((f.data?.nodes as object | undefined) ?? {}));
     await call(served.url, 'POST', '/interrupt');
-    await ws.next((f) => f.type === 'execution_interrupted');
-    const recorded = perPrompt(recordedFrames('13_prompt_without_client_id'))[1];
-    assert.deepEqual(perPrompt(ws.frames.slice(start)), [recorded]);
+    await queueEmptied(ws, second);
+    assertLikeRecording(ws, '13_prompt_without_client_id');
+    assertWorkflow10Images(ws.frames.slice(0, second));
     assert.ok(
       ws.frames.every(
         (f) =>

@@ -131,8 +131,11 @@ async function liveImageDef(classType: string, inputDir: string): Promise<NodeDe
   return def;
 }
 
-/** `np.clip(255. * x, 0, 255).astype(np.uint8)` on one batch element: float32 product, then truncation. */
-function imageBytes(images: ImageTensor, b: number): Uint8Array {
+/**
+ * `np.clip(255. * x, 0, 255).astype(np.uint8)` on one batch element, as ComfyUI's image-saving nodes
+ * turn floats into bytes: float32 product, then truncation.
+ */
+export function imageBytes(images: ImageTensor, b: number): Uint8Array {
   const size = images.height * images.width * images.channels;
   const src = images.data.subarray(b * size, (b + 1) * size);
   const out = new Uint8Array(size);

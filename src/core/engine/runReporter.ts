@@ -1,0 +1,174 @@
+/**
+ * The order and payloads of one prompt run's events (split out of engineEvents.ts, which holds their
+ * types): what the executor reports as nodes start, step, publish previews and finish, turned into
+ * ComfyUI's messages in ComfyUI's order.
+ */
+import type {
+  EngineEvent,
+  ExecutionErrorData,
+  ExecutionInterruptedData,
+  NodeProgressState,
+} from './engineEvents';
+import type { PreviewImage, UiOutput } from './types';
+
+/** Above this many non-pending nodes, `progress_state` snapshots are spaced out (see {@link RunReporter}). */
+const FULL_SNAPSHOT_LIMIT = 1000;
+/** The least time between two large `progress_state` snapshots. */
+const LARGE_SNAPSHOT_INTERVAL_MS = 100;
+/** The least time between two `progress` events of one node (the final step always goes out). */
+const PROGRESS_INTERVAL_MS = 50;
+
+/**
+ * Emits the events of one prompt run in ComfyUI's order (comfyui-protocol.md 3.6): `progress_state`
+ * before `executing` when a node starts, before `progress` on a step, after `executed` when it finishes.
+ * Each `progress_state` is a full snapshot, as ComfyUI sends. A snapshot costs time linear in the nodes
+ * it lists, so once more than 1000 nodes are listed, snapshots go out at most every 100 ms (plus one
+ * before the terminal event) instead of on every change; smaller prompts see every change, as on the
+ * server. `progress` is throttled to one event per node every 50 ms, except steps that carry a preview.
+ */
+export class RunReporter {
+  /** The nodes that ran to completion in this prompt, in completion order. */
+  readonly executed: string[] = [];
+  private readonly states = new Map<string, NodeProgressState>();
+  private readonly lastProgress = new Map<string, number>();
+  private lastSnapshotAt = 0;
+  private snapshotOwed = false;
+
+  constructor(
+    private readonly promptId: string,
+    private readonly emit: (event: EngineEvent) => void,
+  ) {}
+
+  /** `execution_start`. */
+  start(): void {
+    this.emit({ type: 'execution_start', data: { prompt_id: this.promptId, timestamp: Date.now() } });
+  }
+
+  /** `execution_cached` with the nodes served from the cache. */
+  cached(nodes: string[]): void {
+    this.emit({ type: 'execution_cached', data: { nodes, prompt_id: this.promptId, timestamp: Date.now() } });
+  }
+
+  /** A node starts: it shows as running, then `executing`. */
+  nodeStarted(id: string): void {
+    this.setState(id, 0, 1, 'running');
+    this.emit({ type: 'executing', data: { node: id, display_node: id, prompt_id: this.promptId } });
+  }
+
+  /**
+   * A step of a running node; dropped when it comes too soon after the node's previous one, unless it
+   * carries a preview. With a preview the order is ComfyUI's progress hook's: `progress_state`, the
+   * preview, `progress` (the server moves a legacy type-1 frame after `progress`, where ComfyUI sends it).
+   */
+  nodeProgress(id: string, value: number, max: number, preview?: PreviewImage): void {
+    const now = performance.now();
+    const last = this.lastProgress.get(id);
+    if (!preview && last !== undefined && value < max && now - last < PROGRESS_INTERVAL_MS) return;
+    this.lastProgress.set(id, now);
+    this.setState(id, value, max, 'running');
+    if (preview) {
+      const { format, bytes } = preview;
+      const data = { prompt_id: this.promptId, node: id, display_node: id, format, bytes };
+      this.emit({ type: 'preview', data });
+    }
+    this.emit({ type: 'progress', data: { value, max, prompt_id: this.promptId, node: id } });
+  }
+
+  /** A node finished: `executed` if it has UI output, then it shows as finished. */
+  nodeFinished(id: string, ui: UiOutput | undefined): void {
+    this.executed.push(id);
+    if (ui) this.emitExecuted(id, ui);
+    this.finishState(id);
+  }
+
+  /** A cached output node replays its UI (null if it had none) and shows as finished, as ComfyUI does. */
+  cachedOutput(id: string, ui: UiOutput | undefined): void {
+    this.emitExecuted(id, ui ?? null);
+    this.finishState(id);
+  }
+
+  /** `execution_success`. */
+  success(): void {
+    this.flushSnapshot();
+    this.emit({ type: 'execution_success', data: { prompt_id: this.promptId, timestamp: Date.now() } });
+  }
+
+  /** `execution_error`; returns its payload. */
+  error(fields: Omit<ExecutionErrorData, 'prompt_id' | 'executed' | 'timestamp'>): ExecutionErrorData {
+    this.flushSnapshot();
+    const data: ExecutionErrorData = {
+      prompt_id: this.promptId,
+      node_id: fields.node_id,
+      node_type: fields.node_type,
+      executed: [...this.executed],
+      exception_message: fields.exception_message,
+      exception_type: fields.exception_type,
+      traceback: fields.traceback,
+      current_inputs: fields.current_inputs,
+      current_outputs: fields.current_outputs,
+      timestamp: Date.now(),
+    };
+    this.emit({ type: 'execution_error', data });
+    return data;
+  }
+
+  /** `execution_interrupted`; returns its payload. */
+  interrupted(nodeId: string, nodeType: string): ExecutionInterruptedData {
+    this.flushSnapshot();
+    const data: ExecutionInterruptedData = {
+      prompt_id: this.promptId,
+      node_id: nodeId,
+      node_type: nodeType,
+      executed: [...this.executed],
+      timestamp: Date.now(),
+    };
+    this.emit({ type: 'execution_interrupted', data });
+    return data;
+  }
+
+  /** The closing `executing {node: null}`. */
+  done(): void {
+    this.emit({ type: 'executing', data: { node: null, prompt_id: this.promptId } });
+  }
+
+  private emitExecuted(id: string, output: UiOutput | null): void {
+    this.emit({ type: 'executed', data: { node: id, display_node: id, output, prompt_id: this.promptId } });
+  }
+
+  private finishState(id: string): void {
+    const max = this.states.get(id)?.max ?? 1;
+    this.setState(id, max, max, 'finished');
+  }
+
+  private setState(id: string, value: number, max: number, state: NodeProgressState['state']): void {
+    // Entries are replaced, never changed, so every snapshot can share them.
+    this.states.set(id, {
+      value,
+      max,
+      state,
+      node_id: id,
+      prompt_id: this.promptId,
+      display_node_id: id,
+      parent_node_id: null,
+      real_node_id: id,
+    });
+    const now = performance.now();
+    if (this.states.size > FULL_SNAPSHOT_LIMIT && now - this.lastSnapshotAt < LARGE_SNAPSHOT_INTERVAL_MS) {
+      this.snapshotOwed = true;
+      return;
+    }
+    this.lastSnapshotAt = now;
+    this.emitSnapshot();
+  }
+
+  private flushSnapshot(): void {
+    if (this.snapshotOwed) this.emitSnapshot();
+  }
+
+  private emitSnapshot(): void {
+    this.snapshotOwed = false;
+    const nodes: Record<string, NodeProgressState> = {};
+    for (const [id, entry] of this.states) nodes[id] = entry;
+    this.emit({ type: 'progress_state', data: { prompt_id: this.promptId, nodes } });
+  }
+}
