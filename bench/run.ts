@@ -3,10 +3,11 @@
  * each prints ratios against a baseline measured in the same run where one exists.
  */
 import { runEngineBench } from './engine.bench';
+import { runSchedulerBench } from './scheduler.bench';
 
 async function main(): Promise<void> {
   const only = process.argv[2];
-  const benches: Record<string, () => Promise<void>> = { engine: runEngineBench };
+  const benches: Record<string, () => Promise<void>> = { engine: runEngineBench, scheduler: runSchedulerBench };
   for (const [name, bench] of Object.entries(benches)) {
     if (only && only !== name) continue;
     console.log(`\n== ${name} ==`);

@@ -25,6 +25,8 @@ export type RunnerErrorReason =
   | 'auth'
   /** No server can run the workflow. */
   | 'no_capable_server'
+  /** A job this one depends on failed, was cancelled or was lost, so this one never ran. */
+  | 'dependency_failed'
   /** A bug of ours. Exit code 1 on the command line. */
   | 'internal';
 

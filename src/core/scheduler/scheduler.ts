@@ -1,193 +1,288 @@
 /**
- * The scheduler: jobs wait in our own queue and are dispatched to a run target as slots free. A library
- * first: the command line and the extension drive the same object and subscribe to its typed events.
+ * The scheduler: durable jobs dispatched across a pool of targets (ComfyUI servers, the embedded
+ * engine). Jobs wait in our own queue, by priority and then in order, and go to a target that can run
+ * them the moment a slot frees. A library first: the command line and the extension drive the same
+ * object, subscribe to its typed events, and read its plain JSON snapshots.
  */
-import PQueue from 'p-queue';
-import { isRunnerError } from '../errors';
-import { applyOperation, createJob, type Job, type JobError, type NewJob } from './job';
-import type { JobOperation } from './jobState';
-import { terminalStates } from './jobState';
+import { RunnerError } from '../errors';
+import { createJob, type Job, type NewJob } from './job';
+import type { JobProgress } from './jobProgress';
+import type { QueueMove } from './jobQueue';
+import { Dispatcher } from './dispatcher';
+import { Pool } from './pool';
+import { CapabilityCheck } from './poolCapabilities';
+import { targetView, type PoolTarget, type PoolTargetOptions, type TargetHealth } from './poolTarget';
+import { retrySpec, retryableStates, type RetryOptions } from './retryPolicy';
+import type { SchedulerListener } from './schedulerEvents';
+import { JobBook } from './schedulerJobs';
+import { lostOnRestore, planRestore } from './schedulerRestore';
+import { checkNewJob, tidySpec } from './schedulerSpec';
 import {
-  applyProgressEvent,
-  eventFields,
-  initialProgress,
-  type ComfyEventLike,
-  type JobProgress,
-} from './jobProgress';
-import { writeRunRecord } from './runRecord';
-import type { RunResult, RunTarget } from './runTarget';
-import type { SchedulerEvent, SchedulerListener } from './schedulerEvents';
+  checkConcurrency,
+  resolveOptions,
+  type ResolvedSchedulerOptions,
+  type SchedulerOptions,
+} from './schedulerOptions';
+import { buildView, type SchedulerView } from './schedulerView';
 
-/** Options of a scheduler. */
-export interface SchedulerOptions {
-  /** Where jobs run. */
-  readonly target: RunTarget;
-  /**
-   * How many jobs run at once.
-   * @default 2
-   */
-  readonly concurrency?: number;
-  /**
-   * The least time between two progress events of one job, in ms; events in between are coalesced.
-   * @default 100
-   */
-  readonly progressIntervalMs?: number;
-}
-
-/** A queue of jobs over a run target. */
+/** A queue of jobs over a pool of run targets. */
 export class Scheduler {
-  private readonly jobs = new Map<string, Job>();
-  private readonly progress = new Map<string, JobProgress>();
-  private readonly aborts = new Map<string, AbortController>();
-  private readonly listeners = new Set<SchedulerListener>();
-  private readonly lastProgress = new Map<string, number>();
-  private readonly queue: PQueue;
+  private readonly options: ResolvedSchedulerOptions;
+  private readonly book: JobBook;
+  private readonly pool: Pool;
+  private readonly dispatcher: Dispatcher;
+  /** Job id -> its newest explicit retry, so a retried dependent waits for its dependency's retry. */
+  private readonly newestRetry = new Map<string, string>();
 
-  constructor(private readonly options: SchedulerOptions) {
-    this.queue = new PQueue({ concurrency: options.concurrency ?? 2 });
+  constructor(options: SchedulerOptions) {
+    this.options = resolveOptions(options);
+    const o = this.options;
+    this.book = new JobBook(o);
+    const check = new CapabilityCheck(o.matcher);
+    this.pool = new Pool({
+      probe: o.probe,
+      healthIntervalMs: o.healthIntervalMs,
+      onHealth: (t, from) => this.targetHealthChanged(t, from),
+      onCapabilities: (t) => this.targetCapabilitiesChanged(t),
+    });
+    const { shouldAutoRetry, writeRunRecords, onNoTarget, now } = o;
+    const parts = {
+      book: this.book,
+      pool: this.pool,
+      check,
+      shouldAutoRetry,
+      writeRunRecords,
+      onNoTarget,
+      now,
+    };
+    this.dispatcher = new Dispatcher(parts);
+    this.dispatcher.concurrency = o.concurrency;
+    this.dispatcher.paused = o.paused;
+    // Last: a target joining reports its health and capabilities through the dispatcher.
+    for (const t of o.targets) this.pool.add(t);
   }
 
   /** Subscribes to events; returns the function that unsubscribes. */
   subscribe(listener: SchedulerListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.book.subscribe(listener);
   }
 
-  /** Queues a new job and returns it. */
+  /**
+   * Queues a new job and returns a copy of it. Throws `bad_input` when its id is taken, its priority
+   * is not a finite number, or it depends on a job this scheduler does not know.
+   */
   add(spec: NewJob): Job {
-    const job = createJob(spec);
-    this.jobs.set(job.id, job);
-    this.progress.set(job.id, initialProgress(job.prompt));
-    this.emit({ type: 'job/added', job: structuredClone(job) });
-    void this.queue.add(() => this.runJob(job));
+    checkNewJob(spec, (id) => this.book.get(id) !== undefined);
+    const job = createJob(tidySpec(spec), this.options.now());
+    this.book.insert(job);
+    this.dispatcher.waiting.enqueue(job);
+    this.dispatcher.offer(job);
+    return structuredClone(job);
+  }
+
+  /**
+   * Adds jobs restored from a store, in their states. Ended jobs are history that dependencies can
+   * refer to; queued ones join the queue in the order they were first queued; a job that was on a
+   * target is followed again when the target can resume it, and is lost otherwise. Their records are
+   * not handed to `onJobChanged` unless they change.
+   */
+  restore(jobs: readonly Job[]): void {
+    const plan = planRestore(jobs, (id) => this.book.get(id) !== undefined);
+    for (const job of plan.jobs) this.book.adopt(job);
+    for (const [old, retry] of plan.retryLinks) this.newestRetry.set(old, retry);
+    for (const job of plan.inFlight) this.reattach(job);
+    for (const job of plan.queued) this.dispatcher.waiting.enqueue(job);
+    this.dispatcher.pump();
+  }
+
+  /**
+   * Cancels a job: a queued one at once, a dispatched one by aborting it on its target (it ends
+   * `cancelled` when the target confirms). False when the job is unknown or already ended.
+   */
+  cancel(jobId: string): boolean {
+    return this.dispatcher.cancel(jobId);
+  }
+
+  /**
+   * Runs a failed, cancelled or lost job again as a new job: attempt + 1, `retryOf` the old id, the
+   * same prompt and overrides, a new folder, and dependencies mapped to their newest retries. Returns
+   * a copy of the new job; throws `bad_input` for an unknown job or target, or a job not retryable.
+   */
+  retry(jobId: string, options: RetryOptions = {}): Job {
+    const previous = this.book.get(jobId);
+    if (!previous) throw new RunnerError('bad_input', `no job ${jobId}`);
+    if (!retryableStates.has(previous.state)) {
+      throw new RunnerError(
+        'bad_input',
+        `job ${jobId} is ${previous.state}; only failed, cancelled or lost jobs are retried`,
+      );
+    }
+    if (options.target !== undefined && !this.pool.get(options.target)) {
+      throw new RunnerError('bad_input', `no target ${options.target}`);
+    }
+    // Numbered after the newest attempt, so retrying an old attempt twice never reuses a folder.
+    const attempt = this.book.get(this.newestAttempt(jobId))!.attempt + 1;
+    const plan = {
+      attempt,
+      outDir: this.options.retryOutDir(previous, attempt),
+      dependsOn: previous.dependsOn?.map((d) => this.newestAttempt(d)),
+      target: options.target,
+    };
+    const job = this.add(retrySpec(previous, plan));
+    this.newestRetry.set(previous.id, job.id);
     return job;
   }
 
-  /** Cancels a queued or running job; true when it was still cancellable. */
-  cancel(jobId: string): boolean {
-    const job = this.jobs.get(jobId);
-    if (!job || terminalStates.has(job.state)) return false;
-    if (job.state === 'queued') this.move(job, 'cancel');
-    else this.aborts.get(jobId)?.abort();
+  /**
+   * Moves a queued job: before every other, one place up or down, or after every other. Crossing into
+   * jobs of another priority gives it theirs. False when the job is not queued.
+   */
+  reorder(jobId: string, where: QueueMove): boolean {
+    const priority = this.dispatcher.waiting.queue.move(jobId, where);
+    if (priority === undefined) return false;
+    this.noteMoved(jobId, priority);
     return true;
+  }
+
+  /** Gives a queued job another priority (last among that priority's jobs); false when it is not queued. */
+  setPriority(jobId: string, priority: number): boolean {
+    if (!Number.isFinite(priority))
+      throw new RunnerError('bad_input', `priority must be a number, not ${priority}`);
+    if (!this.dispatcher.waiting.queue.setPriority(jobId, priority)) return false;
+    this.noteMoved(jobId, priority);
+    return true;
+  }
+
+  /** Stops dispatching new jobs; jobs on targets go on. */
+  pause(): void {
+    if (this.dispatcher.paused) return;
+    this.dispatcher.paused = true;
+    this.noteSchedulerChanged();
+  }
+
+  /** Dispatches again, at once. */
+  resume(): void {
+    if (!this.dispatcher.paused) return;
+    this.dispatcher.paused = false;
+    this.noteSchedulerChanged();
+    this.dispatcher.pump();
+  }
+
+  /** True while paused. */
+  get paused(): boolean {
+    return this.dispatcher.paused;
+  }
+
+  /** The most jobs on targets at once over the pool; Infinity when only the targets' slots limit it. */
+  get concurrency(): number {
+    return this.dispatcher.concurrency;
+  }
+
+  /** Changes the global cap; raising it starts waiting jobs at once. Lowering it stops nothing running. */
+  set concurrency(n: number) {
+    this.dispatcher.concurrency = checkConcurrency(n);
+    this.noteSchedulerChanged();
+    this.dispatcher.pump();
+  }
+
+  /** Adds a target to the pool; throws `bad_input` when its name is taken. */
+  addTarget(options: PoolTargetOptions): void {
+    const t = this.pool.add(options);
+    this.book.emit(() => ({ type: 'target/changed', target: targetView(t) }));
+  }
+
+  /** Switches a target on or off; jobs running on it finish either way. Throws for an unknown name. */
+  setTargetEnabled(name: string, enabled: boolean): void {
+    const t = this.pool.get(name);
+    if (!t) throw new RunnerError('bad_input', `no target ${name}`);
+    if (t.enabled === enabled) return;
+    t.enabled = enabled;
+    this.book.emit(() => ({ type: 'target/changed', target: targetView(t) }));
+    this.dispatcher.pump();
+  }
+
+  /** Probes every target's health now (or the named one's); resolves when probes and loads are done. */
+  refreshHealth(name?: string): Promise<void> {
+    return this.pool.refresh(name);
   }
 
   /** A JSON snapshot of every job, in the order they were added. */
   snapshot(): Job[] {
-    return [...this.jobs.values()].map((j) => structuredClone(j));
+    return [...this.book.all()].map((j) => structuredClone(j));
+  }
+
+  /** A copy of one job. */
+  job(jobId: string): Job | undefined {
+    const job = this.book.get(jobId);
+    return job && structuredClone(job);
   }
 
   /** The node progress of one job. */
   progressOf(jobId: string): JobProgress | undefined {
-    return this.progress.get(jobId);
+    return this.book.progressOf(jobId);
   }
 
-  /** Resolves when no job is queued or running. */
-  async onIdle(): Promise<void> {
-    await this.queue.onIdle();
+  /** Everything a UI shows, as one plain JSON snapshot. */
+  view(): SchedulerView {
+    const d = this.dispatcher;
+    return buildView({
+      jobs: this.book.all(),
+      queueOrder: d.waiting.queue.ids(),
+      progressOf: (id) => this.book.progressOf(id),
+      waitingFor: (id) => d.waiting.deps.openDependencies(id),
+      isCancelling: (id) => d.isCancelling(id),
+      targets: this.pool.list().map(targetView),
+      paused: d.paused,
+      concurrency: d.concurrency,
+      running: d.inFlight,
+    });
   }
 
-  private emit(event: SchedulerEvent): void {
-    for (const l of this.listeners) l(event);
+  /** Resolves when no job is queued, on a target, or having its run record written. */
+  onIdle(): Promise<void> {
+    return this.dispatcher.onIdle();
   }
 
-  private move(job: Job, op: JobOperation): void {
-    const from = job.state;
-    applyOperation(job, op);
-    this.emit({ type: 'job/state', jobId: job.id, from, to: job.state, job: structuredClone(job) });
+  /** Stops health probing. Jobs on targets are left alone, and the targets belong to the caller. */
+  dispose(): void {
+    this.pool.dispose();
   }
 
-  private async runJob(job: Job): Promise<void> {
-    if (job.state !== 'queued') return;
-    const abort = new AbortController();
-    this.aborts.set(job.id, abort);
-    const target = this.options.target;
-    job.server = target.name;
-    this.move(job, 'dispatch');
-    let result: RunResult;
-    try {
-      result = await target.run(job, this.hooksFor(job), abort.signal);
-    } catch (e) {
-      result = { status: 'error', outputs: [], error: toJobError(e) };
-    } finally {
-      this.aborts.delete(job.id);
-    }
-    this.finish(job, result);
-    await writeRunRecord(job, target.version);
+  private reattach(job: Job): void {
+    if (this.dispatcher.resumeFlight(job)) return;
+    job.error = lostOnRestore(job);
+    this.book.move(job, 'lose');
   }
 
-  private hooksFor(job: Job) {
-    return {
-      accepted: (promptId: string) => {
-        job.promptId = promptId;
-      },
-      started: () => {
-        if (job.state === 'dispatching') this.move(job, 'start');
-      },
-      event: (event: ComfyEventLike) => {
-        this.noteNodeTimes(job, event);
-        this.emit({ type: 'job/comfy', jobId: job.id, event });
-        const p = this.progress.get(job.id)!;
-        applyProgressEvent(p, event);
-        this.emitProgress(job.id, p, event.type !== 'progress' && event.type !== 'progress_state');
-      },
-      warning: (message: string) => {
-        job.warnings.push(message);
-        this.emit({ type: 'job/warning', jobId: job.id, message });
-      },
-    };
+  private newestAttempt(jobId: string): string {
+    let id = jobId;
+    for (let next = this.newestRetry.get(id); next !== undefined; next = this.newestRetry.get(id)) id = next;
+    return id;
   }
 
-  private noteNodeTimes(job: Job, event: ComfyEventLike): void {
-    const node = eventFields(event).node;
-    const now = Date.now();
-    if (event.type === 'executing') {
-      for (const t of Object.values(job.times.nodes)) t.finished ??= now;
-      if (typeof node === 'string') job.times.nodes[node] = { started: now };
-    }
-    if (event.type === 'executed' && typeof node === 'string' && job.times.nodes[node]) {
-      job.times.nodes[node].finished ??= now;
-    }
+  private noteMoved(jobId: string, priority: number): void {
+    const job = this.book.get(jobId)!;
+    const changed = (job.priority ?? 0) !== priority;
+    if (changed) job.priority = priority;
+    const position = () => this.dispatcher.waiting.queue.ids().indexOf(jobId);
+    this.book.emit(() => ({ type: 'job/moved', jobId, priority, position: position() }));
+    if (changed) this.book.changed(job);
   }
 
-  private emitProgress(jobId: string, p: JobProgress, force: boolean): void {
-    const now = Date.now();
-    const last = this.lastProgress.get(jobId) ?? 0;
-    if (!force && now - last < (this.options.progressIntervalMs ?? 100)) return;
-    this.lastProgress.set(jobId, now);
-    this.emit({ type: 'job/progress', jobId, progress: structuredClone(p) });
+  private noteSchedulerChanged(): void {
+    const { paused, concurrency } = this.dispatcher;
+    const cap = Number.isFinite(concurrency) ? concurrency : null;
+    this.book.emit(() => ({ type: 'scheduler/changed', paused, concurrency: cap }));
   }
 
-  private finish(job: Job, result: RunResult): void {
-    job.outputs = result.outputs;
-    if (result.error) job.error = result.error;
-    const now = Date.now();
-    for (const t of Object.values(job.times.nodes)) t.finished ??= now;
-    if (result.status === 'success') {
-      if (job.state === 'dispatching') this.move(job, 'start');
-      this.move(job, 'succeed');
-    } else if (result.status === 'interrupted') this.move(job, 'cancel');
-    else if (isLost(result.error)) this.move(job, 'lose');
-    else this.move(job, 'fail');
-    this.emitProgress(job.id, this.progress.get(job.id)!, true);
+  private targetHealthChanged(t: PoolTarget, from: TargetHealth): void {
+    this.book.emit(() => ({ type: 'target/health', target: targetView(t), from }));
+    if (t.health === 'up') this.dispatcher.pump();
   }
-}
 
-function isLost(error: JobError | undefined): boolean {
-  return error?.reason === 'lost';
-}
-
-/** A job error from anything thrown by a target. */
-export function toJobError(e: unknown): JobError {
-  if (isRunnerError(e)) {
-    const details = (e.details ?? {}) as { node_errors?: Record<string, unknown> };
-    return {
-      message: e.message,
-      reason: e.reason,
-      node_id: e.location.nodeId,
-      node_type: e.location.classType,
-      node_errors: details.node_errors,
-    };
+  private targetCapabilitiesChanged(t: PoolTarget): void {
+    this.book.emit(() => ({ type: 'target/changed', target: targetView(t) }));
+    this.dispatcher.waiting.reassessAll();
+    this.dispatcher.pump();
   }
-  return { message: e instanceof Error ? e.message : String(e), reason: 'internal' };
 }
