@@ -7,7 +7,10 @@ import { runSchedulerBench } from './scheduler.bench';
 
 async function main(): Promise<void> {
   const only = process.argv[2];
-  const benches: Record<string, () => Promise<void>> = { engine: runEngineBench, scheduler: runSchedulerBench };
+  const benches: Record<string, () => Promise<void>> = {
+    engine: runEngineBench,
+    scheduler: runSchedulerBench,
+  };
   for (const [name, bench] of Object.entries(benches)) {
     if (only && only !== name) continue;
     console.log(`\n== ${name} ==`);
