@@ -70,6 +70,9 @@ async function nextCounter(
   filename: string,
   pendingIn: SaveImagePathOptions['pendingIn'],
 ): Promise<number> {
+  // Snapshot the names of saves in flight before listing the folder: a save that finishes during the
+  // listing is then either in this snapshot or already renamed into the folder, never in neither.
+  const pending = [...(pendingIn?.(folder) ?? [])];
   let names: string[];
   try {
     names = await readdir(folder);
@@ -79,7 +82,7 @@ async function nextCounter(
     names = [];
   }
   let best: number | undefined;
-  for (const name of [...names, ...(pendingIn?.(folder) ?? [])]) {
+  for (const name of [...names, ...pending]) {
     const digits = counterOf(name, filename);
     if (digits !== undefined && (best === undefined || digits > best)) best = digits;
   }

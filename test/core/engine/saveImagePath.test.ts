@@ -91,6 +91,19 @@ describe('getSaveImagePath', () => {
     });
     assert.equal(p.counter, 4);
   });
+
+  it('counts a save in flight that finishes while the folder is being read', async () => {
+    const dir = outputDir([]);
+    // The save of img_00001_.png completes right as its name is asked for: the file is renamed into the
+    // folder and the name leaves the in-flight set. It must still be counted, by one side or the other.
+    const p = await getSaveImagePath('img', dir, 0, 0, {
+      pendingIn: () => {
+        writeFileSync(join(dir, 'img_00001_.png'), '');
+        return [];
+      },
+    });
+    assert.equal(p.counter, 2);
+  });
 });
 
 describe('save file names', () => {
