@@ -6,7 +6,7 @@
 import { RunnerError, type RunnerErrorReason } from '../../src/core/errors';
 import type { Job } from '../../src/core/scheduler/job';
 import type { RunHooks, RunResult, RunTarget } from '../../src/core/scheduler/runTarget';
-import type { NodeDef, NodeDefs } from '../../src/core/workflow/types';
+import type { InputSpec, NodeDef, NodeDefs } from '../../src/core/workflow/types';
 
 /** One call of `run` (or `resume`) on a fake target, with the controls to end it. */
 export interface FakeRun {
@@ -123,10 +123,10 @@ function fakeRun(
   return run;
 }
 
-/** A node definition with nothing but a name, for capability tests. */
-export function nodeDef(name: string): NodeDef {
+/** A node definition with a name and the given required inputs only, for capability tests. */
+export function nodeDef(name: string, required: Record<string, InputSpec> = {}): NodeDef {
   return {
-    input: { required: {} },
+    input: { required },
     output: [],
     output_is_list: [],
     output_name: [],

@@ -3,9 +3,9 @@
  * such as a credential never reaches the disk) and how a file is read back and checked. A file that is
  * not a job is reported with its path, as `bad_input`.
  */
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { RunnerError } from '../errors';
+import { readTextIfExists } from '../util/atomicWrite';
 import type { Job } from '../scheduler/job';
 import type { JobState } from '../scheduler/jobState';
 
@@ -116,13 +116,8 @@ export function parseJob(text: string, path: string, id: string): Job {
 
 /** Reads and parses a job file; undefined when it does not exist. */
 export async function readJobFile(path: string, id: string): Promise<Job | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const text = await readTextIfExists(path);
+  if (text === undefined) return undefined;
   return parseJob(text, path, id);
 }
 

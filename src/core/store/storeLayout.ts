@@ -3,10 +3,10 @@
  * `jobs/<id>.json` holds one job each, `owner.json` names the process that dispatches, and
  * `requests/` and `answers/` carry operations other processes ask of it.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { RunnerError } from '../errors';
-import { writeFileAtomic } from '../util/atomicWrite';
+import { readTextIfExists, writeFileAtomic } from '../util/atomicWrite';
 import { joinInside } from '../util/safePath';
 
 /** The `format` of `store.json`. */
@@ -100,13 +100,8 @@ export async function prepareStore(layout: StoreLayout): Promise<void> {
 }
 
 async function readMeta(path: string): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const text = await readTextIfExists(path);
+  if (text === undefined) return undefined;
   try {
     const meta: unknown = JSON.parse(text);
     if (typeof meta === 'object' && meta !== null && !Array.isArray(meta))

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunnerError } from '../errors';
-import { writeFileAtomic } from '../util/atomicWrite';
+import { readTextIfExists, writeFileAtomic } from '../util/atomicWrite';
 import { isJobId, type StoreLayout } from './storeLayout';
 
 /** What another process may ask the owner to do with a job. */
@@ -126,13 +126,8 @@ export async function writeAnswer(layout: StoreLayout, answer: RequestAnswer): P
 /** Reads and deletes the answer to `requestId`; undefined while there is none. */
 export async function takeAnswer(layout: StoreLayout, requestId: string): Promise<RequestAnswer | undefined> {
   const path = answerPath(layout, requestId);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const text = await readTextIfExists(path);
+  if (text === undefined) return undefined;
   await rm(path, { force: true });
   try {
     return JSON.parse(text) as RequestAnswer;

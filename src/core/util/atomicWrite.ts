@@ -1,9 +1,10 @@
 /**
  * Writing files so that a reader never sees half a file: write to a temporary file beside the target,
- * then rename over it (rename is atomic within one file system).
+ * then rename over it (rename is atomic within one file system). Also the matching read of a file that
+ * may not exist yet.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -30,4 +31,14 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): Promis
 /** Copies the file `from` to `to` atomically. */
 export function copyFileAtomic(from: string, to: string): Promise<void> {
   return writeAtomically(to, (tmp) => copyFile(from, tmp));
+}
+
+/** The text of `path`, or undefined when the file does not exist; other read errors propagate. */
+export async function readTextIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
 }

@@ -10,39 +10,24 @@ import {
   promptRequirements,
   type PromptRequirements,
 } from '../../../src/core/scheduler/capabilities';
-import type { ApiPrompt, InputSpec, NodeDef, NodeDefs } from '../../../src/core/workflow/types';
+import type { ApiPrompt, NodeDefs } from '../../../src/core/workflow/types';
+import { nodeDef } from '../../fakes/fakeTarget';
 
 const fixtures = resolve(__dirname, '../../../../shared/fixtures/comfyui-0.8.0');
 const recorded = JSON.parse(readFileSync(join(fixtures, 'transcripts/object_info.json'), 'utf8')) as NodeDefs;
 const workflow = (name: string) =>
   JSON.parse(readFileSync(join(fixtures, 'workflows', name), 'utf8')) as ApiPrompt;
 
-/** A node definition with only what the capability checks read. */
-function def(name: string, required: Record<string, InputSpec> = {}): NodeDef {
-  return {
-    input: { required },
-    output: [],
-    output_is_list: [],
-    output_name: [],
-    name,
-    display_name: name,
-    description: '',
-    python_module: 'nodes',
-    category: 'test',
-    output_node: false,
-  };
-}
-
 /** Loaders in both COMBO spellings, with a given model list. */
 function serverWith(models: { checkpoints?: string[]; loras?: string[]; upscale?: string[] }): NodeDefs {
   return {
-    CheckpointLoaderSimple: def('CheckpointLoaderSimple', { ckpt_name: [models.checkpoints ?? []] }),
-    LoraLoader: def('LoraLoader', { model: ['MODEL'], lora_name: [models.loras ?? []] }),
-    UpscaleModelLoader: def('UpscaleModelLoader', {
+    CheckpointLoaderSimple: nodeDef('CheckpointLoaderSimple', { ckpt_name: [models.checkpoints ?? []] }),
+    LoraLoader: nodeDef('LoraLoader', { model: ['MODEL'], lora_name: [models.loras ?? []] }),
+    UpscaleModelLoader: nodeDef('UpscaleModelLoader', {
       model_name: ['COMBO', { multiselect: false, options: models.upscale ?? [] }],
     }),
-    KSampler: def('KSampler', { model: ['MODEL'], sampler_name: [['euler', 'dpmpp_2m']] }),
-    SaveImage: def('SaveImage', { images: ['IMAGE'], filename_prefix: ['STRING', {}] }),
+    KSampler: nodeDef('KSampler', { model: ['MODEL'], sampler_name: [['euler', 'dpmpp_2m']] }),
+    SaveImage: nodeDef('SaveImage', { images: ['IMAGE'], filename_prefix: ['STRING', {}] }),
   };
 }
 
@@ -146,7 +131,7 @@ describe('prompt requirements', () => {
   });
 
   it('takes every file of a multiselect COMBO', () => {
-    const defs = { Multi: def('Multi', { lora_names: ['COMBO', { multiselect: true, options: [] }] }) };
+    const defs = { Multi: nodeDef('Multi', { lora_names: ['COMBO', { multiselect: true, options: [] }] }) };
     const prompt: ApiPrompt = { '1': { class_type: 'Multi', inputs: { lora_names: ['a.pt', 'b.pt'] } } };
     assert.deepEqual(values(promptRequirements(prompt, defs)), ['a.pt', 'b.pt']);
   });
@@ -248,13 +233,13 @@ describe('matching a server', () => {
   });
 
   it('does not hold an input against a server that checks it against no list', () => {
-    const server: NodeDefs = { ...full, CheckpointLoaderSimple: def('x', { ckpt_name: ['STRING', {}] }) };
+    const server: NodeDefs = { ...full, CheckpointLoaderSimple: nodeDef('x', { ckpt_name: ['STRING', {}] }) };
     const m = matchServer(promptRequirements(txt2img, full), server);
     assert.deepEqual(m, { ok: true });
   });
 
   it('does not hold an input against a server whose node lacks it', () => {
-    const server: NodeDefs = { ...full, CheckpointLoaderSimple: def('CheckpointLoaderSimple') };
+    const server: NodeDefs = { ...full, CheckpointLoaderSimple: nodeDef('CheckpointLoaderSimple') };
     assert.deepEqual(matchServer(promptRequirements(txt2img, full), server), { ok: true });
   });
 });
