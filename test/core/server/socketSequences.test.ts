@@ -182,7 +182,13 @@ describe('the server’s socket messages match ComfyUI 0.8.0’s recordings', fu
     await queueEmptied(ws, first);
     const second = ws.frames.length;
     const id = await post(slow, null);
-    await ws.next((f) => f.type === 'progress_state' && '3' in ((f.data?.nodes as object | undefined) ?? {}));
+    // Wait for this prompt's own snapshot: the first prompt has a node 3 too.
+    await ws.next(
+      (f) =>
+        f.type === 'progress_state' &&
+        f.data?.prompt_id === id &&
+        '3' in ((f.data?.nodes as object | undefined) ?? {}),
+    );
     await call(served.url, 'POST', '/interrupt');
     await queueEmptied(ws, second);
     assertLikeRecording(ws, '13_prompt_without_client_id');
