@@ -38,6 +38,8 @@ export async function demoCommand(opts: { out: string; json: boolean }, io: CliI
       files,
       runs: 1,
       sets: [],
+      sweeps: [],
+      servers: ['embedded'],
       out: opts.out,
       inputDir: join(dir, 'input'),
       concurrency: 2,

@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isRunnerError } from '../core/errors';
 import { convertCommand } from './convertCommand';
 import { demoCommand } from './demoCommand';
+import { jobsActions, jobsCommand, parseAge, type JobsAction } from './jobsCommand';
 import { processIo, type CliIo } from './output';
 import { positiveInt, runCommand } from './runCommand';
 import { serveCommand } from './serveCommand';
@@ -33,6 +34,11 @@ function oneFile(positionals: string[], usage: string): string {
   return positionals[0];
 }
 
+/** A positive whole number option, or undefined when it is not given. */
+function optionalInt(name: string, text: string | undefined): number | undefined {
+  return text === undefined ? undefined : positiveInt(name, text, 1);
+}
+
 /** A TCP port: 0 (any free one) to 65535. */
 function port(text: string): number {
   const n = Number(text);
@@ -42,16 +48,18 @@ function port(text: string): number {
 
 const commands: Record<string, Command> = {
   run: {
-    summary: 'run workflows as jobs on the embedded engine or a ComfyUI server, with live progress',
+    summary: 'run workflows as durable jobs over the embedded engine and ComfyUI servers, with live progress',
     usage:
-      'comfy-runner run <workflow files...> [--runs N] [--set <node>.<input>=<json>]... [--out <dir>] [--input-dir <dir>] [--concurrency N] [--server <url>|embedded] [--json]',
+      'comfy-runner run <workflow files...> [--server <url>|embedded]... [--runs N] [--sweep <node>.<input>=<v1>,<v2>,...]... [--set <node>.<input>=<json>]... [--concurrency N] [--out <dir>] [--store <dir>] [--input-dir <dir>] [--json]',
     options: {
       ...common,
       runs: { type: 'string' },
       set: { type: 'string', multiple: true, default: [] },
+      sweep: { type: 'string', multiple: true, default: [] },
       out: { type: 'string', short: 'o', default: 'comfy-runs' },
+      store: { type: 'string' },
       concurrency: { type: 'string' },
-      server: { type: 'string', default: 'embedded' },
+      server: { type: 'string', multiple: true, default: [] },
     },
     run: (v, p, io) => {
       if (p.length === 0)
@@ -61,11 +69,50 @@ const commands: Record<string, Command> = {
           files: p,
           runs: positiveInt('runs', str(v.runs), 1),
           sets: v.set as string[],
+          sweeps: v.sweep as string[],
           out: str(v.out)!,
+          store: str(v.store),
           inputDir: str(v['input-dir'])!,
-          concurrency: positiveInt('concurrency', str(v.concurrency), 2),
-          server: str(v.server),
+          concurrency: optionalInt('concurrency', str(v.concurrency)),
+          servers: v.server as string[],
           json: v.json === true,
+        },
+        io,
+      );
+    },
+  },
+  jobs: {
+    summary: 'list, cancel, retry, resume or prune the jobs of a store, also while another process runs them',
+    usage:
+      'comfy-runner jobs list|cancel <id>...|retry <id>...|resume|prune [--store <dir>] [--json] [--server <url>]... [--concurrency N] [--input-dir <dir>] [--older-than <age>]',
+    options: {
+      json: common.json,
+      help: common.help,
+      store: { type: 'string', default: 'comfy-runs/.store' },
+      server: { type: 'string', multiple: true, default: [] },
+      concurrency: { type: 'string' },
+      'input-dir': { type: 'string' },
+      'older-than': { type: 'string', default: '0' },
+    },
+    run: (v, p, io) => {
+      const [action, ...ids] = p;
+      if (!jobsActions.includes(action as JobsAction))
+        throw usageError(`expected one of ${jobsActions.join(', ')}\nusage: ${commands.jobs.usage}`);
+      const takesIds = action === 'cancel' || action === 'retry';
+      if (takesIds !== ids.length > 0)
+        throw usageError(
+          `${takesIds ? 'expected job ids' : 'unexpected arguments'}\nusage: ${commands.jobs.usage}`,
+        );
+      return jobsCommand(
+        {
+          action: action as JobsAction,
+          ids,
+          store: str(v.store)!,
+          json: v.json === true,
+          servers: v.server as string[],
+          concurrency: optionalInt('concurrency', str(v.concurrency)),
+          inputDir: str(v['input-dir']),
+          olderThanMs: parseAge(str(v['older-than'])!),
         },
         io,
       );

@@ -1,38 +1,46 @@
 /**
- * `comfy-runner run <workflow files...> [--runs N] [--set <node>.<input>=<json>]... [--out <dir>]
- * [--input-dir <dir>] [--concurrency N] [--server <url>|embedded] [--json]`: runs workflows as jobs through
- * the scheduler on the embedded engine or on a ComfyUI server, with live progress, one output folder per
- * run, and a summary. With a server, workflows are validated against its `/object_info`.
+ * `comfy-runner run <workflow files...>`: runs workflows as jobs through the durable scheduler over a
+ * pool (`--server <url>`, repeatable; `embedded` is the built-in engine and the default), with `--runs`,
+ * `--sweep` (one job per combination of values), `--set`, a global `--concurrency` cap, live progress,
+ * one output folder per job, and a summary. Jobs are kept in a store (`--store`, default `<out>/.store`),
+ * so that if this process dies, `comfy-runner jobs resume --store <dir>` takes them back.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
-import { ComfyClient } from '../core/comfy/client';
-import { createEngine } from '../core/engine/executor';
+import { join, resolve } from 'node:path';
 import { RunnerError } from '../core/errors';
-import { embeddedTarget } from '../core/scheduler/embeddedTarget';
-import { withLocalInputs } from '../core/scheduler/remoteInputs';
-import { fetchNodeDefinitions, remoteTarget } from '../core/scheduler/remoteTarget';
-import type { RunTarget } from '../core/scheduler/runTarget';
-import type { Job } from '../core/scheduler/job';
-import { Scheduler } from '../core/scheduler/scheduler';
-import { loadWorkflowFile, type LoadedWorkflow } from '../core/workflow/loadWorkflow';
-import { applyOverrides, parseOverride, type Override } from '../core/workflow/overrides';
-import type { NodeDefs } from '../core/workflow/types';
-import { formatProblem, listProblems, validatePrompt } from '../core/workflow/validate';
+import { terminalStates } from '../core/scheduler/jobState';
+import type { Scheduler } from '../core/scheduler/scheduler';
+import type { JobStore } from '../core/store/jobStore';
+import { storeInUse } from '../core/scheduler/durableRunner';
+import { parseOverride, parseSweep, sweepCombinations } from '../core/workflow/overrides';
 import type { CliIo } from './output';
-import { attachView, printSummary } from './progressView';
+import { printSummary } from './progressView';
+import { planJobs } from './runJobs';
+import { closePlaces, openPlaces, type Place } from './runPool';
+import { readRunnerSettings, runSettings, writeRunnerSettings } from './runnerSettings';
+import {
+  exitCodeOf,
+  followJobs,
+  openCliStore,
+  startCliRunner,
+  stopOnSignals,
+  stoppedExitCode,
+} from './runSession';
 
 /** Options of the run command. */
 export interface RunOptions {
   files: string[];
   runs: number;
   sets: string[];
+  /** `<node>.<input>=<v1>,<v2>,...`, each a dimension of the cartesian product of runs. */
+  sweeps: string[];
   out: string;
   inputDir: string;
+  /** The most jobs on servers at once over the pool; undefined leaves it to each server's slots. */
   concurrency?: number;
-  /** A ComfyUI server's URL, or `embedded` (the default). */
-  server?: string;
+  /** Server URLs and `embedded`; empty means the embedded engine. */
+  servers: string[];
+  /** The job store's folder. @default `<out>/.store` */
+  store?: string;
   json: boolean;
 }
 
@@ -45,98 +53,63 @@ export function positiveInt(name: string, text: string | undefined, fallback: nu
   return n;
 }
 
-/** Loads, overrides and validates each workflow; any problem is bad input naming file, node and input. */
-async function prepare(files: string[], overrides: Override[], defs: NodeDefs): Promise<LoadedWorkflow[]> {
-  const loaded: LoadedWorkflow[] = [];
-  for (const file of files) {
-    const w = await loadWorkflowFile(file, defs);
-    w.prompt = applyOverrides(w.prompt, overrides);
-    const problems = listProblems(validatePrompt(w.prompt, defs), w.prompt);
-    if (problems.length > 0) {
-      throw new RunnerError('bad_input', problems.map((p) => formatProblem(p, file)).join('\n'), { file });
-    }
-    loaded.push(w);
-  }
-  return loaded;
-}
-
-/** A run's folder: `<out>/<workflow stem>-<date>-<time>-<job id prefix>`, unique per job. */
-function runFolder(out: string, file: string, jobId: string): string {
-  const stem = basename(file, extname(file));
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return join(out, `${stem}-${stamp}-${jobId.slice(0, 8)}`);
-}
-
-/** Where the jobs run, and the node definitions to validate against there. */
-interface Place {
-  target: RunTarget;
-  defs: NodeDefs;
-}
-
-/** The embedded engine, with its folders under `<out>/.engine`. */
-async function embeddedPlace(opts: RunOptions): Promise<Place> {
-  const root = resolve(opts.out, '.engine');
-  const folders = {
-    inputDir: resolve(opts.inputDir),
-    outputDir: join(root, 'output'),
-    tempDir: join(root, 'temp'),
-  };
-  for (const d of [folders.outputDir, folders.tempDir]) mkdirSync(d, { recursive: true });
-  const engine = createEngine(folders);
-  return { target: embeddedTarget(engine, folders), defs: await engine.definitions() };
-}
-
-/** A ComfyUI server; local input files count as present since they are uploaded before each prompt. */
-async function serverPlace(baseUrl: string, opts: RunOptions): Promise<Place> {
-  const client = new ComfyClient({ baseUrl });
-  const inputDir = resolve(opts.inputDir);
+/** Takes the store for this run: refused while another process runs it, or while it has unfinished jobs. */
+async function takeStore(dir: string): Promise<JobStore> {
+  const store = await openCliStore(dir, false);
   try {
-    const definitions = await fetchNodeDefinitions(client);
-    const target = remoteTarget({ client, inputDir, definitions });
-    return { target, defs: await withLocalInputs(definitions, inputDir) };
+    const acquired = await store.acquire();
+    if (!acquired.acquired) throw storeInUse(store.dir, acquired.owner);
+    const unfinished = (await store.list()).filter((j) => !terminalStates.has(j.state));
+    if (unfinished.length > 0) {
+      throw new RunnerError(
+        'bad_input',
+        `the job store ${store.dir} has ${unfinished.length} unfinished job(s) of a run that stopped: ` +
+          `finish them with "comfy-runner jobs resume --store ${store.dir}", cancel them with ` +
+          `"comfy-runner jobs cancel <id> --store ${store.dir}", or run with another --store`,
+        { file: store.dir },
+      );
+    }
+    return store;
   } catch (e) {
-    await client.dispose();
+    await store.close();
     throw e;
   }
 }
 
-/** Runs the command; returns 0 when every job succeeded, 1 otherwise. */
+/** Runs the command; returns 0 when every job succeeded, 3 when no server could run one, 1 otherwise. */
 export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
-  const overrides = opts.sets.map(parseOverride);
-  const server = opts.server && opts.server !== 'embedded' ? opts.server : undefined;
-  const place = server ? await serverPlace(server, opts) : await embeddedPlace(opts);
+  const sets = opts.sets.map(parseOverride);
+  const sweeps = opts.sweeps.map(parseSweep);
+  // Checked before any server is asked anything: a sweep too large to run is the user's to fix.
+  sweepCombinations(sweeps);
+  const servers = opts.servers.length > 0 ? opts.servers : ['embedded'];
+  const store = await takeStore(resolve(opts.store ?? join(opts.out, '.store')));
+  let places: Place[] = [];
+  let started = false;
   try {
-    const workflows = await prepare(opts.files, overrides, place.defs);
-    const scheduler = new Scheduler({ target: place.target, concurrency: opts.concurrency });
-    scheduler.subscribe(
-      attachView(
-        io,
-        opts.json,
-        () => scheduler.snapshot(),
-        (id) => scheduler.progressOf(id),
-      ),
-    );
-    const jobs: Job[] = [];
-    for (const w of workflows) {
-      for (let i = 0; i < opts.runs; i++) {
-        const id = randomUUID();
-        jobs.push(
-          scheduler.add({
-            id,
-            workflow: { file: w.file, sourceHash: w.sourceHash, promptHash: w.promptHash },
-            prompt: w.prompt,
-            extraPngInfo: w.extraPngInfo,
-            overrides,
-            outDir: runFolder(opts.out, w.file, id),
-          }),
-        );
-      }
+    const settings = runSettings(await readRunnerSettings(store.dir), { ...opts, servers });
+    await writeRunnerSettings(store.dir, settings);
+    places = await openPlaces(settings);
+    const request = { files: opts.files, runs: opts.runs, sets, sweeps, out: opts.out };
+    const specs = await planJobs(request, places);
+    // From the call on, the runner owns the places and the store, and closes them if it fails to start.
+    started = true;
+    const runner = await startCliRunner(store, places, opts.concurrency, io);
+    const stop = stopOnSignals();
+    try {
+      const add = (s: Scheduler) => specs.forEach((spec) => s.add(spec));
+      const jobs = await followJobs(runner, io, opts.json, [], add, stop.signal);
+      printSummary(io, jobs, opts.json);
+      return stop.signal.aborted ? stoppedExitCode : exitCodeOf(jobs);
+    } finally {
+      stop.dispose();
+      await runner.close();
     }
-    await scheduler.onIdle();
-    const done = scheduler.snapshot();
-    printSummary(io, done, opts.json);
-    return done.every((j) => j.state === 'succeeded') ? 0 : 1;
   } finally {
-    await place.target.dispose();
+    // Until the runner starts, the places and the store are this function's to close.
+    if (!started) {
+      await closePlaces(places);
+      await store.close();
+    }
   }
 }

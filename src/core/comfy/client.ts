@@ -14,8 +14,10 @@ import { EventRouter } from './eventRouter';
 import { postPrompt, type UploadedImage, type UploadOptions, uploadImage } from './endpoints';
 import { type ComfyLog, silentLog } from './events';
 import { ComfyHttp } from './http';
+import { lookupPrompt, type PromptLookup } from './lookup';
 import { attachListeners, makePromptRun, type PromptRun, type SubmitOptions } from './promptRun';
 import { PromptTracker } from './promptTracker';
+import { systemStatsReply } from './replies';
 import { RunSupervisor } from './runSupervisor';
 import { resolveServer, type ServerOptions } from './serverConfig';
 import { ComfySocket, type SocketOptions } from './socket';
@@ -39,6 +41,9 @@ export interface ComfyClientOptions extends ServerOptions {
   historyDelayMs?: number;
   log?: ComfyLog;
 }
+
+/** Options of {@link ComfyClient.follow}: the listeners and output folder of `submit`. */
+export type FollowOptions = Pick<SubmitOptions, 'outputDir' | 'onProgress' | 'onPreview' | 'onText'>;
 
 /** A client of one ComfyUI server. */
 export class ComfyClient {
@@ -82,6 +87,14 @@ export class ComfyClient {
     return this.caps;
   }
 
+  /**
+   * Asks `/system_stats` now, unlike {@link capabilities}, which remembers: the server's health. Throws
+   * `server_unreachable`, `auth`, `timeout` or `protocol` as the HTTP layer does.
+   */
+  async ping(): Promise<void> {
+    await this.http.json({ route: 'system_stats' }, systemStatsReply);
+  }
+
   /** Opens the socket; `submit` does this itself before its first prompt. */
   connect(): Promise<void> {
     return this.socket.ready();
@@ -118,6 +131,40 @@ export class ComfyClient {
     if (tracker.cancelRequested)
       void this.cancel(tracker.promptId).catch((e) => this.log('warn', 'Cancel failed', e));
     return makePromptRun(tracker, queued.number, result, () => this.cancel(tracker.promptId));
+  }
+
+  /**
+   * What the server says about a prompt id now: `running`, `pending`, `finished` (with its history
+   * entry) or `unknown` (comfyui-protocol.md 4.6). Asked before a prompt whose submission had an unknown
+   * outcome is ever submitted again, and when a restarted runner takes its jobs back. Throws
+   * `server_unreachable`, `timeout` or `auth` when the server cannot be asked.
+   */
+  async lookup(promptId: string): Promise<PromptLookup> {
+    return lookupPrompt(this.http, promptId, await this.jobsApi());
+  }
+
+  /**
+   * Follows a prompt submitted earlier, perhaps by another process under this client id, as `submit`
+   * would have: it is registered before the server is asked about it, so no event is missed in between;
+   * then a pending or running prompt is followed to its end, a finished one is concluded from its
+   * history (outputs downloaded into `outputDir`), and one the server does not know ends `lost`. A
+   * server that cannot be asked now is polled like any silent prompt, and its prompt ends `lost` if it
+   * stays unreachable. `prompt` only gives the node count for progress. The handle's `number` is -1: a
+   * followed prompt's queue number is not known.
+   */
+  async follow(promptId: string, prompt: ApiPrompt, options: FollowOptions = {}): Promise<PromptRun> {
+    await this.openSocketForSubmit();
+    const tracker = new PromptTracker(promptId, prompt, this.log);
+    attachListeners(tracker, options);
+    this.router.add(tracker);
+    const result = this.supervisor.track(tracker, options.outputDir);
+    tracker.accepted({});
+    try {
+      this.supervisor.applyVerdict(tracker, await this.lookup(promptId));
+    } catch (e) {
+      this.log('warn', `Could not ask about prompt ${promptId}; polling it`, e);
+    }
+    return makePromptRun(tracker, -1, result, () => this.cancel(promptId));
   }
 
   /**

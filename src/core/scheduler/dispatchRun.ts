@@ -58,10 +58,16 @@ export function landingOf(result: RunResult, flight: Flight): Landing {
  */
 export function flightHooks(job: Job, flight: Flight, book: JobBook, live: () => boolean): RunHooks {
   return {
+    submitting: async (promptId: string) => {
+      if (!live()) return;
+      job.promptId = promptId;
+      await book.keep(job);
+    },
     accepted: (promptId: string) => {
       if (!live()) return;
       flight.accepted = true;
       job.promptId = promptId;
+      job.times.accepted ??= book.now();
       book.changed(job);
     },
     started: () => {

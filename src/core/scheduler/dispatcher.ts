@@ -110,7 +110,9 @@ export class Dispatcher {
     const t = job.server === undefined ? undefined : this.parts.pool.get(job.server);
     const resume = t?.target.resume;
     if (!t || !resume || job.promptId === undefined) return false;
-    const flight = newFlight(t, true, job.state === 'running');
+    // A prompt id the server never confirmed may be submitted by the resumption: not accepted yet.
+    const accepted = job.state === 'running' || job.times.accepted !== undefined;
+    const flight = newFlight(t, accepted, job.state === 'running');
     this.launch(job, flight, (hooks, signal) => resume.call(t.target, job, hooks, signal));
     return true;
   }
@@ -199,8 +201,10 @@ export class Dispatcher {
     job.outputs = result.outputs;
     if (result.error) job.error = result.error;
     const landing = landingOf(result, flight);
-    if (landing === 'fail' && result.error?.reason === 'server_unreachable') {
-      this.parts.pool.markDown(flight.target, result.error.message);
+    if ((landing === 'fail' && result.error?.reason === 'server_unreachable') || landing === 'lose') {
+      // The target could not be reached or forgot a prompt it had: send it nothing more until the next
+      // probe finds it up, so the jobs queued behind this one go to the other targets.
+      this.parts.pool.markDown(flight.target, result.error?.message ?? 'the target lost a job');
     }
     if (landing === 'fail' && this.retryDecision(job, flight, result.error)) {
       this.requeue(job, flight, result.error!);

@@ -24,6 +24,8 @@ export function embeddedTarget(engine: Engine, folders: EmbeddedFolders, name = 
   return {
     name,
     version: 'embedded',
+    // The engine's own `/object_info`, so a pool sends it only jobs whose node classes it has.
+    capabilities: () => engine.definitions(),
     run: (job, hooks, signal) => runOnEngine(engine, folders, job, hooks, signal),
     dispose: () => engine.dispose(),
   };

@@ -57,6 +57,11 @@ export interface AutoRetryRecord {
 export interface JobTimes {
   queued: number;
   dispatched?: number;
+  /**
+   * When the target said the server accepted the prompt. A job `dispatching` with a prompt id but no
+   * acceptance may never have reached its server, so a restarted runner asks before submitting it.
+   */
+  accepted?: number;
   started?: number;
   finished?: number;
   /** Per node: when it started and finished executing (cached nodes are absent). */

@@ -5,7 +5,8 @@
  */
 import { RunnerError } from '../errors';
 import { createPoolTarget, type PoolTarget, type PoolTargetOptions, type TargetHealth } from './poolTarget';
-import type { ProbeResult, TargetProbe } from './poolTarget';
+import type { TargetProbe } from './poolTarget';
+import type { ProbeResult } from './runTarget';
 
 /** How the pool tells its owner what changed. */
 export interface PoolOptions {
@@ -51,7 +52,7 @@ export class Pool {
     if (this.byName.has(t.name)) throw new RunnerError('bad_input', `two targets are named ${t.name}`);
     this.targets.push(t);
     this.byName.set(t.name, t);
-    if (this.options.probe) {
+    if (this.probeOf(t)) {
       void this.refreshTarget(t);
       return t;
     }
@@ -104,10 +105,19 @@ export class Pool {
     }
   }
 
+  /** The scheduler's probe if it was given one, else the target's own health check, if it has one. */
+  private probeOf(t: PoolTarget): (() => Promise<ProbeResult>) | undefined {
+    const { probe } = this.options;
+    if (probe) return () => probe(t.target);
+    const { target } = t;
+    return target.health ? () => target.health!() : undefined;
+  }
+
   private async probe(t: PoolTarget): Promise<ProbeResult> {
-    if (!this.options.probe) return { up: true };
+    const probe = this.probeOf(t);
+    if (!probe) return { up: true };
     try {
-      return await this.options.probe(t.target);
+      return await probe();
     } catch (e) {
       return { up: false, reason: messageOf(e) };
     }

@@ -5,13 +5,10 @@
 import type { NodeDefs } from '../workflow/types';
 import type { JobPlacement } from './job';
 import type { AutoRetryOptions } from './retryPolicy';
-import type { RunTarget } from './runTarget';
+import type { ProbeResult, RunTarget } from './runTarget';
 
 /** Whether a target takes jobs: `unknown` until its first probe answers. */
 export type TargetHealth = 'unknown' | 'up' | 'down';
-
-/** What a health probe found. */
-export type ProbeResult = { up: true } | { up: false; reason: string };
 
 /** Asks whether a target can take jobs now; a rejection counts as down, its message as the reason. */
 export type TargetProbe = (target: RunTarget) => Promise<ProbeResult>;

@@ -6,9 +6,20 @@ import type { NodeDefs } from '../workflow/types';
 import type { Job, JobError, JobOutput } from './job';
 import type { ComfyEventLike } from './jobProgress';
 
+/** What a health probe found. */
+export type ProbeResult = { up: true } | { up: false; reason: string };
+
 /** Callbacks a target calls while it runs a job. */
 export interface RunHooks {
-  /** The prompt was accepted under this prompt id. */
+  /**
+   * The prompt id chosen for the job, told before the prompt is submitted under it. Resolves once the
+   * id is kept (a durable scheduler has written it to its store), so that after a crash, or a submission
+   * whose outcome is unknown, the server is asked about this id before the job is ever submitted again.
+   * Rejects when it cannot be kept; the target must not submit then. Optional so that hand-written hooks
+   * (tests) need not keep anything.
+   */
+  submitting?(promptId: string): Promise<void>;
+  /** The server accepted the prompt under this prompt id. */
   accepted(promptId: string): void;
   /** Execution began on the target (ComfyUI's `execution_start`). */
   started(): void;
@@ -45,8 +56,16 @@ export interface RunTarget {
    */
   capabilities?(): Promise<NodeDefs>;
   /**
-   * Reattaches to a job this target accepted (`job.promptId`) before the runner stopped, and follows it
-   * to its end as {@link run} would. Without it, such a job is marked lost when the scheduler restores it.
+   * Whether the target can take jobs now (a server answers `/system_stats`). The pool probes with it
+   * when the scheduler is given no probe of its own; a target without it is always taken to be up.
+   */
+  health?(): Promise<ProbeResult>;
+  /**
+   * Takes back a job that was on this target under `job.promptId` when the runner stopped, and follows it
+   * to its end as {@link run} would: still pending or running there, it is followed; finished meanwhile,
+   * its outputs are collected; unknown to the server, it is lost, unless it was never accepted
+   * (`job.times.accepted` unset, state `dispatching`), in which case it is submitted under the same id.
+   * Without it, such a job is marked lost when the scheduler restores it.
    */
   resume?(job: Job, hooks: RunHooks, signal: AbortSignal): Promise<RunResult>;
   /** Releases connections and workers. */

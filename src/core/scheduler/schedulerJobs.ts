@@ -17,7 +17,7 @@ import type { SchedulerEvent, SchedulerListener } from './schedulerEvents';
 export interface JobBookOptions {
   readonly progressIntervalMs: number;
   readonly now: () => number;
-  readonly onJobChanged?: (job: Job) => void;
+  readonly onJobChanged?: (job: Job) => unknown;
 }
 
 /** Jobs by id, in the order they were added, with their progress and listeners. */
@@ -84,7 +84,20 @@ export class JobBook {
 
   /** Hands the job's record to `onJobChanged` after a change other than its state. */
   changed(job: Job): void {
-    this.options.onJobChanged?.(structuredClone(job));
+    const kept = this.options.onJobChanged?.(structuredClone(job));
+    // Nobody waits here; a store that fails to keep a record reports that itself.
+    if (kept instanceof Promise) kept.catch(() => undefined);
+  }
+
+  /** Like {@link changed}, and resolves once `onJobChanged` says the record is kept (rejects if not). */
+  async keep(job: Job): Promise<void> {
+    const kept = this.options.onJobChanged?.(structuredClone(job));
+    if (kept instanceof Promise) await kept;
+  }
+
+  /** The scheduler's clock. */
+  now(): number {
+    return this.options.now();
   }
 
   /** A ComfyUI event of a running job: node times, progress, the event itself, coalesced progress. */

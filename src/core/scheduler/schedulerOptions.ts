@@ -72,10 +72,13 @@ export interface SchedulerOptions {
   /**
    * Called with a copy of a job's record whenever it changes (added, state, prompt id, warnings,
    * blocked reason, priority, automatic retries), so that a store can keep it. Node timings are saved
-   * with the next such change rather than on every node.
+   * with the next such change rather than on every node. It may return a promise that resolves once the
+   * record is kept: a target then waits for it before submitting a prompt under a new prompt id
+   * (`RunHooks.submitting`); elsewhere nobody waits, and a rejection is the store's to report. Any
+   * other return value is ignored (typed `unknown` so that plain callbacks need not return void).
    * @default undefined
    */
-  readonly onJobChanged?: (job: Job) => void;
+  readonly onJobChanged?: (job: Job) => unknown;
   /**
    * Write `run.json` in a job's folder when a run ends.
    * @default true
@@ -100,7 +103,7 @@ export interface ResolvedSchedulerOptions {
   readonly matcher: CapabilityMatcher;
   readonly shouldAutoRetry: AutoRetryPolicy;
   readonly retryOutDir: RetryOutDir;
-  readonly onJobChanged?: (job: Job) => void;
+  readonly onJobChanged?: (job: Job) => unknown;
   readonly writeRunRecords: boolean;
   readonly now: () => number;
 }

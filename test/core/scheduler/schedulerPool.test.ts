@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ProbeResult } from '../../../src/core/scheduler/poolTarget';
+import type { ProbeResult } from '../../../src/core/scheduler/runTarget';
 import type { RunTarget } from '../../../src/core/scheduler/runTarget';
 import type { Scheduler } from '../../../src/core/scheduler/scheduler';
 import { FakeTarget } from '../../fakes/fakeTarget';

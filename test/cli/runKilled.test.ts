@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Job } from '../../src/core/scheduler/job';
+import { history, tempDir } from '../core/scheduler/durableKit';
+import { closeServed, serve } from '../core/server/serverHarness';
+import { apiNode, testRecorder, testRegistry } from '../fakes/testNodes';
+import { runCli } from './cliHarness';
+
+const mainScript = resolve(__dirname, '../../src/cli/main.ts');
+const VALUES = [1, 2, 3, 4, 5, 6];
+
+/** A workflow of fixed length: TestSource(value) -> TestDelay(ms) -> TestCounter, which writes one file. */
+function delayWorkflow(ms: number): string {
+  const file = join(tempDir('killed-wf-'), 'delay.json');
+  const prompt = {
+    '1': apiNode('TestSource', { value: 0 }),
+    '2': apiNode('TestDelay', { ms, input: ['1', 0] }),
+    '3': apiNode('TestCounter', { tag: 'killed', input: ['2', 0] }),
+  };
+  writeFileSync(file, JSON.stringify(prompt));
+  return file;
+}
+
+/** Resolves once the child prints a JSON line that satisfies `when`; rejects if it exits first. */
+function lineFrom(child: ChildProcess, when: (line: Record<string, unknown>) => boolean): Promise<void> {
+  return new Promise((done, fail) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (text) => {
+      if (when(JSON.parse(text) as Record<string, unknown>)) done();
+    });
+    child.once('exit', (code) => fail(new Error(`the run exited with ${code} before that line`)));
+  });
+}
+
+/** Starts `comfy-runner run` as a child process; resolves once one of its jobs runs on a server. */
+async function runningChild(
+  args: string[],
+): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainScript, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  await lineFrom(child, (l) => l.type === 'job_state' && (l.data as { to?: string }).to === 'running');
+  return { child, exited };
+}
+
+describe('comfy-runner run stopped mid-run', function () {
+  this.timeout(60_000);
+  afterEach(() => closeServed());
+
+  it('killed, is finished by jobs resume: every job with every output, none run twice', async () => {
+    testRecorder.reset();
+    const servers = [await serve({ nodes: testRegistry }), await serve({ nodes: testRegistry })];
+    const out = tempDir('killed-out-');
+    const store = join(out, 'jobs');
+    const args = ['run', delayWorkflow(400), '--sweep', `1.value=${VALUES.join(',')}`];
+    for (const s of servers) args.push('--server', s.url);
+    args.push('--out', out, '--store', store, '--json');
+    const { child, exited } = await runningChild(args);
+    child.kill('SIGKILL');
+    await exited;
+
+    const left = JSON.parse((await runCli(['jobs', 'list', '--store', store, '--json'])).out[0]) as {
+      jobs: Pick<Job, 'state'>[];
+    };
+    // The record of the job that started may not have been written yet: it can still say dispatching.
+    const onServers = left.jobs.filter((j) => j.state === 'running' || j.state === 'dispatching');
+    assert.ok(onServers.length > 0, 'killed while jobs were on the servers');
+    assert.ok(
+      left.jobs.some((j) => j.state === 'queued'),
+      'killed while jobs were queued',
+    );
+
+    const resumed = await runCli(['jobs', 'resume', '--store', store, '--json']);
+    assert.equal(resumed.code, 0, resumed.err.join('\n'));
+
+    const list = await runCli(['jobs', 'list', '--store', store, '--json']);
+    const { jobs } = JSON.parse(list.out[0]) as {
+      jobs: (Pick<Job, 'id' | 'state' | 'overrides'> & { outputs: string[] })[];
+    };
+    assert.equal(jobs.length, VALUES.length);
+    for (const job of jobs) {
+      assert.equal(job.state, 'succeeded', JSON.stringify(job));
+      assert.equal(job.outputs.length, 1);
+      assert.ok(existsSync(job.outputs[0]), job.outputs[0]);
+    }
+    const ran = (await Promise.all(servers.map((s) => history(s.url)))).flat();
+    const values = ran.map((r) => r.prompt['1'].inputs.value as number).sort((a, b) => a - b);
+    assert.deepEqual(values, VALUES, 'each job ran exactly once over both servers');
+    assert.equal(testRecorder.counts.get('killed'), VALUES.length);
+  });
+
+  it('on Ctrl-C, cancels its jobs on the server and leaves nothing unfinished in its store', async () => {
+    const server = await serve({ nodes: testRegistry });
+    const out = tempDir('stopped-out-');
+    const args = ['run', delayWorkflow(5_000), '--sweep', '1.value=1,2,3', '--server', server.url];
+    const { child, exited } = await runningChild([...args, '--out', out, '--json']);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    const list = await runCli(['jobs', 'list', '--store', join(out, '.store'), '--json']);
+    const { jobs } = JSON.parse(list.out[0]) as { jobs: Pick<Job, 'state'>[] };
+    assert.deepEqual(
+      jobs.map((j) => j.state),
+      ['cancelled', 'cancelled', 'cancelled'],
+    );
+    const queue = (await (await fetch(`${server.url}/queue`)).json()) as Record<string, unknown[]>;
+    assert.deepEqual(queue, { queue_running: [], queue_pending: [] });
+  });
+});
