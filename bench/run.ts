@@ -3,6 +3,7 @@
  * each prints ratios against a baseline measured in the same run where one exists.
  */
 import { runEngineBench } from './engine.bench';
+import { runMakespanBench } from './makespan.bench';
 import { runSchedulerBench } from './scheduler.bench';
 
 async function main(): Promise<void> {
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   const benches: Record<string, () => Promise<void>> = {
     engine: runEngineBench,
     scheduler: runSchedulerBench,
+    makespan: runMakespanBench,
   };
   for (const [name, bench] of Object.entries(benches)) {
     if (only && only !== name) continue;

@@ -1,0 +1,180 @@
+/**
+ * The makespan of fixed-length jobs over several serve instances; prints, never passes or fails.
+ *
+ * JOBS jobs, each a TestDelay of WAIT_MS (a test-only node that waits on a timer, so four servers do
+ * not need four cores), go through the Scheduler and remote targets to SERVERS in-process serve
+ * instances, with the client's default timings and run records written, as a real run would; once
+ * with one slot per server, once with a prefetched job besides. The ideal is JOBS x WAIT_MS / SERVERS:
+ * every slot busy waiting all the time. What is above it, per job, is printed with where it goes, from
+ * the servers' own history timestamps: the time a server's slot stood empty between two prompts
+ * (submitting, following the events, reading the history, downloading the output, the scheduler's
+ * turn-around), and each prompt's execution beyond its wait (the engine's cost, the timer's lateness).
+ *
+ * The servers share this process's event loop with the scheduler, and equal-length jobs end on all
+ * four at once, so their turn-arounds queue behind one another: a pessimistic setting for the gap.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ComfyClient } from '../src/core/comfy/client';
+import type { Job, NewJob } from '../src/core/scheduler/job';
+import { remoteTarget } from '../src/core/scheduler/remoteTarget';
+import type { RunTarget } from '../src/core/scheduler/runTarget';
+import { Scheduler } from '../src/core/scheduler/scheduler';
+import { startTestServer, waitPrompt, type TestServer } from '../test/fakes/serveTestServer';
+
+const SERVERS = 4;
+const JOBS = 200;
+const WAIT_MS = 100;
+/** Jobs run first and not measured: sockets open, code paths warm. */
+const WARM_UP = 2 * SERVERS;
+
+/** One way of giving the servers jobs. */
+interface Setup {
+  label: string;
+  /** Submit one job ahead, so a server starts the next prompt without waiting for our round trip. */
+  prefetch: boolean;
+}
+
+const setups: Setup[] = [
+  { label: '1 slot each', prefetch: false },
+  { label: '1 slot + 1 prefetched each', prefetch: true },
+];
+
+interface Rig {
+  servers: TestServer[];
+  targets: RunTarget[];
+  scheduler: Scheduler;
+  root: string;
+}
+
+async function startRig(setup: Setup): Promise<Rig> {
+  const root = mkdtempSync(join(tmpdir(), 'makespan-'));
+  const servers: TestServer[] = [];
+  for (let i = 0; i < SERVERS; i++) servers.push(await startTestServer());
+  const targets = servers.map((s, i) =>
+    remoteTarget({ client: new ComfyClient({ baseUrl: s.url }), inputDir: root, name: `serve-${i + 1}` }),
+  );
+  const scheduler = new Scheduler({
+    targets: targets.map((target) => ({ target, slots: 1, prefetch: setup.prefetch })),
+  });
+  await scheduler.refreshHealth();
+  return { servers, targets, scheduler, root };
+}
+
+async function stopRig(rig: Rig): Promise<void> {
+  rig.scheduler.dispose();
+  for (const t of rig.targets) await t.dispose();
+  for (const s of rig.servers) await s.close();
+  rmSync(rig.root, { recursive: true, force: true });
+}
+
+function jobSpec(root: string, i: number): NewJob {
+  return {
+    workflow: { file: 'makespan.json', sourceHash: 's', promptHash: 'p' },
+    prompt: waitPrompt('makespan', WAIT_MS, i),
+    overrides: [],
+    outDir: join(root, `job-${i}`),
+  };
+}
+
+/** Runs `count` jobs numbered from `first` and returns them with the time from the first add to idle. */
+async function runBatch(rig: Rig, first: number, count: number): Promise<{ jobs: Job[]; ms: number }> {
+  const t0 = performance.now();
+  const ids = Array.from({ length: count }, (_, i) => rig.scheduler.add(jobSpec(rig.root, first + i)).id);
+  await rig.scheduler.onIdle();
+  const ms = performance.now() - t0;
+  return { jobs: ids.map((id) => rig.scheduler.job(id)!), ms };
+}
+
+type Messages = [string, { timestamp?: number }][];
+
+/** When each prompt started and ended on a server, by prompt id, from the server's history. */
+async function serverTimes(url: string): Promise<Map<string, { start: number; end: number }>> {
+  const history = (await (await fetch(`${url}/history`)).json()) as Record<
+    string,
+    { status: { messages: Messages } }
+  >;
+  const times = new Map<string, { start: number; end: number }>();
+  for (const [id, entry] of Object.entries(history)) {
+    const at = (type: string) => entry.status.messages.find(([t]) => t === type)?.[1].timestamp;
+    const start = at('execution_start');
+    const end = at('execution_success');
+    if (start !== undefined && end !== undefined) times.set(id, { start, end });
+  }
+  return times;
+}
+
+/** What the servers' history says about the measured prompts. */
+interface ServerFigures {
+  /** Between one prompt ending on a server and the next starting there: the slot stood empty. */
+  gaps: number[];
+  /** Each prompt's execution beyond its wait: the engine's own cost and the timer's lateness. */
+  beyondWait: number[];
+}
+
+/** The measured jobs' prompts as each server ran them, in the order it ran them. */
+async function serverFigures(rig: Rig, jobs: Job[]): Promise<ServerFigures> {
+  const figures: ServerFigures = { gaps: [], beyondWait: [] };
+  for (const [i, server] of rig.servers.entries()) {
+    const times = await serverTimes(server.url);
+    const runs = jobs
+      .filter((j) => j.server === `serve-${i + 1}` && j.promptId !== undefined)
+      .map((j) => times.get(j.promptId!))
+      .filter((t) => t !== undefined)
+      .sort((a, b) => a.start - b.start);
+    runs.forEach((r, k) => {
+      figures.beyondWait.push(r.end - r.start - WAIT_MS);
+      if (k > 0) figures.gaps.push(r.start - runs[k - 1].end);
+    });
+  }
+  return figures;
+}
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+const spread = (values: number[]) =>
+  `median ${quantile(values, 0.5).toFixed(1)} ms, p99 ${quantile(values, 0.99).toFixed(1)} ms`;
+
+function report(setup: Setup, batch: { jobs: Job[]; ms: number }, server: ServerFigures): void {
+  const { jobs, ms } = batch;
+  const ideal = (JOBS * WAIT_MS) / SERVERS;
+  const perServer = JOBS / SERVERS;
+  const failed = jobs.filter((j) => j.state !== 'succeeded').length;
+  console.log(`${setup.label}:`);
+  console.log(
+    `  makespan ${ms.toFixed(0)} ms, ideal ${ideal} ms (${JOBS} x ${WAIT_MS} ms / ${SERVERS}): ` +
+      `ratio ${(ms / ideal).toFixed(3)} (goal: at most 1.030)`,
+  );
+  console.log(
+    `  overhead per job: ${((ms - ideal) / perServer).toFixed(1)} ms ((makespan - ideal) / ${perServer} jobs per server); where it goes:`,
+  );
+  console.log(`    server slot empty between two prompts (dispatch): ${spread(server.gaps)}`);
+  console.log(
+    `    prompt on the server beyond its ${WAIT_MS} ms wait (engine, timer): ${spread(server.beyondWait)}`,
+  );
+  if (failed > 0)
+    console.log(`  WARNING: ${failed} of ${JOBS} jobs did not succeed; the figures above are off`);
+}
+
+/** Starts the servers, warms up, runs the measured batch and prints its figures. */
+async function measure(setup: Setup): Promise<void> {
+  const rig = await startRig(setup);
+  try {
+    await runBatch(rig, 0, WARM_UP);
+    const batch = await runBatch(rig, WARM_UP, JOBS);
+    report(setup, batch, await serverFigures(rig, batch.jobs));
+  } finally {
+    await stopRig(rig);
+  }
+}
+
+/** Runs the makespan benchmark and prints its figures. */
+export async function runMakespanBench(): Promise<void> {
+  console.log(`makespan bench (${JOBS} jobs of ${WAIT_MS} ms over ${SERVERS} in-process serve instances)`);
+  for (const setup of setups) await measure(setup);
+}
