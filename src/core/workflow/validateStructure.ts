@@ -5,6 +5,7 @@
  */
 import { classNames, isRecord, lookupDef } from './nodeDefs';
 import type { Suggester } from './suggest';
+import { pyStr } from './validatePython';
 import type { ComfyErrorItem, NodeDef, NodeDefs, NodeId } from './types';
 
 /** One node of the prompt as the validator sees it; `def` and `inputs` are set only when usable. */
@@ -107,7 +108,8 @@ export function missingNodeMessage(m: MissingNode): string {
     const name = m.node_title ?? `ID #${m.node_id}`;
     return `Node '${name}' has no class_type. The workflow may be corrupted or a custom node is missing.`;
   }
-  return `Node '${m.node_title ?? String(m.class_type)}' not found. The custom node may not be installed.`;
+  // pyStr, not String: a class_type may be any JSON value, including an object String() cannot print.
+  return `Node '${m.node_title ?? pyStr(m.class_type)}' not found. The custom node may not be installed.`;
 }
 
 /**

@@ -101,6 +101,13 @@ describe('validatePrompt: agreement with the recorded ComfyUI 0.8.0 server', () 
 });
 
 describe('validatePrompt: the result', () => {
+  it('reports a class_type that is an object String() cannot print as a missing node type', () => {
+    // Found by the property test below: {"toString": []} makes String(value) throw.
+    const result = validatePrompt({ '1': { class_type: { toString: [] }, inputs: {} } }, defs);
+    assert.equal(result.error?.type, 'missing_node_type');
+    assert.match(result.error?.message ?? '', /Node '\{'toString': \[\]\}' not found/);
+  });
+
   it('is ok with node errors when another output validated, as the server answers 200', () => {
     const result = validatePrompt(
       { '1': emptyImage(), '2': saveImage('1'), '3': node('ImageInvert'), '4': saveImage('3') },
