@@ -170,21 +170,29 @@ async function endOf(store: JobStore, id: string): Promise<Job['state']> {
   }
 }
 
-/** Removes finished jobs older than `--older-than` from a store nobody runs (their outputs stay). */
+/**
+ * Removes finished jobs older than `--older-than` from a store (their output folders stay): directly when
+ * nobody runs the store, else by asking the live owner to remove each one.
+ */
 async function pruneJobs(store: JobStore, opts: JobsOptions, io: CliIo): Promise<number> {
   const acquired = await store.acquire();
-  if (!acquired.acquired) {
-    const { pid, hostname } = acquired.owner;
-    throw new RunnerError(
-      'bad_input',
-      `the job store ${store.dir} is in use by process ${pid} on ${hostname}; prune it once that process has ended`,
-      { file: store.dir },
-    );
-  }
-  const removed = await store.prune({ olderThan: opts.olderThanMs });
+  const removed = acquired.acquired
+    ? await store.prune({ olderThan: opts.olderThanMs })
+    : await pruneThroughOwner(store, opts.olderThanMs);
   if (opts.json) io.out(JSON.stringify({ type: 'pruned', jobs: removed }));
   else io.out(`pruned ${removed.length} finished job(s) from ${store.dir}; their output folders are kept`);
   return 0;
+}
+
+/** Asks the owner to remove every ended job finished at least `olderThanMs` ago; returns those it removed. */
+async function pruneThroughOwner(store: JobStore, olderThanMs: number): Promise<string[]> {
+  const cutoff = Date.now() - olderThanMs;
+  const ended = (await store.list({ states: [...terminalStates] })).filter(
+    (j) => (j.times.finished ?? j.times.queued) <= cutoff,
+  );
+  const removed: string[] = [];
+  for (const job of ended) if ((await askOwner(store, 'prune', job.id)).ok) removed.push(job.id);
+  return removed;
 }
 
 /** Parses an age such as `0`, `90s`, `30m`, `12h` or `7d` into ms. */

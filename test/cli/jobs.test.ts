@@ -91,12 +91,27 @@ describe('comfy-runner jobs', function () {
       assert.equal((await runCli(['jobs', 'cancel', 'nope', '--store', dir])).code, 2);
     });
 
-    it('refuses to prune or resume while the owner runs', async () => {
-      for (const action of ['prune', 'resume']) {
-        const run = await runCli(['jobs', action, '--store', dir]);
-        assert.equal(run.code, 2);
-        assert.match(run.err.join('\n'), new RegExp(`in use by process ${process.pid}`));
-      }
+    it('refuses to resume while the owner runs', async () => {
+      const run = await runCli(['jobs', 'resume', '--store', dir]);
+      assert.equal(run.code, 2);
+      assert.match(run.err.join('\n'), new RegExp(`in use by process ${process.pid}`));
+    });
+
+    it('asks the owner to prune the ended jobs and leaves the running one', async () => {
+      const done = add();
+      target.runOf(done.id).succeed();
+      await runner.flush();
+      const running = add();
+      target.runOf(running.id).start();
+      await runner.flush();
+      const run = await runCli(['jobs', 'prune', '--store', dir, '--json']);
+      assert.equal(run.code, 0, run.err.join('\n'));
+      assert.deepEqual(JSON.parse(run.out[0]), { type: 'pruned', jobs: [done.id] });
+      const listing = await list(dir);
+      assert.deepEqual(
+        listing.jobs.map((j) => j.id),
+        [running.id],
+      );
     });
   });
 

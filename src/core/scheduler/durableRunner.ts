@@ -18,6 +18,7 @@ import type { JobStore, StoreEvent } from '../store/jobStore';
 import type { RequestAnswer, StoreRequest } from '../store/storeRequests';
 import { DurableWriter } from './durableWriter';
 import { applyOperation, type Job } from './job';
+import { terminalStates } from './jobState';
 import type { PoolTargetOptions } from './poolTarget';
 import { Scheduler } from './scheduler';
 import type { SchedulerListener } from './schedulerEvents';
@@ -229,7 +230,10 @@ export class DurableRunner {
 
   private async applyRequests(): Promise<void> {
     for (const request of await this.store.takeRequests()) {
-      const answer = answerRequest(this.scheduler, request);
+      const answer =
+        request.op === 'prune'
+          ? await pruneRequest(this.store, this.scheduler, request)
+          : answerRequest(this.scheduler, request);
       // The asker may read the store as soon as it has the answer: what the answer says must be there.
       await this.writer.flush();
       await this.store.answer(request, answer);
@@ -244,7 +248,20 @@ export class DurableRunner {
   }
 }
 
-/** Applies one request of another process to the scheduler and says what happened. */
+/** Removes an ended job's record from the store for another process; running or queued jobs stay. */
+async function pruneRequest(
+  store: JobStore,
+  scheduler: Scheduler,
+  request: StoreRequest,
+): Promise<Pick<RequestAnswer, 'ok' | 'message'>> {
+  const job = scheduler.job(request.jobId) ?? (await store.get(request.jobId));
+  if (!job) return { ok: false, message: `no job ${request.jobId}` };
+  if (!terminalStates.has(job.state)) return { ok: false, message: `job ${job.id} is still ${job.state}` };
+  await store.remove(job.id);
+  return { ok: true, message: 'pruned; its output folder is kept' };
+}
+
+/** Applies a cancel or retry request of another process to the scheduler and says what happened. */
 export function answerRequest(
   scheduler: Scheduler,
   request: StoreRequest,

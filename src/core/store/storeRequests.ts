@@ -12,7 +12,7 @@ import { readTextIfExists, writeFileAtomic } from '../util/atomicWrite';
 import { isJobId, type StoreLayout } from './storeLayout';
 
 /** What another process may ask the owner to do with a job. */
-export type StoreRequestOp = 'cancel' | 'retry';
+export type StoreRequestOp = 'cancel' | 'retry' | 'prune';
 
 /** One request. */
 export interface StoreRequest {
@@ -38,7 +38,7 @@ export interface RequestAnswer {
   answeredAt: number;
 }
 
-const OPS: readonly StoreRequestOp[] = ['cancel', 'retry'];
+const OPS: readonly StoreRequestOp[] = ['cancel', 'retry', 'prune'];
 
 /** A new request, not yet written. */
 export function newRequest(
