@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { closePools, serverQueueEmpty, startPool, waitJob, within, type PoolMember } from './poolHarness';
-import { startReplyCutProxy, type ReplyCutProxy } from './replyCutProxy';
+import { history } from '../core/scheduler/durableKit';
+import { startFaultProxy, type FaultProxy } from '../fakes/faultProxy';
 import { startTestServer, type TestServer } from '../fakes/serveTestServer';
 
 const WAIT_MS = 200;
@@ -12,19 +13,19 @@ const WAIT_MS = 200;
  * prompt is answered from the server's cache and writes nothing new, yet it ran.
  */
 async function promptsRun(server: TestServer): Promise<number> {
-  const history = (await (await fetch(`${server.url}/history`)).json()) as Record<string, unknown>;
-  return Object.keys(history).length;
+  return (await history(server.url)).length;
 }
 
 describe('a submit whose reply is lost', function () {
   this.timeout(30_000);
   let server: TestServer;
-  let proxy: ReplyCutProxy;
+  let proxy: FaultProxy;
 
   beforeEach(async () => {
     server = await startTestServer();
     // Only the first reply is lost: a second submission would go through and run the prompt again.
-    proxy = await startReplyCutProxy(server.url, 1);
+    proxy = await startFaultProxy(server.url);
+    proxy.dropSubmitReplies(1);
   });
 
   afterEach(async () => {
@@ -39,7 +40,7 @@ describe('a submit whose reply is lost', function () {
     const { id } = scheduler.add(waitJob('once', WAIT_MS, 1));
     await within(15_000, 'the job to end', scheduler.onIdle());
     await serverQueueEmpty(server.url, 5_000);
-    assert.equal(proxy.cut, 1, 'the proxy should have dropped the first submit reply');
+    assert.equal(proxy.dropped, 1, 'the proxy should have dropped the first submit reply');
     return scheduler.job(id)!;
   }
 

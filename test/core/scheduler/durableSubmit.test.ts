@@ -7,18 +7,11 @@ import { startDurableRunner, type DurableRunner } from '../../../src/core/schedu
 import type { Job } from '../../../src/core/scheduler/job';
 import { gatedRegistry, gates, quickPrompt } from '../server/gateNodes';
 import { closeServed, serve } from '../server/serverHarness';
-import {
-  history,
-  loopTarget,
-  runsOf,
-  startReplyDropper,
-  tempDir,
-  testStore,
-  type ReplyDropper,
-} from './durableKit';
+import { history, loopTarget, runsOf, tempDir, testStore } from './durableKit';
+import { startFaultProxy, type FaultProxy } from '../../fakes/faultProxy';
 
 const runners: DurableRunner[] = [];
-const proxies: ReplyDropper[] = [];
+const proxies: FaultProxy[] = [];
 
 /** A durable runner on a new store over one server, reached through `url`, opted into automatic retries. */
 async function runnerOver(url: string): Promise<{ runner: DurableRunner; dir: string }> {
@@ -51,7 +44,7 @@ describe('durable runner: idempotent submission', function () {
 
   it('writes the prompt id to the store before the prompt reaches the server', async () => {
     const { url } = await serve({ nodes: gatedRegistry });
-    const proxy = await startReplyDropper(url, 0);
+    const proxy = await startFaultProxy(url);
     proxies.push(proxy);
     const { runner, dir } = await runnerOver(proxy.url);
     const keptBefore: boolean[] = [];
@@ -69,7 +62,8 @@ describe('durable runner: idempotent submission', function () {
 
   it('runs a prompt once when the reply to its submission is lost, and collects its output', async () => {
     const { url } = await serve({ nodes: gatedRegistry });
-    const proxy = await startReplyDropper(url, 1);
+    const proxy = await startFaultProxy(url);
+    proxy.dropSubmitReplies(1);
     proxies.push(proxy);
     const { runner, dir } = await runnerOver(proxy.url);
     const job = runner.scheduler.add({

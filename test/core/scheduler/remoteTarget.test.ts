@@ -14,7 +14,7 @@ import { loadWorkflow } from '../../fakes/replayTranscript';
 import { fastTimings } from '../comfy/replayHarness';
 import { gatedPrompt, gatedRegistry, gates, quickPrompt } from '../server/gateNodes';
 import { call, closeServed, holePng, serve } from '../server/serverHarness';
-import { type FaultProxy, startFaultProxy } from './faultProxy';
+import { type FaultProxy, startFaultProxy } from '../../fakes/faultProxy';
 
 const targets: RunTarget[] = [];
 const proxies: FaultProxy[] = [];
