@@ -3,7 +3,6 @@
  * done, the running node and its steps); elsewhere, one line per state change; with `--json`, one JSON
  * object per ComfyUI event and a summary at the end.
  */
-import { isPreviewEvent } from '../core/engine/engineEvents';
 import type { Job } from '../core/scheduler/job';
 import { progressFraction, type JobProgress } from '../core/scheduler/jobProgress';
 import type { SchedulerEvent } from '../core/scheduler/schedulerEvents';
@@ -73,8 +72,7 @@ export function attachView(
   const redraw = () => io.status?.(jobs().map((j) => jobLine(j, progressOf(j.id), classOf(j))));
   return (event: SchedulerEvent) => {
     if (json) {
-      // A preview carries image bytes, not JSON: the engine's previews stay out of the JSON lines.
-      if (event.type === 'job/comfy' && !isPreviewEvent(event.event))
+      if (event.type === 'job/comfy')
         io.out(JSON.stringify({ type: event.event.type, job: event.jobId, data: event.event.data }));
       if (event.type === 'job/state')
         io.out(

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { RunnerError } from '../errors';
 import type { Engine } from '../engine/executor';
-import type { EngineEvent, ExecutionErrorData } from '../engine/engineEvents';
+import { isPreviewEvent, type EngineEvent, type ExecutionErrorData } from '../engine/engineEvents';
 import { copyFileAtomic } from '../util/atomicWrite';
 import { joinInside } from '../util/safePath';
 import type { Job, JobError, JobOutput } from './job';
@@ -41,6 +41,9 @@ async function runOnEngine(
   const promptId = randomUUID();
   hooks.accepted(promptId);
   const onEvent = (event: EngineEvent) => {
+    // Previews are image bytes, not one of ComfyUI's JSON events: like a remote target, this one hands
+    // the scheduler only the JSON events.
+    if (isPreviewEvent(event)) return;
     if (event.type === 'execution_start') hooks.started();
     hooks.event(event);
   };
