@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decode } from 'fast-png';
-import { builtinNodes } from '../src/core/engine/registry';
 import { convertEditorToApi } from '../src/core/workflow/convert';
 import { independentBranches, outputNodes, topologicalOrder } from '../src/core/workflow/graph';
 import { applyOverrides, parseOverride, parseSweep, sweepCombinations } from '../src/core/workflow/overrides';
@@ -153,8 +152,6 @@ describe('examples', () => {
     });
 
     it(`api/${file} runs on the embedded engine`, async function () {
-      const missing = Object.values(prompt).filter((n) => !builtinNodes.has(n.class_type));
-      if (missing.length > 0) this.skip();
       this.timeout(60_000);
       const dirs = runDirs();
       const ui = await runOnEngine(prompt, dirs);
