@@ -1,5 +1,6 @@
 // Lint enforces the house style's layer arrows: core -> nothing of ours outside core; webview -> shared;
-// cli -> core; extension -> core, shared. A stray `vscode` import or DOM global in core fails here.
+// cli -> core; extension -> core, shared; inside core, each folder imports only the floors below it. A
+// stray `vscode` import or DOM global in core fails here.
 import tseslint from 'typescript-eslint';
 
 const noVscode = { name: 'vscode', message: 'Only src/extension may import vscode.' };
@@ -7,6 +8,28 @@ const layer = (from, forbidden) =>
   forbidden.map((to) => ({
     group: [`**/${to}/**`, `../${to}/*`, `../../${to}/*`],
     message: `${from} must not import ${to}.`,
+  }));
+
+/** Each folder of src/core and the folders it may import: only those on floors below it. */
+const coreFloors = {
+  util: [],
+  workflow: ['util'],
+  protocol: ['util', 'workflow'],
+  jobs: ['util', 'workflow', 'protocol'],
+  store: ['util', 'workflow', 'jobs'],
+  engine: ['util', 'workflow', 'protocol'],
+  comfy: ['util', 'workflow', 'protocol'],
+  server: ['util', 'workflow', 'protocol', 'engine'],
+  scheduler: ['util', 'workflow', 'protocol', 'jobs', 'engine', 'comfy'],
+  durable: ['util', 'workflow', 'protocol', 'jobs', 'store', 'comfy', 'scheduler'],
+  run: ['util', 'workflow', 'protocol', 'jobs', 'store', 'engine', 'comfy', 'server', 'scheduler', 'durable'],
+};
+const outsideCore = layer('src/core', ['extension', 'webview', 'cli', 'shared']);
+/** Import patterns that reach a sibling core folder from any depth inside `from`. */
+const coreFolder = (from, forbidden) =>
+  forbidden.map((to) => ({
+    group: [`../${to}/*`, `../../${to}/*`, `../../../${to}/*`],
+    message: `core/${from} stands below core/${to} and must not import it (docs/architecture.md).`,
   }));
 
 export default tseslint.config(
@@ -41,13 +64,29 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        { paths: [noVscode], patterns: layer('src/core', ['extension', 'webview', 'cli', 'shared']) },
-      ],
+      'no-restricted-imports': ['error', { paths: [noVscode], patterns: outsideCore }],
       'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'acquireVsCodeApi'],
     },
   },
+  // The floors inside core (docs/architecture.md): each folder imports only the folders below it.
+  ...Object.entries(coreFloors).map(([folder, below]) => ({
+    files: [`src/core/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noVscode],
+          patterns: [
+            ...outsideCore,
+            ...coreFolder(
+              folder,
+              Object.keys(coreFloors).filter((f) => f !== folder && !below.includes(f)),
+            ),
+          ],
+        },
+      ],
+    },
+  })),
   {
     files: ['src/shared/**/*.ts'],
     rules: {

@@ -18,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ComfyClient } from '../src/core/comfy/client';
-import type { Job, NewJob } from '../src/core/scheduler/job';
-import { remoteTarget } from '../src/core/scheduler/remoteTarget';
-import type { RunTarget } from '../src/core/scheduler/runTarget';
+import type { Job, NewJob } from '../src/core/jobs/job';
+import { remoteTarget } from '../src/core/scheduler/targets/remoteTarget';
+import type { RunTarget } from '../src/core/scheduler/targets/runTarget';
 import { Scheduler } from '../src/core/scheduler/scheduler';
 import { startTestServer, waitPrompt, type TestServer } from '../test/fakes/serveTestServer';
 

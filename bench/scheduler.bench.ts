@@ -9,8 +9,8 @@
  * The makespan over several real server instances comes with the serve benchmark.
  */
 import { performance } from 'node:perf_hooks';
-import type { NewJob } from '../src/core/scheduler/job';
-import type { RunResult, RunTarget } from '../src/core/scheduler/runTarget';
+import type { NewJob } from '../src/core/jobs/job';
+import type { RunResult, RunTarget } from '../src/core/scheduler/targets/runTarget';
 import { Scheduler } from '../src/core/scheduler/scheduler';
 import { FakeTarget } from '../test/fakes/fakeTarget';
 

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { RunnerError } from '../core/errors';
+import { RunnerError } from '../core/util/runnerError';
 import type { CliIo } from './output';
 import { runCommand } from './runCommand';
 

@@ -4,11 +4,11 @@
  * request files and its answer is printed; with none (it finished, or died), this command takes the store
  * for a moment and changes the records itself. Prune needs the store to itself. Resume is jobsResume.ts.
  */
-import { RunnerError } from '../core/errors';
+import { RunnerError } from '../core/util/runnerError';
 import { ComfyClient } from '../core/comfy/client';
-import { cancelStoredJob, retryStoredJob, stopPromptOn } from '../core/scheduler/durableOffline';
-import type { Job } from '../core/scheduler/job';
-import { terminalStates } from '../core/scheduler/jobState';
+import { cancelStoredJob, retryStoredJob, stopPromptOn } from '../core/durable/durableOffline';
+import type { Job } from '../core/jobs/job';
+import { terminalStates } from '../core/jobs/jobState';
 import type { JobStore } from '../core/store/jobStore';
 import type { StoreRequestOp } from '../core/store/storeRequests';
 import { resumeJobs, type ResumeOptions } from './jobsResume';

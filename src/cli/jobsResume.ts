@@ -7,8 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
-import { storeInUse } from '../core/scheduler/durableRunner';
-import { terminalStates } from '../core/scheduler/jobState';
+import { storeInUse } from '../core/store/storeInUse';
+import { terminalStates } from '../core/jobs/jobState';
 import type { JobStore } from '../core/store/jobStore';
 import type { CliIo } from './output';
 import { printSummary } from './progressView';

@@ -3,7 +3,7 @@
  * failed or an internal error, 2 the input is at fault, 3 no server can run the work.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isRunnerError } from '../core/errors';
+import { isRunnerError } from '../core/util/runnerError';
 import { convertCommand } from './convertCommand';
 import { demoCommand } from './demoCommand';
 import { jobsActions, jobsCommand, parseAge, type JobsAction } from './jobsCommand';

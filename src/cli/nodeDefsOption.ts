@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { engineDefinitions } from '../core/engine/engineDefinitions';
-import { RunnerError } from '../core/errors';
+import { RunnerError } from '../core/util/runnerError';
 import type { NodeDefs } from '../core/workflow/types';
 
 /** Loads definitions from `file`, or the engine's for `inputDir` when no file is given. */

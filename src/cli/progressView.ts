@@ -3,8 +3,8 @@
  * done, the running node and its steps); elsewhere, one line per state change; with `--json`, one JSON
  * object per ComfyUI event and a summary at the end.
  */
-import type { Job } from '../core/scheduler/job';
-import { progressFraction, type JobProgress } from '../core/scheduler/jobProgress';
+import type { Job } from '../core/jobs/job';
+import { progressFraction, type JobProgress } from '../core/jobs/jobProgress';
 import type { SchedulerEvent } from '../core/scheduler/schedulerEvents';
 import { paint, type CliIo } from './output';
 

@@ -6,11 +6,11 @@
  * so that if this process dies, `comfy-runner jobs resume --store <dir>` takes them back.
  */
 import { join, resolve } from 'node:path';
-import { RunnerError } from '../core/errors';
-import { terminalStates } from '../core/scheduler/jobState';
+import { RunnerError } from '../core/util/runnerError';
+import { terminalStates } from '../core/jobs/jobState';
 import type { Scheduler } from '../core/scheduler/scheduler';
 import type { JobStore } from '../core/store/jobStore';
-import { storeInUse } from '../core/scheduler/durableRunner';
+import { storeInUse } from '../core/store/storeInUse';
 import { parseOverride, parseSweep, sweepCombinations } from '../core/workflow/overrides';
 import type { CliIo } from './output';
 import { printSummary } from './progressView';

@@ -8,14 +8,14 @@
  */
 import { basename, extname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { RunnerError } from '../core/errors';
+import { RunnerError } from '../core/util/runnerError';
 import {
   matchServer,
   noCapableServer,
   promptRequirements,
   type ServerVerdict,
-} from '../core/scheduler/capabilities';
-import type { NewJob } from '../core/scheduler/job';
+} from '../core/scheduler/pool/promptRequirements';
+import type { NewJob } from '../core/jobs/job';
 import { loadWorkflowFile } from '../core/workflow/loadWorkflow';
 import { applyOverrides, sweepCombinations, type Override, type Sweep } from '../core/workflow/overrides';
 import type { ApiPrompt } from '../core/workflow/types';

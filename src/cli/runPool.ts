@@ -7,12 +7,12 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ComfyClient } from '../core/comfy/client';
 import { createEngine } from '../core/engine/executor';
-import { isRunnerError, RunnerError } from '../core/errors';
-import { embeddedTarget } from '../core/scheduler/embeddedTarget';
-import type { PoolTargetOptions } from '../core/scheduler/poolTarget';
-import { withLocalInputs } from '../core/scheduler/remoteInputs';
-import { fetchNodeDefinitions, remoteTarget } from '../core/scheduler/remoteTarget';
-import type { RunTarget } from '../core/scheduler/runTarget';
+import { isRunnerError, RunnerError } from '../core/util/runnerError';
+import { embeddedTarget } from '../core/scheduler/targets/embeddedTarget';
+import type { PoolTargetOptions } from '../core/scheduler/pool/poolTarget';
+import { withLocalInputs } from '../core/scheduler/targets/remoteInputs';
+import { fetchNodeDefinitions, remoteTarget } from '../core/scheduler/targets/remoteTarget';
+import type { RunTarget } from '../core/scheduler/targets/runTarget';
 import type { NodeDefs } from '../core/workflow/types';
 import { serverName } from './runnerSettings';
 

@@ -4,9 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { RunnerError } from '../core/errors';
-import { startDurableRunner, type DurableRunner } from '../core/scheduler/durableRunner';
-import type { Job } from '../core/scheduler/job';
+import { RunnerError } from '../core/util/runnerError';
+import { startDurableRunner, type DurableRunner } from '../core/durable/durableRunner';
+import type { Job } from '../core/jobs/job';
 import type { Scheduler } from '../core/scheduler/scheduler';
 import type { JobStore, StoreOptions } from '../core/store/jobStore';
 import { openStore } from '../core/store/openStore';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { RunnerError } from '../core/errors';
+import { RunnerError } from '../core/util/runnerError';
 import { readTextIfExists, writeFileAtomic } from '../core/util/atomicWrite';
 
 /** What a run tells its store about its pool. */

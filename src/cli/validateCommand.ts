@@ -2,7 +2,7 @@
  * `comfy-runner validate <file> [--nodes <object_info.json>] [--input-dir <dir>] [--json]`: checks a
  * workflow the way a ComfyUI server would before running it, and reports every problem at once.
  */
-import { isRunnerError } from '../core/errors';
+import { isRunnerError } from '../core/util/runnerError';
 import { loadWorkflowFile } from '../core/workflow/loadWorkflow';
 import { formatProblem, listProblems, validatePrompt, type Problem } from '../core/workflow/validate';
 import { loadNodeDefs } from './nodeDefsOption';

@@ -3,7 +3,7 @@
  * Problems panel and notifications and the core's workflow functions.
  */
 import * as vscode from 'vscode';
-import { isRunnerError } from '../core/errors';
+import { isRunnerError } from '../core/util/runnerError';
 import { engineDefinitions } from '../core/engine/engineDefinitions';
 import { loadWorkflowBytes } from '../core/workflow/loadWorkflow';
 import type { NodeDefs } from '../core/workflow/types';

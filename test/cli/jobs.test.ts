@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { startDurableRunner, type DurableRunner } from '../../src/core/scheduler/durableRunner';
-import type { Job } from '../../src/core/scheduler/job';
+import { startDurableRunner, type DurableRunner } from '../../src/core/durable/durableRunner';
+import type { Job } from '../../src/core/jobs/job';
 import { FakeTarget } from '../fakes/fakeTarget';
-import { leaveBehind, storedJob, tempDir, testStore } from '../core/scheduler/durableKit';
+import { leaveBehind, storedJob, tempDir, testStore } from '../core/durable/durableKit';
 import { spec } from '../core/scheduler/schedulerKit';
 import { quickPrompt } from '../core/server/gateNodes';
 import { runCli } from './cliHarness';

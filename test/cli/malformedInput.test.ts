@@ -4,14 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { runCli, type CliRun } from './cliHarness';
+import { workflowsDir } from '../fakes/fixturePaths';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-fuzz-'));
-const valid = JSON.parse(
-  readFileSync(
-    resolve(__dirname, '../../../shared/fixtures/comfyui-0.8.0/workflows/02_branching.json'),
-    'utf8',
-  ),
-) as Record<string, { inputs: Record<string, unknown> }>;
+const valid = JSON.parse(readFileSync(resolve(workflowsDir, '02_branching.json'), 'utf8')) as Record<
+  string,
+  { inputs: Record<string, unknown> }
+>;
 
 let counter = 0;
 async function validateContent(content: string | Uint8Array): Promise<CliRun> {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { runCli } from './cliHarness';
+import { workflowsDir } from '../fakes/fixturePaths';
 
-const workflows = resolve(__dirname, '../../../shared/fixtures/comfyui-0.8.0/workflows');
+const workflows = workflowsDir;
 
 interface Summary {
   type: 'summary';

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Override } from '../../src/core/workflow/overrides';
-import { leaveBehind, storedJob, tempDir, testStore } from '../core/scheduler/durableKit';
+import { leaveBehind, storedJob, tempDir, testStore } from '../core/durable/durableKit';
 import { quickPrompt } from '../core/server/gateNodes';
 import { closeServed, serve } from '../core/server/serverHarness';
 import { runCli } from './cliHarness';
+import { workflowsDir } from '../fakes/fixturePaths';
 
-const invert = resolve(__dirname, '../../../shared/fixtures/comfyui-0.8.0/workflows/01_invert.json');
+const invert = resolve(workflowsDir, '01_invert.json');
 
 interface Listing {
   jobs: { id: string; state: string; server: string; outputs: string[]; overrides: Override[] }[];

@@ -7,8 +7,9 @@ import { createInterface } from 'node:readline';
 import { serveCommand } from '../../src/cli/serveCommand';
 import { holePng } from '../core/server/serverHarness';
 import { runCli } from './cliHarness';
+import { workflowsDir } from '../fakes/fixturePaths';
 
-const workflows = resolve(__dirname, '../../../shared/fixtures/comfyui-0.8.0/workflows');
+const workflows = workflowsDir;
 const mainScript = resolve(__dirname, '../../src/cli/main.ts');
 
 interface Summary {

@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCli } from './cliHarness';
+import { comfyFixtures } from '../fakes/fixturePaths';
 
-const shared = resolve(__dirname, '../../../shared/fixtures/comfyui-0.8.0');
+const shared = comfyFixtures;
 const objectInfo = join(shared, 'transcripts/object_info.json');
 const workflows = join(shared, 'workflows');
 const editorFixture = resolve(__dirname, '../fixtures/editor/txt2imgClassic.json');

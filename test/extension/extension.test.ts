@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createFakeVscode, installFakeVscode, type FakeVscodeRecord } from '../fakes/fakeVscode';
+import { workflowsDir } from '../fakes/fixturePaths';
 
 const fake = createFakeVscode();
 installFakeVscode(fake.module);
 const record: FakeVscodeRecord = fake.record;
-const workflows = resolve(__dirname, '../../../shared/fixtures/comfyui-0.8.0/workflows');
+const workflows = workflowsDir;
 
 describe('the extension glue', () => {
   before(async () => {

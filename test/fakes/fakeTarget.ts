@@ -3,9 +3,9 @@
  * accepts, starts, succeeds, fails or interrupts it. Optionally it reports node definitions (for
  * capability matching), confirms aborts by itself, or finishes every run at once (benchmarks).
  */
-import { RunnerError, type RunnerErrorReason } from '../../src/core/errors';
-import type { Job } from '../../src/core/scheduler/job';
-import type { RunHooks, RunResult, RunTarget } from '../../src/core/scheduler/runTarget';
+import { RunnerError, type RunnerErrorReason } from '../../src/core/util/runnerError';
+import type { Job } from '../../src/core/jobs/job';
+import type { RunHooks, RunResult, RunTarget } from '../../src/core/scheduler/targets/runTarget';
 import type { InputSpec, NodeDef, NodeDefs } from '../../src/core/workflow/types';
 
 /** One call of `run` (or `resume`) on a fake target, with the controls to end it. */

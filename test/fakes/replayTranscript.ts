@@ -1,15 +1,10 @@
 /**
- * Loads the recordings of a real ComfyUI 0.8.0 server (../shared/fixtures/comfyui-0.8.0/transcripts, JSON
+ * Loads the recordings of a real ComfyUI 0.8.0 server (test/fixtures/comfyui-0.8.0/transcripts, JSON
  * Lines, one event per line) and rebuilds what the recordings only describe: binary frames and file bodies.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-
-/** The folder holding the recordings. */
-export const transcriptsDir = resolve(__dirname, '../../../shared/fixtures/comfyui-0.8.0/transcripts');
-
-/** The folder holding the API-format workflows the recordings ran. */
-export const workflowsDir = resolve(transcriptsDir, '../workflows');
+import { transcriptsDir, workflowsDir } from './fixturePaths';
 
 interface LineBase {
   seq: number;

@@ -9,7 +9,7 @@
  * - `put <jobJson>`: takes ownership, writes the job, releases.
  */
 import { openStore } from '../../src/core/store/openStore';
-import type { Job } from '../../src/core/scheduler/job';
+import type { Job } from '../../src/core/jobs/job';
 import type { StoreRequestOp } from '../../src/core/store/storeRequests';
 
 function say(line: Record<string, unknown>): void {

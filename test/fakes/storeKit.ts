@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createJob, type Job } from '../../src/core/scheduler/job';
+import { createJob, type Job } from '../../src/core/jobs/job';
 import type { StoreOptions } from '../../src/core/store/jobStore';
 
 /** A new empty folder under the system's temporary folder. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Job } from '../../src/core/scheduler/job';
+import type { Job } from '../../src/core/jobs/job';
 import { SocketRecorder } from '../core/server/serverHarness';
 import { startTestServer, type TestServer } from '../fakes/serveTestServer';
 import { closePools, startPool, waitJob, within, type PoolMember } from './poolHarness';

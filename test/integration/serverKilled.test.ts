@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Job } from '../../src/core/scheduler/job';
+import type { Job } from '../../src/core/jobs/job';
 import type { SchedulerEvent } from '../../src/core/scheduler/schedulerEvents';
 import type { SchedulerOptions } from '../../src/core/scheduler/schedulerOptions';
 import { spawnTestServer, startTestServer, type TestServer } from '../fakes/serveTestServer';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { closePools, serverQueueEmpty, startPool, waitJob, within, type PoolMember } from './poolHarness';
-import { history } from '../core/scheduler/durableKit';
+import { history } from '../core/durable/durableKit';
 import { startFaultProxy, type FaultProxy } from '../fakes/faultProxy';
 import { startTestServer, type TestServer } from '../fakes/serveTestServer';
 

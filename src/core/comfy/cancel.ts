@@ -6,7 +6,7 @@
 import { cancelJob, deleteQueued, interruptPrompt } from './endpoints';
 import type { ComfyHttp } from './http';
 import type { PromptTracker } from './promptTracker';
-import { askServer, type ServerVerdict } from './resync';
+import { askServer, type PromptVerdict } from './resync';
 
 /** Servers whose jobs API turned out to have no cancel route (2025-12 to 2026-06). */
 const noJobsCancel = new WeakSet<ComfyHttp>();
@@ -28,7 +28,7 @@ export async function cancelPrompt(
   api: ComfyHttp,
   tracker: PromptTracker,
   jobsApi: boolean,
-): Promise<ServerVerdict | undefined> {
+): Promise<PromptVerdict | undefined> {
   const id = tracker.promptId;
   if (tracker.state === 'queued') {
     await deleteQueued(api, [id]);

@@ -6,10 +6,10 @@
  * `dispose()` releases them all.
  */
 import { randomUUID } from 'node:crypto';
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import type { ApiPrompt } from '../workflow/types';
 import { cancelPrompt } from './cancel';
-import { detectCapabilities, type ServerCapabilities } from './capabilities';
+import { detectCapabilities, type ServerCapabilities } from './serverCapabilities';
 import { EventRouter } from './eventRouter';
 import { postPrompt, type UploadedImage, type UploadOptions, uploadImage } from './endpoints';
 import { type ComfyLog, silentLog } from './events';

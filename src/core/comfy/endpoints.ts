@@ -3,13 +3,13 @@
  * reply at the edge and turns the route's own failure statuses into {@link RunnerError} reasons.
  */
 import type * as http from 'node:http';
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import type { ApiPrompt, ComfyErrorItem, ComfyNodeErrors, ValidationResult } from '../workflow/types';
 import { type ComfyHttp, parseJsonReply, readBody } from './http';
 import {
   type HistoryEntry,
   historyReply,
-  type Job,
+  type JobReply,
   jobCancelReply,
   jobReply,
   promptAccepted,
@@ -84,7 +84,7 @@ export async function getHistoryEntry(api: ComfyHttp, promptId: string): Promise
 }
 
 /** `GET /api/jobs/{id}`: the job, or undefined on 404 (unknown id). Only call it when the server has jobs. */
-export async function getJob(api: ComfyHttp, promptId: string): Promise<Job | undefined> {
+export async function getJob(api: ComfyHttp, promptId: string): Promise<JobReply | undefined> {
   const reply = await api.request({ route: `jobs/${encodeURIComponent(promptId)}`, prefix: 'apiOnly' });
   if (reply.status === 404) return undefined;
   return parseJsonReply(reply, jobReply, 'GET /api/jobs/{id}');

@@ -4,8 +4,8 @@
  * go to the prompt that is running. Messages for ids nobody tracks yet are kept for a while: an old server
  * that ignores our chosen `prompt_id` answers with its own id, and its first events can beat that answer.
  */
-import type { PreviewFrame, TextFrame } from './binaryFrames';
-import type { ServerMessage } from './messages';
+import type { PreviewFrame, TextFrame } from '../protocol/binaryFrames';
+import type { ServerMessage } from '../protocol/comfyMessages';
 import type { PromptTracker } from './promptTracker';
 
 /** How many messages for unknown prompt ids are kept, oldest dropped first. */

@@ -3,11 +3,11 @@
  * outputs; retried briefly because it can lag the last event), settle the tracker from it if the events did
  * not, download the outputs, and turn the ending into a result or a {@link RunnerError}.
  */
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import { getHistoryEntry } from './endpoints';
 import type { ComfyHttp } from './http';
-import type { MessageData } from './messages';
-import { executionErrorMessage, executionInterruptedMessage } from './messages';
+import type { MessageData } from '../protocol/comfyMessages';
+import { executionErrorMessage, executionInterruptedMessage } from '../protocol/comfyMessages';
 import { type DownloadedFile, downloadOutputs, outputFiles } from './outputs';
 import type { PromptEnding, PromptTracker, PromptWarning } from './promptTracker';
 import type { HistoryEntry } from './replies';

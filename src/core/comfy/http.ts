@@ -10,7 +10,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { z } from 'zod';
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import { type ResolvedServer, serverUrl } from './serverConfig';
 
 /** Which path a route is served under. */

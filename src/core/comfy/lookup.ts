@@ -4,12 +4,12 @@
  * restarted runner takes back a job, the server is asked about the job's prompt id before anything is
  * submitted again (comfyui-protocol.md 4.6 and 7 #6).
  */
-import { isRunnerError } from '../errors';
+import { isRunnerError } from '../util/runnerError';
 import type { ComfyHttp } from './http';
-import { askServer, type ServerVerdict } from './resync';
+import { askServer, type PromptVerdict } from './resync';
 
 /** What the server says about a prompt id: `running`, `pending`, `finished` with its history, or `unknown`. */
-export type PromptLookup = ServerVerdict;
+export type PromptLookup = PromptVerdict;
 
 /** Asks the server's queue, then its history (and jobs API, when it has one) about one prompt id. */
 export async function lookupPrompt(

@@ -10,7 +10,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import { type FileRef, openView } from './endpoints';
 import type { ComfyHttp } from './http';
 

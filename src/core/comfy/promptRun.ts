@@ -2,7 +2,7 @@
  * The handle a caller gets for a submitted prompt: its id, live progress and previews, its warnings, its
  * result, and a way to cancel it.
  */
-import type { PreviewFrame, TextFrame } from './binaryFrames';
+import type { PreviewFrame, TextFrame } from '../protocol/binaryFrames';
 import type { Disposable } from './events';
 import type { PromptResult } from './finalise';
 import type { PromptProgress, PromptTracker, PromptWarning } from './promptTracker';

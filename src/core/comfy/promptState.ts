@@ -2,7 +2,7 @@
  * The states of one prompt on a ComfyUI server and the only moves between them (house style rule 6).
  * Node progress inside a prompt is kept apart, in the tracker.
  */
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 
 /** Where a prompt stands. */
 export type PromptState =

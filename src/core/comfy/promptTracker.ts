@@ -4,9 +4,9 @@
  * announces (`settled` when a terminal event arrives, `finished` on `executing {node: null}`).
  */
 import type { ApiPrompt, ComfyNodeErrors } from '../workflow/types';
-import type { PreviewFrame, TextFrame } from './binaryFrames';
+import type { PreviewFrame, TextFrame } from '../protocol/binaryFrames';
 import { type ComfyLog, Emitter, silentLog } from './events';
-import type { MessageData, ServerMessage } from './messages';
+import type { MessageData, ServerMessage } from '../protocol/comfyMessages';
 import { assertMove, canMove, isTerminal, type PromptState } from './promptState';
 
 /** A snapshot of a prompt's progress, safe to send anywhere (plain JSON). */

@@ -103,4 +103,4 @@ export type HistoryEntry = z.output<typeof historyEntry>;
 /** A parsed queue snapshot. */
 export type QueueSnapshot = z.output<typeof queueReply>;
 /** A parsed job. */
-export type Job = z.output<typeof jobReply>;
+export type JobReply = z.output<typeof jobReply>;

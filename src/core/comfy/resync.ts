@@ -10,7 +10,7 @@ import type { PromptTracker } from './promptTracker';
 import type { HistoryEntry } from './replies';
 
 /** What the server says about one prompt. */
-export type ServerVerdict =
+export type PromptVerdict =
   { kind: 'pending' } | { kind: 'running' } | { kind: 'finished'; entry: HistoryEntry } | { kind: 'unknown' };
 
 /** Asks the server about the given prompts: one `/queue`, then history (and jobs) for the ones not in it. */
@@ -18,11 +18,11 @@ export async function askServer(
   api: ComfyHttp,
   promptIds: string[],
   jobsApi: boolean,
-): Promise<Map<string, ServerVerdict>> {
+): Promise<Map<string, PromptVerdict>> {
   const queue = await getQueue(api);
   const running = new Set(queue.queue_running.map((q) => q.promptId));
   const pending = new Set(queue.queue_pending.map((q) => q.promptId));
-  const verdicts = new Map<string, ServerVerdict>();
+  const verdicts = new Map<string, PromptVerdict>();
   for (const id of promptIds) {
     if (running.has(id)) verdicts.set(id, { kind: 'running' });
     else if (pending.has(id)) verdicts.set(id, { kind: 'pending' });
@@ -31,7 +31,7 @@ export async function askServer(
   return verdicts;
 }
 
-async function outsideQueue(api: ComfyHttp, id: string, jobsApi: boolean): Promise<ServerVerdict> {
+async function outsideQueue(api: ComfyHttp, id: string, jobsApi: boolean): Promise<PromptVerdict> {
   const entry = await getHistoryEntry(api, id);
   if (entry) return { kind: 'finished', entry };
   if (!jobsApi) return { kind: 'unknown' };
@@ -55,7 +55,7 @@ export type ResyncAction =
   | { kind: 'lost'; why: string };
 
 /** Decides what to do about a tracker given the server's verdict. */
-export function resyncAction(tracker: PromptTracker, verdict: ServerVerdict): ResyncAction {
+export function resyncAction(tracker: PromptTracker, verdict: PromptVerdict): ResyncAction {
   switch (verdict.kind) {
     case 'pending':
       return { kind: 'none' };

@@ -5,14 +5,14 @@
  * prompt while the socket is down, is checked against the server's queue and history, and so is every
  * prompt after a reconnect. A server unreachable (or refusing us) for too long makes its prompts `lost`.
  */
-import { isRunnerError, RunnerError } from '../errors';
+import { isRunnerError, RunnerError } from '../util/runnerError';
 import type { EventRouter } from './eventRouter';
 import type { ComfyLog } from './events';
 import { concludePrompt, failure, type PromptResult, readHistory } from './finalise';
 import type { ComfyHttp } from './http';
 import type { PromptEnding, PromptTracker } from './promptTracker';
 import type { HistoryEntry } from './replies';
-import { askServer, resyncAction, type ServerVerdict } from './resync';
+import { askServer, resyncAction, type PromptVerdict } from './resync';
 import type { ComfySocket } from './socket';
 
 /** Timings and hooks of the supervisor (defaults live in the client's options). */
@@ -69,7 +69,7 @@ export class RunSupervisor {
   }
 
   /** Acts on what the server said about a tracker (from a resync or a cancel). */
-  applyVerdict(tracker: PromptTracker, verdict: ServerVerdict): void {
+  applyVerdict(tracker: PromptTracker, verdict: PromptVerdict): void {
     const action = resyncAction(tracker, verdict);
     switch (action.kind) {
       case 'started':

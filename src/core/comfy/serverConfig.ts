@@ -6,7 +6,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { rootCertificates } from 'node:tls';
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 
 /** What the user configures for a server. */
 export interface ServerOptions {

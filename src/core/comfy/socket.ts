@@ -8,10 +8,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { RunnerError } from '../errors';
-import { decodeBinaryFrame, type PreviewFrame, type TextFrame } from './binaryFrames';
+import { RunnerError } from '../util/runnerError';
+import { decodeBinaryFrame, type PreviewFrame, type TextFrame } from '../protocol/binaryFrames';
 import { type ComfyLog, Emitter, silentLog } from './events';
-import { clientFeatureFlags, parseServerMessage, type ServerMessage } from './messages';
+import { clientFeatureFlags, parseServerMessage, type ServerMessage } from '../protocol/comfyMessages';
 import { type ResolvedServer, webSocketUrl } from './serverConfig';
 
 /** This process's client id: stable for its lifetime, different in every window. */

@@ -6,14 +6,14 @@
  * (see executionCache.ts). Prompts run one at a time, in call order, as on the server.
  */
 import { availableParallelism } from 'node:os';
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import { topologicalOrder } from '../workflow/graph';
 import type { ApiPrompt, NodeDefs, NodeId, ValidationResult } from '../workflow/types';
 import { validatePrompt } from '../workflow/validate';
 import { engineDefinitions } from './engineDefinitions';
 import type { EngineEvent, ExecutionOutcome } from './engineEvents';
 import { ExecutionCache, type CachePolicy } from './executionCache';
-import { PromptRun } from './promptRun';
+import { PromptExecution } from './promptExecution';
 import { builtinNodes, type NodeRegistry } from './registry';
 import { WorkerPool, type WorkerRegistryModule } from './workerPool';
 
@@ -113,7 +113,7 @@ class EmbeddedEngine implements Engine {
   private readonly cache: ExecutionCache;
   private concurrency: number;
   private pool: WorkerPool | undefined;
-  private current: PromptRun | undefined;
+  private current: PromptExecution | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   private disposed = false;
 
@@ -163,7 +163,7 @@ class EmbeddedEngine implements Engine {
   }
 
   private async runValidated(validated: ValidatedPrompt, options: ExecuteOptions): Promise<ExecutionOutcome> {
-    const run = new PromptRun({
+    const run = new PromptExecution({
       promptId: options.promptId,
       prompt: validated.prompt,
       outputs: validated.outputs,

@@ -4,8 +4,8 @@
  * opted into, only for failures before the job started. {@link shouldAutoRetry} is the one place that
  * decides the latter, and it says no unless every condition holds.
  */
-import type { Job, JobError, NewJob } from './job';
-import type { JobState } from './jobState';
+import type { Job, JobError, NewJob } from '../jobs/job';
+import type { JobState } from '../jobs/jobState';
 
 /** A target's opt-in to automatic resubmission. */
 export interface AutoRetryOptions {

@@ -4,18 +4,18 @@
  * them the moment a slot frees. A library first: the command line and the extension drive the same
  * object, subscribe to its typed events, and read its plain JSON snapshots.
  */
-import { RunnerError } from '../errors';
-import { createJob, type Job, type NewJob } from './job';
-import type { JobProgress } from './jobProgress';
+import { RunnerError } from '../util/runnerError';
+import { createJob, type Job, type NewJob } from '../jobs/job';
+import type { JobProgress } from '../jobs/jobProgress';
 import type { QueueMove } from './jobQueue';
-import { Dispatcher } from './dispatcher';
-import { Pool } from './pool';
-import { CapabilityCheck } from './poolCapabilities';
-import { targetView, type PoolTarget, type PoolTargetOptions, type TargetHealth } from './poolTarget';
+import { Dispatcher } from './dispatch/dispatcher';
+import { Pool } from './pool/pool';
+import { CapabilityCheck } from './pool/capabilityCheck';
+import { targetView, type PoolTarget, type PoolTargetOptions, type TargetHealth } from './pool/poolTarget';
 import { retrySpec, retryableStates, type RetryOptions } from './retryPolicy';
 import type { SchedulerListener } from './schedulerEvents';
-import { JobBook } from './schedulerJobs';
-import { lostOnRestore, planRestore } from './schedulerRestore';
+import { JobBook } from './jobBook';
+import { lostOnRestore, planRestore } from './restorePlan';
 import { checkNewJob, tidySpec } from './schedulerSpec';
 import {
   checkConcurrency,

@@ -2,11 +2,11 @@
  * What the scheduler tells its subscribers, as one discriminated union keyed by `type`. Payloads are
  * plain JSON snapshots so a UI or a `--json` stream can pass them on unchanged.
  */
-import type { ServerVerdict } from './capabilities';
-import type { AutoRetryRecord, Job } from './job';
-import type { JobState } from './jobState';
-import type { ComfyEventLike, JobProgress } from './jobProgress';
-import type { TargetHealth, TargetView } from './poolTarget';
+import type { ServerVerdict } from './pool/promptRequirements';
+import type { AutoRetryRecord, Job } from '../jobs/job';
+import type { JobState } from '../jobs/jobState';
+import type { ComfyEventLike, JobProgress } from '../jobs/jobProgress';
+import type { TargetHealth, TargetView } from './pool/poolTarget';
 
 /** A scheduler event. */
 export type SchedulerEvent =

@@ -2,12 +2,12 @@
  * The scheduler's options, each with its default, and how the single-target form that
  * `comfy-runner run` uses maps onto a pool of one.
  */
-import { RunnerError } from '../errors';
-import type { Job } from './job';
-import { matchCapabilities, type CapabilityMatcher } from './poolCapabilities';
-import type { PoolTargetOptions, TargetProbe } from './poolTarget';
+import { RunnerError } from '../util/runnerError';
+import type { Job } from '../jobs/job';
+import { matchCapabilities, type CapabilityMatcher } from './pool/capabilityCheck';
+import type { PoolTargetOptions, TargetProbe } from './pool/poolTarget';
 import { defaultRetryOutDir, shouldAutoRetry, type AutoRetryPolicy, type RetryOutDir } from './retryPolicy';
-import type { RunTarget } from './runTarget';
+import type { RunTarget } from './targets/runTarget';
 
 /** Options of a scheduler. */
 export interface SchedulerOptions {

@@ -1,8 +1,8 @@
 /**
  * Checking a new job's spec before it is queued, and tidying it so that the job is plain JSON.
  */
-import { RunnerError } from '../errors';
-import type { NewJob } from './job';
+import { RunnerError } from '../util/runnerError';
+import type { NewJob } from '../jobs/job';
 
 /**
  * Throws `bad_input` when the spec's id is taken, its priority is not a finite number, or it depends

@@ -2,9 +2,9 @@
  * Everything a UI shows about the scheduler, as one plain JSON snapshot: the jobs with their progress
  * and why they wait, the targets with their health and slots, and the queue's own switches.
  */
-import type { Job } from './job';
-import type { JobProgress } from './jobProgress';
-import type { TargetView } from './poolTarget';
+import type { Job } from '../jobs/job';
+import type { JobProgress } from '../jobs/jobProgress';
+import type { TargetView } from './pool/poolTarget';
 
 /** One job as a UI shows it. */
 export interface JobView {

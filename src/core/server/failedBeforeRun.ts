@@ -6,7 +6,7 @@
  */
 import type { EngineEvent, ExecutionErrorData, ExecutionOutcome } from '../engine/engineEvents';
 import { exceptionMessageOf, exceptionTypeOf } from '../engine/engineEvents';
-import { isRunnerError } from '../errors';
+import { isRunnerError } from '../util/runnerError';
 import type { ValidationResult } from '../workflow/types';
 import type { QueueItem } from './queueItem';
 

@@ -6,7 +6,7 @@
  * look and the act.
  */
 import { isObject, parseJson, sendJson } from './httpKit';
-import { finishedJob, jobStatuses, type JobStatus, type JobView, queuedJob, sortKey } from './jobs';
+import { finishedJob, jobStatuses, type JobStatus, type JobEntry, queuedJob, sortKey } from './jobEntry';
 import { isCanonicalUuid } from './queueItem';
 import type { Route, RouteContext } from './router';
 import type { ServerState } from './serverState';
@@ -32,9 +32,9 @@ function cancelJob(state: ServerState, id: string): boolean {
 }
 
 /** Every job, unfiltered. */
-function allJobs(state: ServerState, statuses: ReadonlySet<JobStatus>): JobView[] {
+function allJobs(state: ServerState, statuses: ReadonlySet<JobStatus>): JobEntry[] {
   const { running, pending } = state.queue.snapshot();
-  const jobs: JobView[] = [];
+  const jobs: JobEntry[] = [];
   if (statuses.has('in_progress')) jobs.push(...running.map((i) => queuedJob(i, 'in_progress')));
   if (statuses.has('pending')) jobs.push(...pending.map((i) => queuedJob(i, 'pending')));
   for (const [id, entry] of state.history.all()) {

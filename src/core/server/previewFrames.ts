@@ -4,7 +4,7 @@
  * JSON header and goes to sockets that negotiated `supports_preview_metadata`; type 1 (PREVIEW_IMAGE)
  * carries only the image format and goes to the others.
  */
-import { PREVIEW_IMAGE, PREVIEW_IMAGE_WITH_METADATA } from '../comfy/binaryFrames';
+import { PREVIEW_IMAGE, PREVIEW_IMAGE_WITH_METADATA } from '../protocol/binaryFrames';
 import type { PreviewEventData } from '../engine/engineEvents';
 import { pythonJsonDumps } from '../engine/pythonJson';
 

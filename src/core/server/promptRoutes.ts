@@ -8,7 +8,7 @@
  * therefore never runs its prompt twice. ComfyUI would queue the duplicate.
  */
 import { randomUUID } from 'node:crypto';
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import type { ApiPrompt } from '../workflow/types';
 import { validatePrompt } from '../workflow/validate';
 import { isObject, parseJson, sendInternalError, sendJson } from './httpKit';

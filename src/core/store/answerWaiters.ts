@@ -4,7 +4,7 @@
  * that keeps the process alive: a command that asked the owner something must not exit before it hears
  * back (the store's other timers are unreferenced so that they never hold a process open).
  */
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import type { StoreLayout } from './storeLayout';
 import { takeAnswer, type RequestAnswer } from './storeRequests';
 

@@ -4,10 +4,10 @@
  * not a job is reported with its path, as `bad_input`.
  */
 import { z } from 'zod';
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import { readTextIfExists } from '../util/atomicWrite';
-import type { Job } from '../scheduler/job';
-import type { JobState } from '../scheduler/jobState';
+import type { Job } from '../jobs/job';
+import type { JobState } from '../jobs/jobState';
 
 /**
  * Every field of a job, and only those. `satisfies` makes the compiler insist that a field added to

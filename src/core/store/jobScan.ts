@@ -6,8 +6,8 @@
 import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isRunnerError, RunnerError } from '../errors';
-import type { Job } from '../scheduler/job';
+import { isRunnerError, RunnerError } from '../util/runnerError';
+import type { Job } from '../jobs/job';
 import { parseJob } from './jobFile';
 import { jobIdOfFile } from './storeLayout';
 

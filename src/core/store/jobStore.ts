@@ -4,9 +4,9 @@
  * (`comfy-runner jobs cancel` while a scheduler runs) asks the owner through request files, or takes
  * ownership when the owner is gone. `openStore` (openStore.ts) opens one; docs/store-format.md has the format.
  */
-import type { RunnerError } from '../errors';
-import type { Job } from '../scheduler/job';
-import type { JobState } from '../scheduler/jobState';
+import type { RunnerError } from '../util/runnerError';
+import type { Job } from '../jobs/job';
+import type { JobState } from '../jobs/jobState';
 import type { ScanResult } from './jobScan';
 import type { AcquireResult, OwnerRecord } from './ownerLock';
 import type { OwnerStatus } from './storeOwnership';

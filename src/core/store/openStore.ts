@@ -4,9 +4,9 @@
  */
 import { hostname } from 'node:os';
 import { rm, stat } from 'node:fs/promises';
-import { isRunnerError, RunnerError } from '../errors';
-import type { Job } from '../scheduler/job';
-import { terminalStates } from '../scheduler/jobState';
+import { isRunnerError, RunnerError } from '../util/runnerError';
+import type { Job } from '../jobs/job';
+import { terminalStates } from '../jobs/jobState';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { AnswerWaiters } from './answerWaiters';
 import { parseJob, readJobFile, serializeJob } from './jobFile';

@@ -6,7 +6,7 @@
  * overwrites a takeover and a release never deletes someone else's lock.
  */
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import { writeFileAtomic } from '../util/atomicWrite';
 import type { StoreLayout } from './storeLayout';
 

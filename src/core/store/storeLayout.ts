@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import { readTextIfExists, writeFileAtomic } from '../util/atomicWrite';
 import { joinInside } from '../util/safePath';
 

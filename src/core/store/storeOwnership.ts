@@ -4,7 +4,7 @@
  * and refusing writes once it is.
  */
 import { randomUUID } from 'node:crypto';
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import {
   isOwnerLive,
   readOwner,

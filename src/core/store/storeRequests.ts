@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import { readTextIfExists, writeFileAtomic } from '../util/atomicWrite';
 import { isJobId, type StoreLayout } from './storeLayout';
 

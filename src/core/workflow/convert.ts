@@ -7,7 +7,7 @@
  * with certainty (an unknown class, a widget count that does not fit, a legacy group node, a broken
  * link) is refused with a `bad_input` RunnerError that names the node.
  */
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import type { ConvertContext } from './convertContext';
 import { flattenWorkflow, isActive } from './convertFlatten';
 import type { FlatWorkflow } from './convertFlatten';

@@ -3,7 +3,7 @@
  * node: a `bad_input` RunnerError whose message names the node by id, type and title, and whose
  * location lets an editor jump to it.
  */
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import type { EditorNode, NodeDefs } from './types';
 
 /** What every step of one conversion shares. */

@@ -5,7 +5,7 @@
  * instance; where its saved promoted values cannot be matched with certainty, the inner nodes' own
  * values are used and a warning says so.
  */
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import { indexEditorGraph, isId, SUBGRAPH_INPUT_NODE_ID } from './editorGraph';
 import type { GraphIndex } from './editorGraph';
 import { isRecord } from './nodeDefs';

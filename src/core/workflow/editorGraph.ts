@@ -5,7 +5,7 @@
  * strings and the API prompt wants strings. Malformed entries are refused here, once, so the
  * converter's later walks can trust what they find.
  */
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import { isRecord } from './nodeDefs';
 import type { EditorLinkArray, EditorLinkObject, EditorNode } from './types';
 

@@ -4,7 +4,7 @@
  * and each runs in time linear in nodes plus links (sorting node ids aside).
  */
 import { createHash } from 'node:crypto';
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import type { ApiLink, ApiNode, ApiPrompt, NodeDefs, NodeId } from './types';
 
 /** True when `v` is a link: a two-element array of a source node id (string) and an output slot index. */

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import { convertEditorToApi } from './convert';
 import { detectWorkflow } from './detect';
 import { promptHash } from './graph';

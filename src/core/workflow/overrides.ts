@@ -3,7 +3,7 @@
  * `--sweep <node>.<input>=<v1>,<v2>,...` for a run per value. A node is named by its id, or by its
  * `_meta.title` when no id matches, so the same command keeps working after ids are renumbered.
  */
-import { RunnerError } from '../errors';
+import { RunnerError } from '../util/runnerError';
 import { isLink } from './graph';
 import type { ApiNode, ApiPrompt, NodeId } from './types';
 

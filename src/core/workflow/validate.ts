@@ -17,7 +17,7 @@ import {
   type MissingNode,
   type PromptNode,
 } from './validateStructure';
-import type { ProblemLocation } from '../errors';
+import type { ProblemLocation } from '../util/runnerError';
 import type { ApiPrompt, ComfyErrorItem, ComfyNodeErrors, NodeDefs, NodeId, ValidationResult } from './types';
 
 /** Options of {@link validatePrompt}. */

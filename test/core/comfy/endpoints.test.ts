@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { cancelPrompt } from '../../../src/core/comfy/cancel';
-import { detectCapabilities } from '../../../src/core/comfy/capabilities';
+import { detectCapabilities } from '../../../src/core/comfy/serverCapabilities';
 import { ComfyClient } from '../../../src/core/comfy/client';
 import { postPrompt, uploadImage } from '../../../src/core/comfy/endpoints';
 import { ComfyHttp } from '../../../src/core/comfy/http';
 import { PromptTracker } from '../../../src/core/comfy/promptTracker';
 import { resolveServer } from '../../../src/core/comfy/serverConfig';
-import { isRunnerError } from '../../../src/core/errors';
+import { isRunnerError } from '../../../src/core/util/runnerError';
 import { ReplayServer } from '../../fakes/replayServer';
 import { loadWorkflow } from '../../fakes/replayTranscript';
 import { type Handler, type Loopback, startLoopback } from './loopback';

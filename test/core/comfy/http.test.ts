@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isRunnerError, RunnerError } from '../../../src/core/errors';
+import { isRunnerError, RunnerError } from '../../../src/core/util/runnerError';
 import { ComfyHttp } from '../../../src/core/comfy/http';
 import { resolveServer, type ServerOptions } from '../../../src/core/comfy/serverConfig';
 import { type Handler, type Loopback, startLoopback, testCa, unusedPort } from './loopback';

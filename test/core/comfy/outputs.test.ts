@@ -5,7 +5,7 @@ import { join, sep } from 'node:path';
 import { ComfyHttp } from '../../../src/core/comfy/http';
 import { downloadOutputs, localPathFor, outputFiles } from '../../../src/core/comfy/outputs';
 import { resolveServer } from '../../../src/core/comfy/serverConfig';
-import { isRunnerError } from '../../../src/core/errors';
+import { isRunnerError } from '../../../src/core/util/runnerError';
 import { type Loopback, startLoopback } from './loopback';
 
 const root = join(tmpdir(), 'comfy-out');

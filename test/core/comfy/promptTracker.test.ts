@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventRouter } from '../../../src/core/comfy/eventRouter';
-import type { ServerMessage } from '../../../src/core/comfy/messages';
+import type { ServerMessage } from '../../../src/core/protocol/comfyMessages';
 import { canMove, isTerminal } from '../../../src/core/comfy/promptState';
 import { type PromptEnding, PromptTracker } from '../../../src/core/comfy/promptTracker';
 import type { ApiPrompt } from '../../../src/core/workflow/types';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ComfyClient, type ComfyClientOptions } from '../../../src/core/comfy/client';
 import type { PromptRun } from '../../../src/core/comfy/promptRun';
 import type { PromptProgress } from '../../../src/core/comfy/promptTracker';
-import { RunnerError } from '../../../src/core/errors';
+import { RunnerError } from '../../../src/core/util/runnerError';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 import { type ReplayOptions, ReplayServer } from '../../fakes/replayServer';
 import { type HttpLine, loadTranscript } from '../../fakes/replayTranscript';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { PreviewFrame } from '../../../src/core/comfy/binaryFrames';
+import type { PreviewFrame } from '../../../src/core/protocol/binaryFrames';
 import type { PromptProgress } from '../../../src/core/comfy/promptTracker';
 import { loadWorkflow } from '../../fakes/replayTranscript';
 import { closeRigs, progressWhere, recordedPrompts, rejectionOf, startRig } from './replayHarness';

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { PreviewFrame, TextFrame } from '../../../src/core/comfy/binaryFrames';
-import type { ServerMessage } from '../../../src/core/comfy/messages';
+import type { PreviewFrame, TextFrame } from '../../../src/core/protocol/binaryFrames';
+import type { ServerMessage } from '../../../src/core/protocol/comfyMessages';
 import { resolveServer } from '../../../src/core/comfy/serverConfig';
 import { ComfySocket, processClientId, type SocketOptions } from '../../../src/core/comfy/socket';
-import { RunnerError } from '../../../src/core/errors';
+import { RunnerError } from '../../../src/core/util/runnerError';
 import { unusedPort } from './loopback';
 
 interface WsFake {

@@ -1,18 +1,19 @@
 /**
- * Runs the conformance corpus (../shared/fixtures/conformance) and compares outputs with ComfyUI's
+ * Runs the conformance corpus (test/fixtures/conformance) and compares outputs with ComfyUI's
  * reference PNGs by node id and batch index, as the corpus README prescribes.
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { testDirs } from '../../fakes/testDirs';
 import { createEngine } from '../../../src/core/engine/executor';
 import type { FileRef, UiOutput } from '../../../src/core/engine/types';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
+import { conformanceDir } from '../../fakes/fixturePaths';
 
 /** The conformance corpus folder in the shared fixtures. */
-export const corpusDir = resolve(__dirname, '../../../../shared/fixtures/conformance');
+export const corpusDir = conformanceDir;
 
 /** The names (without .json) of every conformance workflow. */
 export function corpusWorkflows(): string[] {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ExecutionErrorData, ExecutionInterruptedData } from '../../../src/core/engine/engineEvents';
 import type { Engine } from '../../../src/core/engine/executor';
-import { isRunnerError } from '../../../src/core/errors';
+import { isRunnerError } from '../../../src/core/util/runnerError';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 import { apiNode, runCollecting, testEngine, testRecorder } from '../../fakes/testNodes';
 

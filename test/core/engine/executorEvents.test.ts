@@ -3,11 +3,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EngineEvent } from '../../../src/core/engine/engineEvents';
 import type { Engine } from '../../../src/core/engine/executor';
-import { isRunnerError } from '../../../src/core/errors';
+import { isRunnerError } from '../../../src/core/util/runnerError';
 import type { ApiPrompt, ValidationResult } from '../../../src/core/workflow/types';
 import { apiNode, runCollecting, testEngine, testRecorder } from '../../fakes/testNodes';
+import { transcriptsDir } from '../../fakes/fixturePaths';
 
-const transcripts = resolve(__dirname, '../../../../shared/fixtures/comfyui-0.8.0/transcripts');
+const transcripts = transcriptsDir;
 
 interface Recorded {
   type: string;

@@ -5,13 +5,9 @@ import { engineDefinitions } from '../../../src/core/engine/engineDefinitions';
 import { builtinNodes } from '../../../src/core/engine/registry';
 import type { NodeDefs } from '../../../src/core/workflow/types';
 import { testDirs } from '../../fakes/testDirs';
+import { transcriptsDir } from '../../fakes/fixturePaths';
 
-const fixture = JSON.parse(
-  readFileSync(
-    resolve(__dirname, '../../../../shared/fixtures/comfyui-0.8.0/transcripts/object_info.json'),
-    'utf8',
-  ),
-) as NodeDefs;
+const fixture = JSON.parse(readFileSync(resolve(transcriptsDir, 'object_info.json'), 'utf8')) as NodeDefs;
 
 const issueClasses =
   'EmptyImage LoadImage LoadImageMask SaveImage PreviewImage ImageInvert ImageScale ImageScaleBy ImageScaleToTotalPixels ImageCrop ImageFlip ImageRotate ImagePadForOutpaint ImageBatch RepeatImageBatch ImageFromBatch ImageCompositeMasked ImageBlend ImageBlur ImageSharpen SolidMask InvertMask MaskToImage ImageToMask MaskComposite FeatherMask GrowMask CropMask ThresholdMask ImageColorToMask JoinImageWithAlpha SplitImageWithAlpha PrimitiveInt PrimitiveFloat PrimitiveString PrimitiveStringMultiline PrimitiveBoolean StringConcatenate StringReplace GetImageSize'.split(

@@ -2,8 +2,8 @@
  * Helpers for scheduler tests: job specs, a scheduler that writes no run records and probes only when
  * asked, an event recorder, and a way to let pending promise callbacks run.
  */
-import type { NewJob } from '../../../src/core/scheduler/job';
-import type { JobState } from '../../../src/core/scheduler/jobState';
+import type { NewJob } from '../../../src/core/jobs/job';
+import type { JobState } from '../../../src/core/jobs/jobState';
 import { Scheduler } from '../../../src/core/scheduler/scheduler';
 import type { SchedulerEvent } from '../../../src/core/scheduler/schedulerEvents';
 import type { SchedulerOptions } from '../../../src/core/scheduler/schedulerOptions';

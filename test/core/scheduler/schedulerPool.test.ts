@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { ProbeResult } from '../../../src/core/scheduler/runTarget';
-import type { RunTarget } from '../../../src/core/scheduler/runTarget';
+import type { ProbeResult } from '../../../src/core/scheduler/targets/runTarget';
+import type { RunTarget } from '../../../src/core/scheduler/targets/runTarget';
 import type { Scheduler } from '../../../src/core/scheduler/scheduler';
 import { FakeTarget } from '../../fakes/fakeTarget';
 import { flush, record, spec, stateOf, testScheduler } from './schedulerKit';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { applyOperation, createJob, type Job } from '../../../src/core/scheduler/job';
-import type { JobOperation } from '../../../src/core/scheduler/jobState';
+import { applyOperation, createJob, type Job } from '../../../src/core/jobs/job';
+import type { JobOperation } from '../../../src/core/jobs/jobState';
 import { FakeTarget } from '../../fakes/fakeTarget';
 import { flush, record, spec, stateOf, testScheduler } from './schedulerKit';
 

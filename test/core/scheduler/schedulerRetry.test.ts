@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { isRunnerError } from '../../../src/core/errors';
-import type { Job } from '../../../src/core/scheduler/job';
+import { isRunnerError } from '../../../src/core/util/runnerError';
+import type { Job } from '../../../src/core/jobs/job';
 import { shouldAutoRetry, type AutoRetryContext } from '../../../src/core/scheduler/retryPolicy';
 import { FakeTarget } from '../../fakes/fakeTarget';
 import { flush, record, spec, stateOf, statePath, testScheduler } from './schedulerKit';

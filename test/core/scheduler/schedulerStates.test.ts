@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Job } from '../../../src/core/scheduler/job';
+import type { Job } from '../../../src/core/jobs/job';
 import { FakeTarget } from '../../fakes/fakeTarget';
 import { flush, record, spec, stateOf, statePath, testScheduler } from './schedulerKit';
 

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { HttpLine } from '../../fakes/replayTranscript';
-import { transcriptsDir } from '../../fakes/replayTranscript';
+import { transcriptsDir } from '../../fakes/fixturePaths';
 import { recordedHttp, recordedPromptBodies } from './recordedFrames';
 import { call, closeServed, type Exchange, serve, SocketRecorder } from './serverHarness';
 

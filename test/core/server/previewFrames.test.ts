@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { decodeBinaryFrame } from '../../../src/core/comfy/binaryFrames';
+import { decodeBinaryFrame } from '../../../src/core/protocol/binaryFrames';
 import type { PreviewEventData } from '../../../src/core/engine/engineEvents';
 import { legacyPreviewFrame, metadataPreviewFrame } from '../../../src/core/server/previewFrames';
 import { previewFormFor } from '../../../src/core/server/eventRouting';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRunnerError } from '../../../src/core/errors';
-import { applyOperation, type Job } from '../../../src/core/scheduler/job';
+import { isRunnerError } from '../../../src/core/util/runnerError';
+import { applyOperation, type Job } from '../../../src/core/jobs/job';
 import { openStore } from '../../../src/core/store/openStore';
 import { fakeClock, quietOptions, sampleJob, tempStoreDir } from '../../fakes/storeKit';
 

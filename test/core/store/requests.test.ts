@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRunnerError } from '../../../src/core/errors';
+import { isRunnerError } from '../../../src/core/util/runnerError';
 import type { StoreEvent } from '../../../src/core/store/jobStore';
 import { openStore } from '../../../src/core/store/openStore';
 import { fakeClock, quietOptions, tempStoreDir } from '../../fakes/storeKit';

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { RunnerError } from '../../../src/core/errors';
-import type { ProblemLocation } from '../../../src/core/errors';
+import { RunnerError } from '../../../src/core/util/runnerError';
+import type { ProblemLocation } from '../../../src/core/util/runnerError';
 import type {
   EditorLinkArray,
   EditorNode,
@@ -15,10 +15,11 @@ import type {
   EditorWorkflow,
   NodeDefs,
 } from '../../../src/core/workflow/types';
+import { transcriptsDir } from '../../fakes/fixturePaths';
 
 const root = path.resolve(__dirname, '../../..');
 const fixtureDir = path.join(root, 'test/fixtures/editor');
-const objectInfo = path.join(root, '../shared/fixtures/comfyui-0.8.0/transcripts/object_info.json');
+const objectInfo = path.join(transcriptsDir, 'object_info.json');
 
 let cachedDefs: NodeDefs | undefined;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { isRunnerError } from '../../../src/core/errors';
+import { isRunnerError } from '../../../src/core/util/runnerError';
 import {
   ancestors,
   canonicalJson,

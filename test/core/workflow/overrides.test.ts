@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isRunnerError, type RunnerError } from '../../../src/core/errors';
+import { isRunnerError, type RunnerError } from '../../../src/core/util/runnerError';
 import {
   applyOverrides,
   parseOverride,

@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiNode, ApiPrompt, NodeDefs } from '../../../src/core/workflow/types';
+import { comfyFixtures } from '../../fakes/fixturePaths';
 
-const FIXTURES = '/work/shared/fixtures/comfyui-0.8.0';
+const FIXTURES = comfyFixtures;
 
 /** ComfyUI 0.8.0's node definitions. */
 export const defs: NodeDefs = JSON.parse(

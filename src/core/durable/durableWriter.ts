@@ -1,0 +1,78 @@
+/**
+ * Writes a scheduler's job records to its store as they change. Records of one job are written one at a
+ * time and in order; while one is being written, only the newest of those that arrive meanwhile waits,
+ * so a job that changes a hundred times during a slow write costs two writes, not a hundred. Each write
+ * is atomic (the store's temporary file and rename), so a crash leaves the previous record or the new one.
+ */
+import { isRunnerError, RunnerError } from '../util/runnerError';
+import type { JobStore } from '../store/jobStore';
+import type { Job } from '../jobs/job';
+
+/** Keeps job records in a store; see the file comment. */
+export class DurableWriter {
+  /** Per job: the newest record not yet handed to the store. */
+  private readonly waiting = new Map<string, Job>();
+  /** Per job: the last write queued, which settles after every earlier one. */
+  private readonly tails = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  /** `onProblem` hears of every failed write (the promise of `put` rejects as well). */
+  constructor(
+    private readonly store: JobStore,
+    private readonly onProblem: (error: RunnerError) => void,
+  ) {}
+
+  /**
+   * Queues a job's record. Resolves once it, or a newer record of the same job, is in the store; rejects
+   * when that write failed or the writer was stopped.
+   */
+  put(job: Job): Promise<void> {
+    if (this.stopped) {
+      return Promise.reject(new RunnerError('internal', `job ${job.id} not stored: the runner is closing`));
+    }
+    this.waiting.set(job.id, job);
+    const previous = this.tails.get(job.id) ?? Promise.resolve();
+    const step = previous.then(
+      () => this.writeNewest(job.id, previous),
+      () => this.writeNewest(job.id, previous),
+    );
+    this.tails.set(job.id, step);
+    // The map holds only writes under way; the last one out removes itself.
+    const forget = () => {
+      if (this.tails.get(job.id) === step) this.tails.delete(job.id);
+    };
+    void step.then(forget, forget);
+    return step;
+  }
+
+  /** Resolves once every record queued so far (and any queued meanwhile) has been written or failed. */
+  async flush(): Promise<void> {
+    while (this.tails.size > 0) {
+      await Promise.all([...this.tails.values()].map((t) => t.catch(() => undefined)));
+    }
+  }
+
+  /** Refuses every later record: what happens while a runner closes is not what happened to the jobs. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /**
+   * Writes the newest waiting record of a job. When there is none, the step before took this record (or a
+   * newer one) with it, and its outcome is this one's.
+   */
+  private async writeNewest(id: string, previous: Promise<void>): Promise<void> {
+    const job = this.waiting.get(id);
+    if (!job) return previous;
+    this.waiting.delete(id);
+    try {
+      await this.store.put(job);
+    } catch (e) {
+      const error = isRunnerError(e)
+        ? e
+        : new RunnerError('internal', `job ${id} not stored: ${(e as Error).message}`, {}, e);
+      this.onProblem(error);
+      throw error;
+    }
+  }
+}

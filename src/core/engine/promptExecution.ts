@@ -1,0 +1,278 @@
+/**
+ * One prompt's run inside the engine (split out of executor.ts): cache lookup, then a dataflow loop that
+ * starts every ready node while fewer than the concurrency limit run, heavy ones on the worker pool. The
+ * loop is driven by promise callbacks, never by recursion, and yields to the event loop every few
+ * milliseconds so that interrupts and timers get through a long chain of quick main-thread nodes.
+ *
+ * The first failure ends the run at once: no node starts after it, nodes still running are abandoned
+ * (their results ignored) and the shared flag is raised so their loops stop at the next checkpoint. An
+ * interrupt ends the run the same way, with `execution_interrupted` instead of `execution_error`.
+ */
+import { isLink } from '../workflow/graph';
+import type { ApiPrompt, NodeId } from '../workflow/types';
+import {
+  exceptionMessageOf,
+  exceptionTypeOf,
+  formatValue,
+  tracebackOf,
+  type EngineEvent,
+  type ExecutionOutcome,
+} from './engineEvents';
+import { computeCacheKeys, type ExecutionCache } from './executionCache';
+import { PreviewStager } from './previewStager';
+import type { NodeRegistry } from './registry';
+import { RunReporter } from './runReporter';
+import { DataflowSchedule, planExecution, type ExecutionPlan } from './scheduleGraph';
+import {
+  InterruptedException,
+  type NodeContext,
+  type NodeImpl,
+  type NodeResult,
+  type PreviewImage,
+  type UiOutput,
+} from './types';
+import { UnknownWorkerClassError, type WorkerPool } from './workerPool';
+
+/** Values of the shared flag: zero lets nodes run; anything else stops them at their next checkpoint. */
+const FLAG_INTERRUPTED = 1;
+const FLAG_FAILED = 2;
+/** The longest stretch of main-thread work before the loop lets the event loop run. */
+const YIELD_AFTER_MS = 10;
+
+/** Everything a run needs from its engine. */
+export interface PromptExecutionSetup {
+  promptId: string;
+  /** The validated, coerced prompt. */
+  prompt: ApiPrompt;
+  /** The output nodes to run. */
+  outputs: NodeId[];
+  /** Every node the outputs need, dependencies first. */
+  order: NodeId[];
+  nodes: NodeRegistry;
+  cache: ExecutionCache;
+  dirs: { inputDir: string; outputDir: string; tempDir: string };
+  extraPngInfo?: Record<string, unknown>;
+  /** The current concurrency limit (it may change while the run goes on). */
+  concurrency: () => number;
+  /** The worker pool, or undefined to run heavy nodes on the main thread. */
+  pool: () => WorkerPool | undefined;
+  emit: (event: EngineEvent) => void;
+}
+
+/** One prompt's run; see the module comment. */
+export class PromptExecution {
+  /** The prompt id of this run. */
+  readonly promptId: string;
+  private readonly reporter: RunReporter;
+  private readonly flag = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  private readonly live = new Map<NodeId, readonly unknown[]>();
+  private readonly inFlight = new Map<NodeId, () => void>();
+  /** The progress and previews of main-thread nodes in flight (worker nodes have theirs on the worker). */
+  private readonly stagers = new Map<NodeId, PreviewStager>();
+  private readonly ui: Record<string, UiOutput> = {};
+  private keys = new Map<NodeId, string>();
+  private plan: ExecutionPlan | undefined;
+  private schedule: DataflowSchedule | undefined;
+  private finished = false;
+  private lastYield = performance.now();
+  private resolve: (outcome: ExecutionOutcome) => void = () => undefined;
+
+  constructor(private readonly setup: PromptExecutionSetup) {
+    this.promptId = setup.promptId;
+    this.reporter = new RunReporter(setup.promptId, (event) => {
+      try {
+        setup.emit(event);
+      } catch {
+        // A listener's bug must not break the run; the listener contract says exceptions are ignored.
+      }
+    });
+  }
+
+  /** Runs the prompt to its end; never rejects. */
+  async run(): Promise<ExecutionOutcome> {
+    const { prompt, order, outputs, nodes, cache } = this.setup;
+    const done = new Promise<ExecutionOutcome>((resolve) => (this.resolve = resolve));
+    this.reporter.start();
+    this.keys = await computeCacheKeys(prompt, order, nodes, (id) => this.contextFor(id));
+    const plan = planExecution(prompt, order, outputs, (id) => cache.has(this.keys.get(id)!));
+    this.plan = plan;
+    this.reporter.cached(plan.cached);
+    for (const id of plan.cachedSources) this.live.set(id, cache.get(this.keys.get(id)!)!.outputs);
+    this.schedule = new DataflowSchedule(prompt, plan.toRun, plan.cachedSources);
+    for (const id of plan.cachedOutputs) {
+      const entry = cache.get(this.keys.get(id)!)!;
+      if (entry.ui) this.ui[id] = entry.ui;
+      this.reporter.cachedOutput(id, entry.ui);
+    }
+    this.pump();
+    return done;
+  }
+
+  /** Raises the flag and ends the run with `execution_interrupted` (on a later microtask). */
+  interrupt(): void {
+    if (this.finished || Atomics.load(this.flag, 0) !== 0) return;
+    Atomics.store(this.flag, 0, FLAG_INTERRUPTED);
+    // Deferred, so that an interrupt from inside an event listener does not re-enter the loop.
+    queueMicrotask(() => this.pump());
+  }
+
+  /** Starts ready nodes while below the concurrency limit; ends the run when nothing is left. */
+  pump(): void {
+    const schedule = this.schedule;
+    if (this.finished || !schedule) return;
+    if (Atomics.load(this.flag, 0) === FLAG_INTERRUPTED) return this.endInterrupted(undefined);
+    if (schedule.remaining === 0) return this.endSuccess();
+    // The flag check stops the loop when a listener interrupts while a node is being started.
+    while (
+      this.inFlight.size < this.setup.concurrency() &&
+      schedule.hasReady &&
+      Atomics.load(this.flag, 0) === 0
+    ) {
+      this.startNode(schedule.takeReady()!);
+    }
+  }
+
+  private startNode(id: NodeId): void {
+    const node = this.setup.prompt[id];
+    const impl = this.setup.nodes.get(node.class_type)!;
+    const inputs = this.resolveInputs(id);
+    for (const up of this.schedule!.started(id)) this.live.delete(up);
+    this.inFlight.set(id, () => undefined);
+    this.reporter.nodeStarted(id);
+    const pool = impl.heavy ? this.setup.pool() : undefined;
+    if (pool) this.runOnWorker(id, impl, inputs, pool);
+    else this.runOnMain(id, impl, inputs);
+  }
+
+  private runOnWorker(id: NodeId, impl: NodeImpl, inputs: Record<string, unknown>, pool: WorkerPool): void {
+    const task = { classType: impl.classType, nodeId: id, inputs, flag: this.flag, dirs: this.setup.dirs };
+    const handle = pool.run(task, (value, max, preview) => this.onProgress(id, value, max, preview));
+    this.inFlight.set(id, handle.abandon);
+    handle.result.then(
+      (result) => this.onDone(id, result, inputs),
+      (e: unknown) =>
+        e instanceof UnknownWorkerClassError
+          ? this.runOnMain(id, impl, inputs)
+          : this.onFailed(id, e, inputs),
+    );
+  }
+
+  private runOnMain(id: NodeId, impl: NodeImpl, inputs: Record<string, unknown>): void {
+    const now = performance.now();
+    const yieldFirst = now - this.lastYield > YIELD_AFTER_MS;
+    const turn = yieldFirst ? new Promise<void>((r) => setImmediate(r)) : Promise.resolve();
+    turn
+      .then(() => {
+        if (yieldFirst) this.lastYield = performance.now();
+        if (this.finished) throw new InterruptedException();
+        const stager = new PreviewStager((value, max, preview) => this.onProgress(id, value, max, preview));
+        this.stagers.set(id, stager);
+        return impl.run(inputs, this.contextFor(id, stager));
+      })
+      .then(
+        (result) => this.onDone(id, result, inputs),
+        (e: unknown) => this.onFailed(id, e, inputs),
+      );
+  }
+
+  private onProgress(id: NodeId, value: number, max: number, preview?: PreviewImage): void {
+    if (!this.finished && this.inFlight.has(id)) this.reporter.nodeProgress(id, value, max, preview);
+  }
+
+  private onDone(id: NodeId, result: NodeResult, inputs: Record<string, unknown>): void {
+    if (this.finished) return;
+    if (!Array.isArray(result?.outputs)) {
+      return this.onFailed(id, new TypeError(`node ${id} returned no outputs list`), inputs);
+    }
+    // A preview the node published after its last step still goes out, before the node finishes.
+    this.stagers.get(id)?.flush();
+    this.stagers.delete(id);
+    this.inFlight.delete(id);
+    this.setup.cache.set(this.keys.get(id)!, { outputs: result.outputs, ui: result.ui });
+    if (this.schedule!.isNeeded(id)) this.live.set(id, result.outputs);
+    if (result.ui) this.ui[id] = result.ui;
+    this.reporter.nodeFinished(id, result.ui);
+    this.schedule!.completed(id);
+    this.pump();
+  }
+
+  private onFailed(id: NodeId, error: unknown, inputs: Record<string, unknown>): void {
+    if (this.finished) return;
+    if (error instanceof InterruptedException) return this.endInterrupted(id);
+    const node = this.setup.prompt[id];
+    const current_inputs: Record<string, unknown[]> = {};
+    for (const [name, value] of Object.entries(inputs)) current_inputs[name] = [formatValue(value)];
+    this.stop(FLAG_FAILED);
+    const data = this.reporter.error({
+      node_id: id,
+      node_type: node.class_type,
+      exception_message: exceptionMessageOf(error),
+      exception_type: exceptionTypeOf(error),
+      traceback: tracebackOf(error),
+      current_inputs,
+      current_outputs: Object.keys(this.setup.prompt),
+    });
+    this.end({ status: 'error', promptId: this.promptId, outputs: this.ui, error: data });
+  }
+
+  private endInterrupted(nodeId: NodeId | undefined): void {
+    const id = nodeId ?? this.inFlight.keys().next().value ?? this.nextToRun();
+    this.stop(FLAG_INTERRUPTED);
+    const data = this.reporter.interrupted(id, this.setup.prompt[id]?.class_type ?? '');
+    this.end({ status: 'interrupted', promptId: this.promptId, outputs: this.ui, error: data });
+  }
+
+  private endSuccess(): void {
+    this.finished = true;
+    this.reporter.success();
+    this.end({ status: 'success', promptId: this.promptId, outputs: this.ui });
+  }
+
+  /** The node that would have run next: the next ready one, else the first that has not run. */
+  private nextToRun(): NodeId {
+    const executed = new Set(this.reporter.executed);
+    const pending = this.plan?.toRun.find((id) => !executed.has(id));
+    return this.schedule?.peekReady() ?? pending ?? this.setup.outputs[0];
+  }
+
+  /** Marks the run finished, raises the flag and abandons every node still running. */
+  private stop(flag: number): void {
+    this.finished = true;
+    Atomics.store(this.flag, 0, flag);
+    for (const abandon of this.inFlight.values()) abandon();
+    this.inFlight.clear();
+    this.stagers.clear();
+  }
+
+  private end(outcome: ExecutionOutcome): void {
+    this.live.clear();
+    // Classic policy: keep exactly the entries of this prompt's nodes.
+    if (this.setup.cache.policy === 'classic') this.setup.cache.retainOnly(new Set(this.keys.values()));
+    this.reporter.done();
+    this.resolve(outcome);
+  }
+
+  private resolveInputs(id: NodeId): Record<string, unknown> {
+    const inputs: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(this.setup.prompt[id].inputs ?? {})) {
+      inputs[name] = isLink(value) ? this.live.get(value[0])?.[value[1]] : value;
+    }
+    return inputs;
+  }
+
+  /** A node's context; `stager` takes its steps and previews (none for fingerprints, which have no steps). */
+  private contextFor(id: NodeId, stager?: PreviewStager): NodeContext {
+    const steps = stager ?? new PreviewStager(() => undefined);
+    return {
+      nodeId: id,
+      checkpoint: () => {
+        if (Atomics.load(this.flag, 0) !== 0) throw new InterruptedException();
+      },
+      progress: (value, max) => steps.progress(value, max),
+      preview: (image, maxSize) => steps.preview(image, maxSize),
+      ...this.setup.dirs,
+      prompt: this.setup.prompt,
+      extraPngInfo: this.setup.extraPngInfo,
+    };
+  }
+}

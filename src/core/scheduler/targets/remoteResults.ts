@@ -1,0 +1,79 @@
+/**
+ * How a prompt's ending on a ComfyUI server becomes a job's {@link RunResult}: outputs downloaded into a
+ * staging folder are moved to where the embedded target would have put them (one JobOutput per listed
+ * file), and failures become JobErrors with ComfyUI's node, exception and traceback.
+ */
+import { mkdir, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { PromptFailureDetails, PromptResult } from '../../comfy/finalise';
+import type { DownloadedFile } from '../../comfy/outputs';
+import { isRunnerError, RunnerError } from '../../util/runnerError';
+import { copyFileAtomic } from '../../util/atomicWrite';
+import type { Job, JobError, JobOutput } from '../../jobs/job';
+import { describeOutput, outputDestination, outputRefs } from '../../jobs/runRecord';
+import type { RunResult } from './runTarget';
+
+/** The run's ending as a RunResult, with every output that was produced moved into the job's folder. */
+export async function settleRemote(result: Promise<PromptResult>, job: Job): Promise<RunResult> {
+  let done: PromptResult;
+  try {
+    done = await result;
+  } catch (e) {
+    if (!isRunnerError(e, 'execution_failed', 'interrupted', 'lost')) throw e;
+    const details = e.details as PromptFailureDetails | undefined;
+    const outputs = details ? await collect(details.outputs, details.files, job.outDir) : [];
+    if (e.reason === 'interrupted') return { status: 'interrupted', outputs };
+    return { status: 'error', outputs, error: jobError(e, details) };
+  }
+  return { status: 'success', outputs: await collect(done.outputs, done.files, job.outDir) };
+}
+
+/** The result of a job whose prompt the server accepted once and no longer knows. */
+export function lostRemote(promptId: string, server: string): RunResult {
+  const message = `Prompt ${promptId} is lost: ${server} no longer knows it (restarted, or removed by someone else)`;
+  return { status: 'error', outputs: [], error: { message, reason: 'lost' } };
+}
+
+/** The JobError of a failed or lost prompt. */
+function jobError(e: RunnerError, details: PromptFailureDetails | undefined): JobError {
+  const error = details?.error;
+  if (e.reason !== 'execution_failed' || !error) return { message: e.message, reason: e.reason };
+  const traceback = typeof error.traceback === 'string' ? [error.traceback] : error.traceback;
+  return {
+    message: `${error.exception_type}: ${error.exception_message}`,
+    reason: 'execution_failed',
+    node_id: error.node_id,
+    node_type: error.node_type,
+    exception_type: error.exception_type,
+    traceback,
+  };
+}
+
+const keyOf = (f: { type: string; subfolder: string; filename: string }) =>
+  `${f.type}\u0000${f.subfolder}\u0000${f.filename}`;
+
+/** Moves downloaded files to where the embedded target would have put them; one JobOutput per listed file. */
+async function collect(
+  ui: Record<string, Record<string, unknown>>,
+  files: DownloadedFile[],
+  outDir: string,
+): Promise<JobOutput[]> {
+  const downloaded = new Map(files.map((f) => [keyOf(f), f.path]));
+  const placed = new Map<string, string>();
+  const outputs: JobOutput[] = [];
+  for (const ref of outputRefs(ui as Record<string, Record<string, unknown[]>>)) {
+    const from = placed.get(keyOf(ref)) ?? downloaded.get(keyOf(ref));
+    const to = outputDestination(outDir, ref);
+    if (!from) continue;
+    if (!to)
+      throw new RunnerError('protocol', `output name escapes its folder: ${ref.subfolder}/${ref.filename}`);
+    if (placed.has(keyOf(ref))) await copyFileAtomic(from, to);
+    else {
+      await mkdir(dirname(to), { recursive: true });
+      await rename(from, to);
+      placed.set(keyOf(ref), to);
+    }
+    outputs.push(await describeOutput(outDir, to, ref));
+  }
+  return outputs;
+}

@@ -1,0 +1,13 @@
+/** The error a store gives when another live process owns it. */
+import { RunnerError } from '../util/runnerError';
+import type { OwnerRecord } from './ownerLock';
+
+/** The error for a store another live process owns: `bad_input`, naming the owner. */
+export function storeInUse(dir: string, owner: OwnerRecord): RunnerError {
+  return new RunnerError(
+    'bad_input',
+    `the job store ${dir} is in use by process ${owner.pid} on ${owner.hostname}`,
+    { file: dir },
+    { owner },
+  );
+}

@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ComfyClient, type ComfyClientOptions } from '../../../../src/core/comfy/client';
+import { isRunnerError } from '../../../../src/core/util/runnerError';
+import { createJob, type Job } from '../../../../src/core/jobs/job';
+import type { ComfyEventLike } from '../../../../src/core/jobs/jobProgress';
+import { remoteTarget } from '../../../../src/core/scheduler/targets/remoteTarget';
+import type { RunHooks, RunTarget } from '../../../../src/core/scheduler/targets/runTarget';
+import type { ApiPrompt } from '../../../../src/core/workflow/types';
+import { apiNode } from '../../../fakes/testNodes';
+import { loadWorkflow } from '../../../fakes/replayTranscript';
+import { fastTimings } from '../../comfy/replayHarness';
+import { gatedPrompt, gatedRegistry, gates, quickPrompt } from '../../server/gateNodes';
+import { call, closeServed, holePng, serve } from '../../server/serverHarness';
+import { type FaultProxy, startFaultProxy } from '../../../fakes/faultProxy';
+
+const targets: RunTarget[] = [];
+const proxies: FaultProxy[] = [];
+const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+
+function targetFor(
+  url: string,
+  inputDir = tmp('remote-in-'),
+  client: Partial<ComfyClientOptions> = {},
+): RunTarget {
+  const target = remoteTarget({
+    client: new ComfyClient({ baseUrl: url, ...fastTimings, ...client }),
+    inputDir,
+  });
+  targets.push(target);
+  return target;
+}
+
+function jobOf(prompt: ApiPrompt): Job {
+  return createJob({
+    workflow: { file: 'w.json', sourceHash: '', promptHash: '' },
+    prompt,
+    overrides: [],
+    outDir: tmp('remote-job-'),
+  });
+}
+
+/** Hooks that keep what they are told and can wait for an event. */
+function recorder() {
+  const seen = { accepted: [] as string[], started: 0, events: [] as ComfyEventLike[] };
+  const waiters: { when: (e: ComfyEventLike) => boolean; done: () => void }[] = [];
+  const hooks: RunHooks = {
+    accepted: (id) => void seen.accepted.push(id),
+    started: () => void seen.started++,
+    warning: () => undefined,
+    event: (e) => {
+      seen.events.push(e);
+      for (const w of waiters.splice(0)) (w.when(e) ? w.done : () => waiters.push(w))();
+    },
+  };
+  const nodeStarts = (node: string) =>
+    new Promise<void>((done) =>
+      waiters.push({
+        when: (e) => e.type === 'executing' && (e.data as { node?: unknown }).node === node,
+        done,
+      }),
+    );
+  return { seen, hooks, nodeStarts };
+}
+
+describe('the remote run target', function () {
+  this.timeout(30_000);
+  afterEach(async () => {
+    gates.reset();
+    for (const t of targets.splice(0)) await t.dispose();
+    for (const p of proxies.splice(0)) await p.close();
+    await closeServed();
+  });
+
+  it('runs a prompt on the server and collects its output into the job folder', async () => {
+    const { url } = await serve({ nodes: gatedRegistry });
+    const job = jobOf(quickPrompt('ok'));
+    const { seen, hooks } = recorder();
+    const result = await targetFor(url).run(job, hooks, new AbortController().signal);
+    assert.equal(result.status, 'success');
+    assert.deepEqual(
+      result.outputs.map((o) => [o.path, o.nodeId, o.kind, o.index]),
+      [['ok_00001_.txt', '2', 'files', 0]],
+    );
+    assert.equal(readFileSync(join(job.outDir, 'ok_00001_.txt'), 'utf8'), '1');
+    assert.equal(seen.accepted.length, 1);
+    assert.equal(seen.started, 1);
+    assert.deepEqual(seen.events.at(-1), {
+      type: 'executing',
+      data: { node: null, prompt_id: seen.accepted[0] },
+    });
+  });
+
+  it('maps a node that raises to an error with node, exception type and traceback', async () => {
+    const { url } = await serve({ nodes: gatedRegistry });
+    const prompt = {
+      '1': apiNode('TestFail', { message: 'boom', exception_type: 'ValueError' }),
+      '2': apiNode('TestCounter', { input: ['1', 0], tag: 'never' }),
+    };
+    const result = await targetFor(url).run(jobOf(prompt), recorder().hooks, new AbortController().signal);
+    assert.equal(result.status, 'error');
+    assert.equal(result.error?.reason, 'execution_failed');
+    assert.equal(result.error?.node_id, '1');
+    assert.equal(result.error?.node_type, 'TestFail');
+    assert.equal(result.error?.exception_type, 'ValueError');
+    assert.ok(Array.isArray(result.error?.traceback) && result.error.traceback.length > 0);
+  });
+
+  it('interrupts the prompt on the server when the signal aborts while it runs', async () => {
+    const { url } = await serve({ nodes: gatedRegistry });
+    const { hooks, nodeStarts } = recorder();
+    const abort = new AbortController();
+    const running = targetFor(url).run(jobOf(gatedPrompt('stop')), hooks, abort.signal);
+    await nodeStarts('1');
+    abort.abort();
+    assert.equal((await running).status, 'interrupted');
+  });
+
+  it('dequeues a waiting prompt when the signal aborts, so it never runs', async () => {
+    const { url, outputDir } = await serve({ nodes: gatedRegistry });
+    const busy = (
+      (await call(url, 'POST', '/prompt', { prompt: gatedPrompt('busy') })).json as { prompt_id: string }
+    ).prompt_id;
+    const { seen, hooks } = recorder();
+    const abort = new AbortController();
+    const waiting = targetFor(url).run(jobOf(quickPrompt('queued')), hooks, abort.signal);
+    while (seen.accepted.length === 0) await new Promise((r) => setTimeout(r, 10));
+    abort.abort();
+    assert.equal((await waiting).status, 'interrupted');
+    gates.open('busy');
+    while (Object.keys((await call(url, 'GET', `/history/${busy}`)).json as object).length === 0)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual((await call(url, 'GET', '/queue')).json, { queue_running: [], queue_pending: [] });
+    assert.equal(existsSync(join(outputDir, 'queued_00001_.txt')), false);
+    assert.deepEqual((await call(url, 'GET', `/history/${seen.accepted[0]}`)).json, {});
+  });
+
+  it('uploads a local LoadImage file first and submits the name the server returned', async () => {
+    const { url, inputDir: serverInput } = await serve();
+    writeFileSync(join(serverInput, 'comfy_real_upload.png'), 'a different file of that name');
+    const local = tmp('remote-local-');
+    writeFileSync(join(local, 'comfy_real_upload.png'), holePng());
+    const { seen, hooks } = recorder();
+    const result = await targetFor(url, local).run(
+      jobOf(loadWorkflow('07_loadimage_upload')),
+      hooks,
+      new AbortController().signal,
+    );
+    assert.equal(result.status, 'success', JSON.stringify(result.error));
+    assert.equal(result.outputs.length, 3);
+    const history = (await call(url, 'GET', `/history/${seen.accepted[0]}`)).json as Record<
+      string,
+      { prompt: unknown[] }
+    >;
+    const prompt = history[seen.accepted[0]].prompt[2] as ApiPrompt;
+    assert.equal(prompt['1'].inputs.image, 'comfy_real_upload (1).png');
+  });
+
+  it('advertises the server’s node definitions, counting local input files as present', async () => {
+    const { url } = await serve();
+    const local = tmp('remote-local-');
+    writeFileSync(join(local, 'mine.png'), holePng());
+    const defs = await targetFor(url, local).capabilities!();
+    const [choices] = defs.LoadImage.input.required!.image;
+    assert.ok(Array.isArray(choices) && choices.includes('mine.png'));
+    assert.ok(defs.SaveImage);
+  });
+
+  describe('faults', () => {
+    it('completes with every output when the socket is cut mid-run', async () => {
+      const { url } = await serve({ nodes: gatedRegistry });
+      const proxy = await startFaultProxy(url);
+      proxies.push(proxy);
+      const { hooks, nodeStarts } = recorder();
+      const job = jobOf(gatedPrompt('cut'));
+      const running = targetFor(proxy.url).run(job, hooks, new AbortController().signal);
+      await nodeStarts('1');
+      proxy.cutSockets();
+      gates.open('cut');
+      const result = await running;
+      assert.equal(result.status, 'success');
+      assert.deepEqual(
+        result.outputs.map((o) => o.path),
+        ['cut_00001_.txt'],
+      );
+      assert.ok(existsSync(join(job.outDir, 'cut_00001_.txt')));
+    });
+
+    it('ends the job lost with a message when the server is killed mid-run', async () => {
+      const served = await serve({ nodes: gatedRegistry });
+      const { hooks, nodeStarts } = recorder();
+      const running = targetFor(served.url).run(
+        jobOf(gatedPrompt('gone')),
+        hooks,
+        new AbortController().signal,
+      );
+      await nodeStarts('1');
+      await served.server.close();
+      const result = await running;
+      assert.equal(result.status, 'error');
+      assert.equal(result.error?.reason, 'lost');
+      assert.match(result.error?.message ?? '', /lost/);
+    });
+
+    it('ends the job lost, without running it again, when the server restarts with an empty history', async () => {
+      const first = await serve({ nodes: gatedRegistry });
+      const { hooks, nodeStarts } = recorder();
+      const running = targetFor(first.url).run(
+        jobOf(gatedPrompt('restart')),
+        hooks,
+        new AbortController().signal,
+      );
+      await nodeStarts('1');
+      await first.server.close();
+      const second = await serve({ nodes: gatedRegistry, port: first.server.port });
+      const result = await running;
+      assert.equal(result.error?.reason, 'lost');
+      const jobs = (await call(second.url, 'GET', '/api/jobs')).json as { jobs: unknown[] };
+      assert.deepEqual(jobs.jobs, []);
+    });
+
+    it('completes with every output when /history answers slowly', async () => {
+      const { url } = await serve({ nodes: gatedRegistry });
+      const proxy = await startFaultProxy(url);
+      proxies.push(proxy);
+      proxy.delay('/history', 1_000);
+      const job = jobOf(quickPrompt('slow'));
+      const result = await targetFor(proxy.url).run(job, recorder().hooks, new AbortController().signal);
+      assert.equal(result.status, 'success');
+      assert.deepEqual(
+        result.outputs.map((o) => o.path),
+        ['slow_00001_.txt'],
+      );
+    });
+
+    it('fails with an auth error, not a crash, behind a proxy answering 401', async () => {
+      const { url } = await serve({ nodes: gatedRegistry });
+      const proxy = await startFaultProxy(url);
+      proxies.push(proxy);
+      proxy.refuse(401);
+      const run = targetFor(proxy.url).run(
+        jobOf(quickPrompt('auth')),
+        recorder().hooks,
+        new AbortController().signal,
+      );
+      const e = await run.then(
+        () => assert.fail('expected the run to fail'),
+        (x: unknown) => x,
+      );
+      assert.ok(isRunnerError(e, 'auth'), String(e));
+      assert.deepEqual((await call(url, 'GET', '/api/jobs')).json, {
+        jobs: [],
+        pagination: { offset: 0, limit: null, total: 0, has_more: false },
+      });
+    });
+  });
+});
