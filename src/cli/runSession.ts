@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { RunnerError } from '../core/util/runnerError';
+import { RunnerError, type RunnerErrorReason } from '../core/util/runnerError';
 import { startDurableRunner, type DurableRunner } from '../core/durable/durableRunner';
 import type { Job } from '../core/jobs/job';
 import type { Scheduler } from '../core/scheduler/scheduler';
@@ -108,10 +108,16 @@ export function stopOnSignals(): { signal: AbortSignal; dispose: () => void } {
 export const stoppedExitCode = 130;
 
 /** Job errors that mean no server could take the work, rather than that the work failed. */
-const NO_SERVER = new Set(['no_capable_server', 'server_unreachable', 'auth']);
+const NO_SERVER: ReadonlySet<RunnerErrorReason> = new Set([
+  'no_capable_server',
+  'server_unreachable',
+  'auth',
+]);
 
 /** 0 when every job succeeded; 3 when one failed because no server could run it; 1 otherwise. */
 export function exitCodeOf(jobs: readonly Job[]): number {
   if (jobs.every((j) => j.state === 'succeeded')) return 0;
-  return jobs.some((j) => j.state === 'failed' && NO_SERVER.has(j.error?.reason ?? '')) ? 3 : 1;
+  return jobs.some((j) => j.state === 'failed' && j.error !== undefined && NO_SERVER.has(j.error.reason))
+    ? 3
+    : 1;
 }

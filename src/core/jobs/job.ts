@@ -3,6 +3,7 @@
  * running it. Jobs are plain JSON so they can be stored, sent to a UI and read back unchanged.
  */
 import { randomUUID } from 'node:crypto';
+import type { RunnerErrorReason } from '../util/runnerError';
 import type { Override } from '../workflow/overrides';
 import type { ApiPrompt, EditorWorkflow } from '../workflow/types';
 import { nextState, type JobOperation, type JobState } from './jobState';
@@ -23,7 +24,7 @@ export interface JobOutput {
 export interface JobError {
   message: string;
   /** The RunnerError reason behind it. */
-  reason: string;
+  reason: RunnerErrorReason;
   node_id?: string;
   node_type?: string;
   exception_type?: string;
@@ -47,7 +48,7 @@ export interface AutoRetryRecord {
   /** When the failed submission ended, in ms since the epoch. */
   at: number;
   /** The RunnerError reason of the failure (`server_unreachable`, `timeout`). */
-  reason: string;
+  reason: RunnerErrorReason;
   message: string;
   /** The target the submission failed on. */
   target: string;

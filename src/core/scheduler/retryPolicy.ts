@@ -5,6 +5,7 @@
  * decides the latter, and it says no unless every condition holds.
  */
 import type { Job, JobError, NewJob } from '../jobs/job';
+import type { RunnerErrorReason } from '../util/runnerError';
 import type { JobState } from '../jobs/jobState';
 
 /** A target's opt-in to automatic resubmission. */
@@ -35,7 +36,7 @@ export interface AutoRetryContext {
 export type AutoRetryPolicy = (context: AutoRetryContext) => boolean;
 
 /** Failure reasons that say nothing about the prompt, only that the server could not be reached in time. */
-export const retryableReasons: ReadonlySet<string> = new Set(['server_unreachable', 'timeout']);
+export const retryableReasons: ReadonlySet<RunnerErrorReason> = new Set(['server_unreachable', 'timeout']);
 
 /**
  * The default retry decision: yes only when the target opted in, attempts are left, the user did not

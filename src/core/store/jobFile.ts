@@ -4,7 +4,7 @@
  * not a job is reported with its path, as `bad_input`.
  */
 import { z } from 'zod';
-import { RunnerError } from '../util/runnerError';
+import { RunnerError, runnerErrorReasons } from '../util/runnerError';
 import { readTextIfExists } from '../util/atomicWrite';
 import type { Job } from '../jobs/job';
 import type { JobState } from '../jobs/jobState';
@@ -66,7 +66,7 @@ const storedJob = z.object({
   retryOf: z.string().optional(),
   outDir: z.string(),
   outputs: z.array(z.looseObject({ path: z.string() })),
-  error: z.looseObject({ message: z.string(), reason: z.string() }).optional(),
+  error: z.looseObject({ message: z.string(), reason: z.enum(runnerErrorReasons) }).optional(),
   warnings: z.array(z.string()),
   times: z.looseObject({ queued: z.number(), nodes: z.record(z.string(), z.unknown()) }),
   priority: z.number().optional(),

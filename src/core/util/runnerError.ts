@@ -3,32 +3,36 @@
  * `reason`, never on the message text.
  */
 
-/** Why something failed. */
-export type RunnerErrorReason =
+/** Every reason a {@link RunnerError} can carry, each with what it means. */
+export const runnerErrorReasons = [
   /** The user's input is at fault: a file, a workflow, an argument. Exit code 2 on the command line. */
-  | 'bad_input'
+  'bad_input',
   /** A server could not be reached. */
-  | 'server_unreachable'
+  'server_unreachable',
   /** A server (or our validator) rejected the prompt. */
-  | 'prompt_rejected'
+  'prompt_rejected',
   /** A node raised while the prompt ran. */
-  | 'execution_failed'
+  'execution_failed',
   /** The prompt was interrupted or cancelled. */
-  | 'interrupted'
+  'interrupted',
   /** The server no longer knows the prompt (restart, removed by someone else). */
-  | 'lost'
+  'lost',
   /** Something took longer than allowed. */
-  | 'timeout'
+  'timeout',
   /** A server said something we could not understand. */
-  | 'protocol'
+  'protocol',
   /** A server or proxy refused our credentials. */
-  | 'auth'
+  'auth',
   /** No server can run the workflow. */
-  | 'no_capable_server'
+  'no_capable_server',
   /** A job this one depends on failed, was cancelled or was lost, so this one never ran. */
-  | 'dependency_failed'
+  'dependency_failed',
   /** A bug of ours. Exit code 1 on the command line. */
-  | 'internal';
+  'internal',
+] as const;
+
+/** Why something failed. */
+export type RunnerErrorReason = (typeof runnerErrorReasons)[number];
 
 /** Where in a workflow a problem lies; every field is optional because not every problem has each. */
 export interface ProblemLocation {
