@@ -4,7 +4,7 @@
  */
 import { writeFileAtomic } from '../core/util/atomicWrite';
 import { loadWorkflowFile } from '../core/workflow/loadWorkflow';
-import { loadNodeDefs } from './nodeDefsOption';
+import { workflowDefinitions } from '../core/run/workflowDefinitions';
 import type { CliIo } from './output';
 
 /** Options of the convert command. */
@@ -18,7 +18,7 @@ export interface ConvertOptions {
 
 /** Runs the convert command; returns the exit code. Bad input surfaces as a RunnerError. */
 export async function convertCommand(opts: ConvertOptions, io: CliIo): Promise<number> {
-  const defs = await loadNodeDefs(opts.nodes, opts.inputDir);
+  const defs = await workflowDefinitions({ file: opts.nodes, inputDir: opts.inputDir });
   const loaded = await loadWorkflowFile(opts.file, defs);
   for (const w of loaded.warnings) io.err(`${opts.file}: warning: ${w}`);
   const text = JSON.stringify(loaded.prompt, null, 2) + '\n';

@@ -14,7 +14,7 @@ import type { StoreRequestOp } from '../core/store/storeRequests';
 import { resumeJobs, type ResumeOptions } from './jobsResume';
 import type { CliIo } from './output';
 import { summarize } from './progressView';
-import { readRunnerSettings } from './runnerSettings';
+import { readRunnerSettings } from '../core/run/runnerSettings';
 import { openCliStore } from './runSession';
 
 /** The actions of `comfy-runner jobs`. */

@@ -12,8 +12,8 @@ import { terminalStates } from '../core/jobs/jobState';
 import type { JobStore } from '../core/store/jobStore';
 import type { CliIo } from './output';
 import { printSummary } from './progressView';
-import { openPlaces } from './runPool';
-import { readRunnerSettings, writeRunnerSettings, type RunnerSettings } from './runnerSettings';
+import { openPlaces } from '../core/run/poolPlaces';
+import { readRunnerSettings, writeRunnerSettings, type RunnerSettings } from '../core/run/runnerSettings';
 import { exitCodeOf, followJobs, startCliRunner, stopOnSignals, stoppedExitCode } from './runSession';
 
 /** Options of `jobs resume`. */

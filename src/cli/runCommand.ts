@@ -14,9 +14,9 @@ import { storeInUse } from '../core/store/storeInUse';
 import { parseOverride, parseSweep, sweepCombinations } from '../core/workflow/overrides';
 import type { CliIo } from './output';
 import { printSummary } from './progressView';
-import { planJobs } from './runJobs';
-import { closePlaces, openPlaces, type Place } from './runPool';
-import { readRunnerSettings, runSettings, writeRunnerSettings } from './runnerSettings';
+import { planJobs } from '../core/run/planJobs';
+import { closePlaces, openPlaces, type Place } from '../core/run/poolPlaces';
+import { readRunnerSettings, runSettings, writeRunnerSettings } from '../core/run/runnerSettings';
 import {
   exitCodeOf,
   followJobs,

@@ -12,7 +12,7 @@ import type { JobStore, StoreOptions } from '../core/store/jobStore';
 import { openStore } from '../core/store/openStore';
 import type { CliIo } from './output';
 import { attachView } from './progressView';
-import { poolTargets, type Place } from './runPool';
+import { poolTargets, type Place } from '../core/run/poolPlaces';
 
 /**
  * Store options of the command line: requests, answers and other processes' writes are noticed within

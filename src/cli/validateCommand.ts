@@ -5,7 +5,7 @@
 import { isRunnerError } from '../core/util/runnerError';
 import { loadWorkflowFile } from '../core/workflow/loadWorkflow';
 import { formatProblem, listProblems, validatePrompt, type Problem } from '../core/workflow/validate';
-import { loadNodeDefs } from './nodeDefsOption';
+import { workflowDefinitions } from '../core/run/workflowDefinitions';
 import { paint, type CliIo } from './output';
 
 /** Options of the validate command. */
@@ -18,7 +18,7 @@ export interface ValidateOptions {
 
 /** Runs the validate command; returns the exit code (0 valid, 2 the input is at fault). */
 export async function validateCommand(opts: ValidateOptions, io: CliIo): Promise<number> {
-  const defs = await loadNodeDefs(opts.nodes, opts.inputDir);
+  const defs = await workflowDefinitions({ file: opts.nodes, inputDir: opts.inputDir });
   let problems: Problem[];
   let format = 'unknown';
   try {

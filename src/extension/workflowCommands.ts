@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { isRunnerError } from '../core/util/runnerError';
-import { engineDefinitions } from '../core/engine/engineDefinitions';
+import { workflowDefinitions } from '../core/run/workflowDefinitions';
 import { loadWorkflowBytes } from '../core/workflow/loadWorkflow';
 import type { NodeDefs } from '../core/workflow/types';
 import { formatProblem, listProblems, validatePrompt, type Problem } from '../core/workflow/validate';
@@ -15,14 +15,25 @@ export interface WorkflowCommandContext {
   diagnostics: vscode.DiagnosticCollection;
 }
 
-async function nodeDefinitions(): Promise<NodeDefs> {
+/** The definitions of the setting's file (checked, as the command line checks `--nodes`), else the engine's. */
+function nodeDefinitions(): Promise<NodeDefs> {
   const file = vscode.workspace.getConfiguration('comfyuiRunner').get<string>('nodeDefinitionsFile', '');
-  if (file) {
-    const bytes = await vscode.workspace.fs.readFile(vscode.Uri.file(file));
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as NodeDefs;
-  }
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
-  return engineDefinitions(`${folder}/input`);
+  return workflowDefinitions({ file, inputDir: `${folder}/input` });
+}
+
+/** The definitions, or undefined after telling the user what is wrong with the setting's file. */
+async function definitionsOrReport(): Promise<NodeDefs | undefined> {
+  try {
+    return await nodeDefinitions();
+  } catch (e) {
+    if (!isRunnerError(e, 'bad_input')) throw e;
+    const open = 'Open Settings';
+    const choice = await vscode.window.showErrorMessage(`ComfyUI Runner: ${e.message}`, open);
+    if (choice === open)
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'comfyuiRunner.nodeDefinitionsFile');
+    return undefined;
+  }
 }
 
 function activeDocument(): vscode.TextDocument | undefined {
@@ -50,7 +61,9 @@ function rangeOf(doc: vscode.TextDocument, p: Problem): vscode.Range {
 export async function validateActiveWorkflow(ctx: WorkflowCommandContext): Promise<void> {
   const doc = activeDocument();
   if (!doc) return;
-  const problems = problemsOf(doc, await nodeDefinitions());
+  const defs = await definitionsOrReport();
+  if (!defs) return;
+  const problems = problemsOf(doc, defs);
   ctx.diagnostics.set(
     doc.uri,
     problems.map((p) => {
@@ -72,12 +85,10 @@ export async function validateActiveWorkflow(ctx: WorkflowCommandContext): Promi
 export async function convertActiveWorkflow(_ctx: WorkflowCommandContext): Promise<void> {
   const doc = activeDocument();
   if (!doc) return;
+  const defs = await definitionsOrReport();
+  if (!defs) return;
   try {
-    const loaded = loadWorkflowBytes(
-      doc.fileName,
-      Buffer.from(doc.getText(), 'utf8'),
-      await nodeDefinitions(),
-    );
+    const loaded = loadWorkflowBytes(doc.fileName, Buffer.from(doc.getText(), 'utf8'), defs);
     const out = await vscode.workspace.openTextDocument({
       language: 'json',
       content: JSON.stringify(loaded.prompt, null, 2),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createFakeVscode, installFakeVscode, type FakeVscodeRecord } from '../fakes/fakeVscode';
 import { workflowsDir } from '../fakes/fixturePaths';
 
@@ -47,6 +48,24 @@ describe('the extension glue', () => {
     await record.commands.get('comfyuiRunner.validateWorkflow')!();
     assert.match(record.messages.at(-1)!.text, /is valid/);
     assert.deepEqual(record.diagnostics.get(file), []);
+  });
+
+  it('names the node definitions file and the class at fault when the file is not /object_info', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'comfy-ext-'));
+    const defsFile = join(dir, 'object_info.json');
+    writeFileSync(defsFile, JSON.stringify({ LoadImage: { output: ['IMAGE'] } }));
+    const file = resolve(workflows, '01_invert.json');
+    record.activeDocument = { fileName: file, text: readFileSync(file, 'utf8') };
+    record.settings.set('nodeDefinitionsFile', defsFile);
+    try {
+      await record.commands.get('comfyuiRunner.validateWorkflow')!();
+    } finally {
+      record.settings.delete('nodeDefinitionsFile');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const last = record.messages.at(-1)!;
+    assert.equal(last.level, 'error');
+    assert.ok(last.text.includes(defsFile) && last.text.includes('"LoadImage"'), last.text);
   });
 
   it('opens the API form of an editor workflow in a new editor', async () => {

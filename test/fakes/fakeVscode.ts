@@ -11,6 +11,8 @@ export interface FakeVscodeRecord {
   messages: { level: 'info' | 'warning' | 'error'; text: string }[];
   opened: { language?: string; content?: string }[];
   activeDocument?: { fileName: string; text: string };
+  /** Settings the extension reads, by key without the `comfyuiRunner.` section; absent means the default. */
+  settings: Map<string, unknown>;
 }
 
 class FakeRange {
@@ -34,7 +36,13 @@ class FakeDiagnostic {
 
 /** Builds the fake module and a record of what it saw. */
 export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord } {
-  const record: FakeVscodeRecord = { commands: new Map(), diagnostics: new Map(), messages: [], opened: [] };
+  const record: FakeVscodeRecord = {
+    commands: new Map(),
+    diagnostics: new Map(),
+    messages: [],
+    opened: [],
+    settings: new Map(),
+  };
   const message = (level: 'info' | 'warning' | 'error') => (text: string) => {
     record.messages.push({ level, text });
     return Promise.resolve(undefined);
@@ -78,7 +86,10 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
     },
     workspace: {
       workspaceFolders: undefined,
-      getConfiguration: () => ({ get: <T>(_key: string, fallback: T) => fallback }),
+      getConfiguration: () => ({
+        get: <T>(key: string, fallback: T) =>
+          record.settings.has(key) ? (record.settings.get(key) as T) : fallback,
+      }),
       asRelativePath: (uri: { fsPath: string }) => uri.fsPath,
       openTextDocument: (opts: { language?: string; content?: string }) => {
         record.opened.push(opts);

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { RunnerError } from '../core/util/runnerError';
-import { readTextIfExists, writeFileAtomic } from '../core/util/atomicWrite';
+import { RunnerError } from '../util/runnerError';
+import { readTextIfExists, writeFileAtomic } from '../util/atomicWrite';
 
 /** What a run tells its store about its pool. */
 export interface RunnerSettings {

@@ -1,15 +1,14 @@
 /**
- * The `--nodes <object_info.json>` option: node definitions from a dump of a server's `/object_info`,
- * or by default the embedded engine's own.
+ * Node definitions from a file: a dump of a server's `/object_info` (the command line's `--nodes`, the
+ * extension's node definitions setting), checked before use so that a wrong file is a message naming it
+ * and the class at fault, never a crash later.
  */
 import { readFile } from 'node:fs/promises';
-import { engineDefinitions } from '../core/engine/engineDefinitions';
-import { RunnerError } from '../core/util/runnerError';
-import type { NodeDefs } from '../core/workflow/types';
+import { RunnerError } from '../util/runnerError';
+import type { NodeDefs } from './types';
 
-/** Loads definitions from `file`, or the engine's for `inputDir` when no file is given. */
-export async function loadNodeDefs(file: string | undefined, inputDir: string): Promise<NodeDefs> {
-  if (!file) return engineDefinitions(inputDir);
+/** Reads and checks node definitions from `file`; `bad_input` naming the file (and class) when wrong. */
+export async function readNodeDefsFile(file: string): Promise<NodeDefs> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -20,6 +19,11 @@ export async function loadNodeDefs(file: string | undefined, inputDir: string): 
       { file },
     );
   }
+  return parseNodeDefs(file, text);
+}
+
+/** Checks node definitions given as JSON text (`file` names them in messages). */
+export function parseNodeDefs(file: string, text: string): NodeDefs {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

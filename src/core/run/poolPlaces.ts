@@ -5,15 +5,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ComfyClient } from '../core/comfy/client';
-import { createEngine } from '../core/engine/executor';
-import { isRunnerError, RunnerError } from '../core/util/runnerError';
-import { embeddedTarget } from '../core/scheduler/targets/embeddedTarget';
-import type { PoolTargetOptions } from '../core/scheduler/pool/poolTarget';
-import { withLocalInputs } from '../core/scheduler/targets/remoteInputs';
-import { fetchNodeDefinitions, remoteTarget } from '../core/scheduler/targets/remoteTarget';
-import type { RunTarget } from '../core/scheduler/targets/runTarget';
-import type { NodeDefs } from '../core/workflow/types';
+import { ComfyClient } from '../comfy/client';
+import { createEngine } from '../engine/executor';
+import { isRunnerError, RunnerError } from '../util/runnerError';
+import { embeddedTarget } from '../scheduler/targets/embeddedTarget';
+import type { PoolTargetOptions } from '../scheduler/pool/poolTarget';
+import { withLocalInputs } from '../scheduler/targets/remoteInputs';
+import { fetchNodeDefinitions, remoteTarget } from '../scheduler/targets/remoteTarget';
+import type { RunTarget } from '../scheduler/targets/runTarget';
+import type { NodeDefs } from '../workflow/types';
 import { serverName } from './runnerSettings';
 
 /** One place jobs can run, and the node definitions to check workflows against there. */

@@ -8,19 +8,19 @@
  */
 import { basename, extname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { RunnerError } from '../core/util/runnerError';
+import { RunnerError } from '../util/runnerError';
 import {
   matchServer,
   noCapableServer,
   promptRequirements,
   type ServerVerdict,
-} from '../core/scheduler/pool/promptRequirements';
-import type { NewJob } from '../core/jobs/job';
-import { loadWorkflowFile } from '../core/workflow/loadWorkflow';
-import { applyOverrides, sweepCombinations, type Override, type Sweep } from '../core/workflow/overrides';
-import type { ApiPrompt } from '../core/workflow/types';
-import { formatProblem, listProblems, validatePrompt } from '../core/workflow/validate';
-import type { Place } from './runPool';
+} from '../scheduler/pool/promptRequirements';
+import type { NewJob } from '../jobs/job';
+import { loadWorkflowFile } from '../workflow/loadWorkflow';
+import { applyOverrides, sweepCombinations, type Override, type Sweep } from '../workflow/overrides';
+import type { ApiPrompt } from '../workflow/types';
+import { formatProblem, listProblems, validatePrompt } from '../workflow/validate';
+import type { Place } from './poolPlaces';
 
 /** What a run asks for. */
 export interface RunRequest {
