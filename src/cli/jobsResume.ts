@@ -5,16 +5,12 @@
  * finished meanwhile, or lost if the server forgot them), and queued jobs are run. The pool is the one
  * the run kept in `runner.json` plus every server a job was on, or exactly the `--server`s given.
  */
-import { randomUUID } from 'node:crypto';
-import { dirname } from 'node:path';
-import { storeInUse } from '../core/store/storeInUse';
-import { terminalStates } from '../core/jobs/jobState';
-import type { JobStore } from '../core/store/jobStore';
+import { openRunner } from '../core/run/runner';
+import { jobsToResume } from '../core/run/storeJobs';
 import type { CliIo } from './output';
 import { printSummary } from './progressView';
-import { openPlaces } from '../core/run/poolPlaces';
-import { readRunnerSettings, writeRunnerSettings, type RunnerSettings } from '../core/run/runnerSettings';
-import { exitCodeOf, followJobs, startCliRunner, stopOnSignals, stoppedExitCode } from './runSession';
+import { followToEnd } from './runCommand';
+import { cliStoreOptions } from './runSession';
 
 /** Options of `jobs resume`. */
 export interface ResumeOptions {
@@ -27,53 +23,34 @@ export interface ResumeOptions {
   json: boolean;
 }
 
-/** The pool and folders for a resumption: what was stored, changed by what was given. */
-async function resumeSettings(
-  store: JobStore,
-  opts: ResumeOptions,
-  servedOn: string[],
-): Promise<RunnerSettings> {
-  const saved = await readRunnerSettings(store.dir);
-  const servers = opts.servers.length > 0 ? opts.servers : [...(saved?.servers ?? []), ...servedOn];
-  return {
-    servers: servers.length > 0 ? servers : ['embedded'],
-    clientId: saved?.clientId ?? randomUUID(),
-    inputDir: opts.inputDir ?? saved?.inputDir ?? 'input',
-    out: saved?.out ?? dirname(store.dir),
-    ...((opts.concurrency ?? saved?.concurrency) !== undefined && {
-      concurrency: opts.concurrency ?? saved?.concurrency,
-    }),
-  };
-}
-
-/** Runs `jobs resume` on an open store; returns the exit code. The caller closes the store. */
-export async function resumeJobs(store: JobStore, opts: ResumeOptions, io: CliIo): Promise<number> {
-  const acquired = await store.acquire();
-  if (!acquired.acquired) throw storeInUse(store.dir, acquired.owner);
-  const unfinished = (await store.list()).filter((j) => !terminalStates.has(j.state));
-  if (unfinished.length === 0) {
+/** Runs `jobs resume` on the store in `dir`; returns the exit code. */
+export async function resumeJobs(dir: string, opts: ResumeOptions, io: CliIo): Promise<number> {
+  // Read without taking the store, so that nothing to do opens no server.
+  if ((await jobsToResume(dir, cliStoreOptions)).length === 0) {
     if (opts.json) printSummary(io, [], true);
-    else io.out(`nothing to resume in ${store.dir}`);
+    else io.out(`nothing to resume in ${dir}`);
     return 0;
   }
-  const servedOn = unfinished.flatMap((j) => (j.state !== 'queued' && j.server ? [j.server] : []));
-  const settings = await resumeSettings(store, opts, servedOn);
-  await writeRunnerSettings(store.dir, settings);
-  const places = await openPlaces(settings);
-  const runner = await startCliRunner(store, places, settings.concurrency, io);
-  const stop = stopOnSignals();
+  const runner = await openRunner({
+    storeDir: dir,
+    unfinished: 'resume',
+    servers: opts.servers,
+    inputDir: opts.inputDir,
+    concurrency: opts.concurrency,
+    onNoTarget: 'fail',
+    store: cliStoreOptions,
+    paused: true,
+    onProblem: (e) => io.err(`comfy-runner: ${e.message}`),
+  });
   try {
     const r = runner.restored;
     if (!opts.json) {
       const counts = `${r.reattached.length} taken back from their servers, ${r.queued.length + r.requeued.length} queued, ${r.lost.length} lost`;
-      io.out(`resuming ${store.dir}: ${counts}`);
+      io.out(`resuming ${runner.storeDir}: ${counts}`);
     }
     const seed = [...r.reattached, ...r.requeued, ...r.queued, ...r.lost];
-    const jobs = await followJobs(runner, io, opts.json, seed, () => undefined, stop.signal);
-    printSummary(io, jobs, opts.json);
-    return stop.signal.aborted ? stoppedExitCode : exitCodeOf(jobs);
+    return await followToEnd(runner, seed, () => undefined, opts.json, io);
   } finally {
-    stop.dispose();
     await runner.close();
   }
 }

@@ -3,7 +3,7 @@
  * failed or an internal error, 2 the input is at fault, 3 no server can run the work.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isRunnerError } from '../core/util/runnerError';
+import { isRunnerError, RunnerError } from '../core/util/runnerError';
 import { convertCommand } from './convertCommand';
 import { demoCommand } from './demoCommand';
 import { jobsActions, jobsCommand, parseAge, type JobsAction } from './jobsCommand';
@@ -183,9 +183,15 @@ const commands: Record<string, Command> = {
   },
 };
 
-class UsageError extends Error {}
-function usageError(message: string): UsageError {
-  return new UsageError(message);
+/** Wrong arguments: the input is at fault (exit code 2), like every other `bad_input`. */
+function usageError(message: string): RunnerError {
+  return new RunnerError('bad_input', message, {}, { usage: true });
+}
+
+/** True for an argument error of ours or of `parseArgs`, which is shown with the command's name. */
+function isUsageError(e: unknown): boolean {
+  if (isRunnerError(e, 'bad_input')) return (e.details as { usage?: boolean } | undefined)?.usage === true;
+  return (e as { code?: string } | null)?.code?.startsWith('ERR_PARSE_ARGS') === true;
 }
 
 function help(io: CliIo): void {
@@ -224,7 +230,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 }
 
 function reportFailure(e: unknown, name: string, io: CliIo): number {
-  if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  if (isUsageError(e)) {
     io.err(`comfy-runner ${name}: ${(e as Error).message}`);
     return 2;
   }

@@ -5,7 +5,7 @@
  */
 import type { Job } from '../core/jobs/job';
 import { progressFraction, type JobProgress } from '../core/jobs/jobProgress';
-import type { SchedulerEvent } from '../core/scheduler/schedulerEvents';
+import type { RunnerEvent } from '../core/run/runner';
 import { paint, type CliIo } from './output';
 
 /** The summary line of one job, as printed last with `--json`. */
@@ -70,7 +70,7 @@ export function attachView(
 ) {
   const classOf = (job: Job) => (id: string) => job.prompt[id]?.class_type ?? '?';
   const redraw = () => io.status?.(jobs().map((j) => jobLine(j, progressOf(j.id), classOf(j))));
-  return (event: SchedulerEvent) => {
+  return (event: RunnerEvent) => {
     if (json) {
       if (event.type === 'job/comfy')
         io.out(JSON.stringify({ type: event.event.type, job: event.jobId, data: event.event.data }));

@@ -31,7 +31,10 @@ async function definitionsOrReport(): Promise<NodeDefs | undefined> {
     const open = 'Open Settings';
     const choice = await vscode.window.showErrorMessage(`ComfyUI Runner: ${e.message}`, open);
     if (choice === open)
-      await vscode.commands.executeCommand('workbench.action.openSettings', 'comfyuiRunner.nodeDefinitionsFile');
+      await vscode.commands.executeCommand(
+        'workbench.action.openSettings',
+        'comfyuiRunner.nodeDefinitionsFile',
+      );
     return undefined;
   }
 }

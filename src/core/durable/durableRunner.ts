@@ -13,7 +13,7 @@
  * which died with the process) leaves such a job lost.
  */
 import { isRunnerError, RunnerError } from '../util/runnerError';
-import type { OwnerRecord } from '../store/ownerLock';
+import type { AcquireResult, OwnerRecord } from '../store/ownerLock';
 import { storeInUse } from '../store/storeInUse';
 import type { JobStore, StoreEvent } from '../store/jobStore';
 import type { RequestAnswer, StoreRequest } from '../store/storeRequests';
@@ -29,6 +29,12 @@ import type { SchedulerOptions } from '../scheduler/schedulerOptions';
 export interface DurableRunnerOptions {
   /** An open store. The runner takes ownership (refusing a store a live process owns) and closes it. */
   readonly store: JobStore;
+  /**
+   * What taking the store answered, when the caller took it already (to look at its jobs first), so
+   * that it is taken once.
+   * @default taken by the runner
+   */
+  readonly acquired?: Extract<AcquireResult, { acquired: true }>;
   /**
    * The pool. The runner owns these targets from the call on and disposes them when it closes, after
    * it stopped writing, so that runs cut short by closing are not recorded as lost.
@@ -73,7 +79,7 @@ export interface RestoreReport {
 /** Takes ownership of the store and starts a scheduler over its jobs; see the file comment. */
 export async function startDurableRunner(options: DurableRunnerOptions): Promise<DurableRunner> {
   const { store } = options;
-  const acquired = await store.acquire();
+  const acquired = options.acquired ?? (await store.acquire());
   if (!acquired.acquired) {
     await Promise.all(options.targets.map((t) => t.target.dispose().catch(() => undefined)));
     throw storeInUse(store.dir, acquired.owner);

@@ -89,7 +89,10 @@ export interface Job {
   outDir: string;
   outputs: JobOutput[];
   error?: JobError;
-  /** Warnings (a partial validation, a blocked node) that did not stop the job. */
+  /**
+   * Warnings that did not stop the job: the conversion's (a muted or bypassed node's input dropped),
+   * then the run's (a partial validation, a blocked node).
+   */
   warnings: string[];
   times: JobTimes;
   /** Higher runs first; equal priorities run in the order they were queued. Absent means 0. */
@@ -108,7 +111,9 @@ export interface Job {
 
 /** What the caller supplies to create a job. */
 export type NewJob = Pick<Job, 'workflow' | 'prompt' | 'extraPngInfo' | 'overrides' | 'outDir'> &
-  Partial<Pick<Job, 'attempt' | 'retryOf' | 'id' | 'priority' | 'dependsOn' | 'runOn' | 'onNoTarget'>>;
+  Partial<
+    Pick<Job, 'attempt' | 'retryOf' | 'id' | 'priority' | 'dependsOn' | 'runOn' | 'onNoTarget' | 'warnings'>
+  >;
 
 /** A new job in state `queued`. */
 export function createJob(spec: NewJob, now = Date.now()): Job {
@@ -118,7 +123,8 @@ export function createJob(spec: NewJob, now = Date.now()): Job {
     id: spec.id ?? randomUUID(),
     state: 'queued',
     outputs: [],
-    warnings: [],
+    // Warnings known before the run (the conversion's) come first; the run adds its own.
+    warnings: [...(spec.warnings ?? [])],
     times: { queued: now, nodes: {} },
   };
 }

@@ -1,32 +1,36 @@
 /**
- * The pool a command-line run dispatches to: the embedded engine and ComfyUI servers, each opened and
- * asked for its node definitions before any job is queued, so that a server that cannot be reached is
- * reported at once (exit code 3, with the reason for each server) instead of leaving jobs waiting.
+ * The pool a run dispatches to: the embedded engine and ComfyUI servers, each opened and asked for its
+ * node definitions before any job is planned, so that a server that cannot be reached is reported at
+ * once (with the reason for each server) instead of leaving jobs waiting, and so that the definitions
+ * are asked for once: planning checks prompts with them and the scheduler's pool starts with them.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ComfyClient } from '../comfy/client';
 import { createEngine } from '../engine/executor';
-import { isRunnerError, RunnerError } from '../util/runnerError';
-import { embeddedTarget } from '../scheduler/targets/embeddedTarget';
 import type { PoolTargetOptions } from '../scheduler/pool/poolTarget';
+import { embeddedTarget } from '../scheduler/targets/embeddedTarget';
 import { withLocalInputs } from '../scheduler/targets/remoteInputs';
 import { fetchNodeDefinitions, remoteTarget } from '../scheduler/targets/remoteTarget';
 import type { RunTarget } from '../scheduler/targets/runTarget';
+import { isRunnerError, RunnerError } from '../util/runnerError';
 import type { NodeDefs } from '../workflow/types';
 import { serverName } from './runnerSettings';
+import { serverSettingsOf, type ServerSettings, type ServerSpec } from './serverSettings';
 
 /** One place jobs can run, and the node definitions to check workflows against there. */
 export interface Place {
   readonly name: string;
   readonly target: RunTarget;
   readonly defs: NodeDefs;
+  /** How it joins the scheduler's pool. */
+  readonly settings: ServerSettings;
 }
 
 /** What the pool is made of. */
 export interface PoolSetup {
-  /** `embedded` and server URLs (credentials in a URL are used, never stored). */
-  readonly servers: readonly string[];
+  /** `embedded`, server URLs, or servers with their settings and credentials (used, never stored). */
+  readonly servers: readonly ServerSpec[];
   readonly out: string;
   readonly inputDir: string;
   /** The client id every server sees from this store's runners. */
@@ -34,7 +38,7 @@ export interface PoolSetup {
 }
 
 /** The embedded engine, with its folders under `<out>/.engine`. */
-async function embeddedPlace(setup: PoolSetup): Promise<Place> {
+async function embeddedPlace(setup: PoolSetup, settings: ServerSettings): Promise<Place> {
   const root = resolve(setup.out, '.engine');
   const folders = {
     inputDir: resolve(setup.inputDir),
@@ -43,17 +47,23 @@ async function embeddedPlace(setup: PoolSetup): Promise<Place> {
   };
   for (const d of [folders.outputDir, folders.tempDir]) mkdirSync(d, { recursive: true });
   const engine = createEngine(folders);
-  return { name: 'embedded', target: embeddedTarget(engine, folders), defs: await engine.definitions() };
+  const target = embeddedTarget(engine, folders);
+  return { name: 'embedded', target, defs: await engine.definitions(), settings };
 }
 
 /** A ComfyUI server; local input files count as present since they are uploaded before each prompt. */
-async function serverPlace(baseUrl: string, setup: PoolSetup): Promise<Place> {
-  const client = new ComfyClient({ baseUrl, clientId: setup.clientId });
+async function serverPlace(setup: PoolSetup, settings: ServerSettings): Promise<Place> {
+  const client = new ComfyClient({
+    baseUrl: settings.url,
+    clientId: setup.clientId,
+    headers: settings.headers,
+    ...settings.credentials,
+  });
   const inputDir = resolve(setup.inputDir);
   try {
     const definitions = await fetchNodeDefinitions(client);
-    const target = remoteTarget({ client, inputDir, definitions });
-    return { name: target.name, target, defs: await withLocalInputs(definitions, inputDir) };
+    const target = remoteTarget({ client, inputDir, definitions, name: serverName(settings.url) });
+    return { name: target.name, target, defs: await withLocalInputs(definitions, inputDir), settings };
   } catch (e) {
     await client.dispose();
     throw e;
@@ -61,35 +71,36 @@ async function serverPlace(baseUrl: string, setup: PoolSetup): Promise<Place> {
 }
 
 /** The servers once each, by their pool name; the first spelling of a server wins (it may carry credentials). */
-function distinct(servers: readonly string[]): string[] {
-  const seen = new Map<string, string>();
-  for (const s of servers) if (!seen.has(serverName(s))) seen.set(serverName(s), s);
+function distinct(servers: readonly ServerSettings[]): ServerSettings[] {
+  const seen = new Map<string, ServerSettings>();
+  for (const s of servers) if (!seen.has(serverName(s.url))) seen.set(serverName(s.url), s);
   return [...seen.values()];
 }
 
 /**
  * Opens every place of the pool, in the order given. When any cannot be used, the others are closed
- * again and the error names each failing server and why: `server_unreachable` (exit code 3), or
- * `bad_input` for a malformed URL.
+ * again and the error names each failing server and why: `server_unreachable`, or `bad_input` for a
+ * malformed URL.
  */
 export async function openPlaces(setup: PoolSetup): Promise<Place[]> {
-  const servers = distinct(setup.servers);
+  const servers = distinct(setup.servers.map(serverSettingsOf));
   const opened = await Promise.allSettled(
-    servers.map((s) => (s === 'embedded' ? embeddedPlace(setup) : serverPlace(s, setup))),
+    servers.map((s) => (s.url === 'embedded' ? embeddedPlace(setup, s) : serverPlace(setup, s))),
   );
   const places = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   const failed = opened.flatMap((o, i) =>
-    o.status === 'rejected' ? [{ server: serverName(servers[i]), error: o.reason as unknown }] : [],
+    o.status === 'rejected' ? [{ server: serverName(servers[i].url), error: o.reason as unknown }] : [],
   );
   if (failed.length === 0) return places;
   await closePlaces(places);
   const bad = failed.find((f) => isRunnerError(f.error, 'bad_input'));
   if (bad) throw bad.error;
-  const lines = failed.map((f) => `${f.server}: ${(f.error as Error)?.message ?? String(f.error)}`);
+  const messageOf = (e: unknown) => (e as Error)?.message ?? String(e);
+  const lines = failed.map((f) => `${f.server}: ${messageOf(f.error)}`);
   const details = failed.map((f) => ({
     server: f.server,
     reason: isRunnerError(f.error) ? f.error.reason : 'internal',
-    message: (f.error as Error)?.message ?? String(f.error),
+    message: messageOf(f.error),
   }));
   throw new RunnerError(
     'server_unreachable',
@@ -107,9 +118,17 @@ export async function closePlaces(places: readonly Place[]): Promise<void> {
 }
 
 /**
- * How each place joins the scheduler's pool: one slot, as ComfyUI runs one prompt at a time, plus one
- * prefetched prompt waiting in the server's own queue so that it starts the moment the slot frees.
+ * How each place joins the scheduler's pool: by default one slot, as ComfyUI runs one prompt at a
+ * time, plus one prefetched prompt waiting in the server's own queue so that it starts the moment the
+ * slot frees; with the definitions it reported, so the pool does not ask again.
  */
 export function poolTargets(places: readonly Place[]): PoolTargetOptions[] {
-  return places.map((p) => ({ target: p.target, slots: 1, prefetch: true }));
+  return places.map((p) => ({
+    target: p.target,
+    slots: p.settings.slots ?? 1,
+    prefetch: p.settings.prefetch ?? true,
+    tags: p.settings.tags,
+    enabled: p.settings.enabled,
+    definitions: p.defs,
+  }));
 }

@@ -10,7 +10,7 @@ import type { JobProgress } from '../jobs/jobProgress';
 import type { QueueMove } from './jobQueue';
 import { Dispatcher } from './dispatch/dispatcher';
 import { Pool } from './pool/pool';
-import { CapabilityCheck } from './pool/capabilityCheck';
+import { CapabilityCheck, type TargetVerdict } from './pool/capabilityCheck';
 import { targetView, type PoolTarget, type PoolTargetOptions, type TargetHealth } from './pool/poolTarget';
 import { retrySpec, retryableStates, type RetryOptions } from './retryPolicy';
 import type { SchedulerListener } from './schedulerEvents';
@@ -31,6 +31,7 @@ export class Scheduler {
   private readonly book: JobBook;
   private readonly pool: Pool;
   private readonly dispatcher: Dispatcher;
+  private readonly check: CapabilityCheck;
   /** Job id -> its newest explicit retry, so a retried dependent waits for its dependency's retry. */
   private readonly newestRetry = new Map<string, string>();
 
@@ -38,7 +39,7 @@ export class Scheduler {
     this.options = resolveOptions(options);
     const o = this.options;
     this.book = new JobBook(o);
-    const check = new CapabilityCheck(o.matcher);
+    const check = (this.check = new CapabilityCheck(o.matcher));
     this.pool = new Pool({
       probe: o.probe,
       healthIntervalMs: o.healthIntervalMs,
@@ -78,6 +79,17 @@ export class Scheduler {
     this.dispatcher.waiting.enqueue(job);
     this.dispatcher.offer(job);
     return structuredClone(job);
+  }
+
+  /**
+   * What each target of the pool, in pool order, is to a job before it is added: capable, incapable
+   * with every reason (missing node classes or model files, placement), or unknown while its
+   * definitions have not arrived. Whether it is enabled, up or busy is left out. The verdicts are kept
+   * under the job's id, so dispatching the job once added checks nothing again.
+   */
+  verdicts(spec: NewJob & { id: string }): { target: string; verdict: TargetVerdict }[] {
+    const job = createJob(tidySpec(spec), this.options.now());
+    return this.pool.list().map((t) => ({ target: t.name, verdict: this.check.verdict(job, t) }));
   }
 
   /**

@@ -52,6 +52,7 @@ export class Pool {
     if (this.byName.has(t.name)) throw new RunnerError('bad_input', `two targets are named ${t.name}`);
     this.targets.push(t);
     this.byName.set(t.name, t);
+    if (options.definitions) this.setDefs(t, options.definitions);
     if (this.probeOf(t)) {
       void this.refreshTarget(t);
       return t;
@@ -59,6 +60,7 @@ export class Pool {
     // Without a probe a target is up at once, and one without definitions (the embedded engine) can
     // take the first job in the same tick as it is added.
     this.setHealth(t, 'up');
+    if (t.defs !== undefined) return t;
     if (t.target.capabilities) void this.refreshTarget(t);
     else this.setDefs(t, null);
     return t;
@@ -136,7 +138,7 @@ export class Pool {
     if (reason === undefined) delete t.healthReason;
     else t.healthReason = reason;
     // A server that comes back may have restarted with other nodes: read its definitions again.
-    if (health === 'up' && from !== 'up' && t.target.capabilities && t.defs !== undefined) {
+    if (health === 'up' && from === 'down' && t.target.capabilities && t.defs !== undefined) {
       t.defs = undefined;
       t.defsVersion++;
     }

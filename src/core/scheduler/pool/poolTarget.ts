@@ -43,6 +43,13 @@ export interface PoolTargetOptions {
    * @default undefined (a failure is final)
    */
   readonly autoRetry?: AutoRetryOptions;
+  /**
+   * The target's node definitions when the caller has them already (it asked the server before
+   * planning jobs): the pool starts with them instead of asking again, until the target comes back
+   * after being down.
+   * @default asked of the target
+   */
+  readonly definitions?: NodeDefs;
 }
 
 /** A target in the pool, with its live state. */

@@ -1,0 +1,50 @@
+/**
+ * How a front end describes one server of its pool: a plain object (a setting, a command-line flag),
+ * with the credentials handed in from wherever the front end keeps them (VS Code's SecretStorage, the
+ * URL typed on a command line). The credentials are used to talk to the server and never written
+ * anywhere: not in `runner.json`, job files, run records or logs.
+ */
+
+/** Credentials for a server behind a proxy or ComfyUI-Login; at most one kind is used. */
+export interface ServerCredentials {
+  /** HTTP Basic user name. */
+  readonly username?: string;
+  /** HTTP Basic password. */
+  readonly password?: string;
+  /** Sent as `Authorization: Bearer <token>`; wins over Basic credentials. */
+  readonly bearerToken?: string;
+  /** Appended as `?token=` to every URL (ComfyUI-Login, Comfy Cloud). */
+  readonly queryToken?: string;
+}
+
+/** One server of the pool. */
+export interface ServerSettings {
+  /** `embedded` for the built-in engine, or the server's http(s) URL. */
+  readonly url: string;
+  /**
+   * Jobs the server runs at once.
+   * @default 1
+   */
+  readonly slots?: number;
+  /**
+   * One prompt more waits in the server's own queue, so it starts the moment a slot frees.
+   * @default true
+   */
+  readonly prefetch?: boolean;
+  /** Labels jobs can ask for. @default [] */
+  readonly tags?: readonly string[];
+  /** Whether the server takes new jobs. @default true */
+  readonly enabled?: boolean;
+  /** Extra headers on every request and the socket upgrade (`Comfy-User`, `X-API-KEY`). @default {} */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Used, never stored. @default none (credentials in the URL are used) */
+  readonly credentials?: ServerCredentials;
+}
+
+/** A server as a front end may name it: `embedded`, a URL, or its full settings. */
+export type ServerSpec = string | ServerSettings;
+
+/** The settings of a server named by a string alone. */
+export function serverSettingsOf(spec: ServerSpec): ServerSettings {
+  return typeof spec === 'string' ? { url: spec } : spec;
+}
