@@ -4,7 +4,7 @@
  * object per ComfyUI event and a summary at the end.
  */
 import type { Job } from '../core/jobs/job';
-import { progressFraction, type JobProgress } from '../core/jobs/jobProgress';
+import { finishedCount, progressFraction, type PromptProgress } from '../core/protocol/promptProgress';
 import type { RunnerEvent } from '../core/run/runner';
 import { paint, type CliIo } from './output';
 
@@ -47,14 +47,14 @@ function bar(fraction: number, width = 16): string {
 /** One line for a job on the live view. */
 export function jobLine(
   job: Job,
-  progress: JobProgress | undefined,
+  progress: PromptProgress | undefined,
   classOf: (nodeId: string) => string,
 ): string {
   const label = `${job.id.slice(0, 8)} ${job.workflow.file}`;
   const colour = stateColour[job.state as keyof typeof stateColour];
   const state = colour ? paint(job.state, colour) : job.state;
   if (!progress || job.state === 'queued') return `${label}  ${state}`;
-  const nodes = `${progress.done + progress.cached}/${progress.total} nodes`;
+  const nodes = `${finishedCount(progress)}/${progress.total} nodes`;
   const running = Object.entries(progress.running)
     .map(([id, r]) => `${classOf(id)}#${id}${r.max > 1 ? ` ${Math.round((100 * r.value) / r.max)}%` : ''}`)
     .join(', ');
@@ -66,7 +66,7 @@ export function attachView(
   io: CliIo,
   json: boolean,
   jobs: () => Job[],
-  progressOf: (id: string) => JobProgress | undefined,
+  progressOf: (id: string) => PromptProgress | undefined,
 ) {
   const classOf = (job: Job) => (id: string) => job.prompt[id]?.class_type ?? '?';
   const redraw = () => io.status?.(jobs().map((j) => jobLine(j, progressOf(j.id), classOf(j))));

@@ -5,7 +5,7 @@
 import type { PreviewFrame, TextFrame } from '../protocol/binaryFrames';
 import type { Disposable } from './events';
 import type { PromptResult } from './finalise';
-import type { PromptProgress, PromptTracker, PromptWarning } from './promptTracker';
+import type { PromptSnapshot, PromptTracker, PromptWarning } from './promptTracker';
 
 /** Options of `ComfyClient.submit`. */
 export interface SubmitOptions {
@@ -25,7 +25,7 @@ export interface SubmitOptions {
    * Listeners attached before the POST, so they see every event, even those that arrive before `submit`
    * resolves (an idle server can start and even finish a prompt before its reply).
    */
-  onProgress?: (progress: PromptProgress) => void;
+  onProgress?: (progress: PromptSnapshot) => void;
   onPreview?: (preview: PreviewFrame) => void;
   onText?: (text: TextFrame) => void;
 }
@@ -45,10 +45,10 @@ export interface PromptRun {
   readonly number: number;
   /** Warnings so far: validation errors of skipped outputs (known at once), blocked nodes (later). */
   readonly warnings: readonly PromptWarning[];
-  /** The progress now. */
-  progress(): PromptProgress;
+  /** Its state and node progress now. */
+  progress(): PromptSnapshot;
   /** Every change of progress or state. */
-  onProgress(listener: (progress: PromptProgress) => void): Disposable;
+  onProgress(listener: (progress: PromptSnapshot) => void): Disposable;
   /** Preview images of this prompt's nodes. */
   onPreview(listener: (preview: PreviewFrame) => void): Disposable;
   /** Progress texts of this prompt's nodes. */

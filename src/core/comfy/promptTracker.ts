@@ -1,29 +1,28 @@
 /**
- * Follows one prompt through the server's messages: its state (promptState.ts), its node progress, its
- * previews and its warnings. Pure: no I/O and no timers; the client feeds it messages and acts on what it
- * announces (`settled` when a terminal event arrives, `finished` on `executing {node: null}`).
+ * Follows one prompt through the server's messages: its state (promptState.ts), its node progress (the
+ * protocol's one reducer, protocol/promptProgress.ts), its previews and its warnings. Pure: no I/O and no
+ * timers; the client feeds it messages and acts on what it announces (`settled` when a terminal event
+ * arrives, `finished` on `executing {node: null}`).
  */
 import type { ApiPrompt, ComfyNodeErrors } from '../workflow/types';
 import type { PreviewFrame, TextFrame } from '../protocol/binaryFrames';
 import { type ComfyLog, Emitter, silentLog } from './events';
 import type { MessageData, ServerMessage } from '../protocol/comfyMessages';
+import {
+  applyProgressMessage,
+  completeProgress,
+  initialProgress,
+  stopProgress,
+  type PromptProgress,
+} from '../protocol/promptProgress';
 import { assertMove, canMove, isTerminal, type PromptState } from './promptState';
 
-/** A snapshot of a prompt's progress, safe to send anywhere (plain JSON). */
-export interface PromptProgress {
+/** A snapshot of a prompt: its state and its node progress, safe to send anywhere (plain JSON). */
+export interface PromptSnapshot {
   promptId: string;
   state: PromptState;
-  /** Nodes in the submitted prompt. */
-  nodesTotal: number;
-  /** Nodes the server reused from its cache. */
-  nodesCached: number;
-  /** Nodes finished, cached ones included. */
-  nodesDone: number;
-  /** The node running now (its display id), if any. */
-  currentNode?: string;
-  /** Step progress of the current node, when it reports steps. */
-  value?: number;
-  max?: number;
+  /** Its nodes: how many there are, which came from the cache, run (with their steps) or are done. */
+  nodes: PromptProgress;
   /** True once we asked the server to cancel it. */
   cancelRequested: boolean;
 }
@@ -56,7 +55,7 @@ const EXECUTION_EVENTS = new Set([
 export class PromptTracker {
   readonly warnings: PromptWarning[] = [];
   /** Fires on every change of progress or state. */
-  readonly progress: Emitter<PromptProgress>;
+  readonly progress: Emitter<PromptSnapshot>;
   readonly previews: Emitter<PreviewFrame>;
   readonly texts: Emitter<TextFrame>;
   /** Fires once, when the state becomes terminal. */
@@ -73,17 +72,14 @@ export class PromptTracker {
 
   private stateValue: PromptState = 'submitting';
   private readonly buffered: (() => void)[] = [];
-  private readonly nodeIds: Set<string>;
-  private readonly cached = new Set<string>();
-  private readonly done = new Set<string>();
-  private current?: { node: string; display: string; value?: number; max?: number };
+  private readonly nodes: PromptProgress;
 
   constructor(
     public promptId: string,
     prompt: ApiPrompt,
     log: ComfyLog = silentLog,
   ) {
-    this.nodeIds = new Set(Object.keys(prompt));
+    this.nodes = initialProgress(prompt);
     this.progress = new Emitter(log);
     this.previews = new Emitter(log);
     this.texts = new Emitter(log);
@@ -101,18 +97,12 @@ export class PromptTracker {
     return !isTerminal(this.stateValue);
   }
 
-  /** A plain snapshot of the progress. */
-  snapshot(): PromptProgress {
-    const count = (s: Set<string>): number => [...s].filter((id) => this.nodeIds.has(id)).length;
+  /** A plain snapshot of the state and progress; a copy, which the tracker never changes. */
+  snapshot(): PromptSnapshot {
     return {
       promptId: this.promptId,
       state: this.stateValue,
-      nodesTotal: this.nodeIds.size,
-      nodesCached: count(this.cached),
-      nodesDone: count(this.done),
-      currentNode: this.current?.display,
-      value: this.current?.value,
-      max: this.current?.max,
+      nodes: structuredClone(this.nodes),
       cancelRequested: this.cancelRequested,
     };
   }
@@ -135,6 +125,7 @@ export class PromptTracker {
     if (message.type === 'executing' && message.data.node === null) return this.onFinished();
     if (!this.active) return;
     if (EXECUTION_EVENTS.has(message.type) && this.stateValue === 'queued') this.moveTo('running');
+    applyProgressMessage(this.nodes, message);
     this.apply(message);
     this.progress.fire(this.snapshot());
   }
@@ -163,23 +154,16 @@ export class PromptTracker {
     if (!this.active || !canMove(this.stateValue, ending.state)) return;
     this.moveTo(ending.state);
     this.ending = ending;
-    this.current = undefined;
+    if (ending.state === 'succeeded') completeProgress(this.nodes);
+    else stopProgress(this.nodes);
     this.progress.fire(this.snapshot());
     this.settled.fire(ending);
   }
 
+  /** What a message means for the prompt beyond its node progress: outputs, warnings, its end. */
   private apply(message: ServerMessage): void {
     switch (message.type) {
-      case 'execution_cached':
-        return message.data.nodes.forEach((n) => (this.cached.add(n), this.done.add(n)));
-      case 'executing':
-        return this.onExecuting(message.data.node!, message.data.display_node ?? message.data.node!);
-      case 'progress':
-        return this.onProgress(message.data);
-      case 'progress_state':
-        return this.onProgressState(message.data);
       case 'executed':
-        this.done.add(message.data.node);
         if (message.data.output) this.executedOutputs[message.data.node] = message.data.output;
         return;
       case 'execution_success':
@@ -191,31 +175,6 @@ export class PromptTracker {
       default:
         return;
     }
-  }
-
-  private onExecuting(node: string, display: string): void {
-    // Servers without progress_state only say which node starts; the one before it has finished.
-    if (this.current && this.current.node !== node) this.done.add(this.current.node);
-    this.current = { node, display };
-  }
-
-  private onProgress(data: MessageData<'progress'>): void {
-    const node = data.node ?? this.current?.node;
-    if (!node) return;
-    if (!this.current || this.current.node !== node) this.current = { node, display: node };
-    this.current.value = data.value;
-    this.current.max = data.max;
-  }
-
-  private onProgressState(data: MessageData<'progress_state'>): void {
-    let running: (typeof data.nodes)[string] | undefined;
-    for (const [id, node] of Object.entries(data.nodes)) {
-      if (node.state === 'finished') this.done.add(node.real_node_id ?? id);
-      else if (node.state === 'running') running = node;
-    }
-    if (!running) return void (this.current = undefined);
-    const node = running.real_node_id ?? running.node_id;
-    this.current = { node, display: running.display_node_id ?? node, value: running.value, max: running.max };
   }
 
   private onError(data: MessageData<'execution_error'>): void {
@@ -236,7 +195,7 @@ export class PromptTracker {
     if (this.sawFinished) return;
     this.sawFinished = true;
     if (this.stateValue === 'queued') this.moveTo('running');
-    this.current = undefined;
+    stopProgress(this.nodes);
     this.finished.fire();
   }
 

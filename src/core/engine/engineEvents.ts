@@ -1,120 +1,13 @@
 /**
- * The events the embedded engine emits while it runs a prompt, with ComfyUI's names and payloads exactly
- * (`{type, data}` as on ComfyUI's WebSocket; see comfyui-protocol.md sections 3.3 and 3.6), so the server
- * in front of the engine forwards them unchanged, plus `preview`, which carries an image and becomes a
- * binary frame on the wire (section 3.5). Payloads are snapshots, plain JSON but for a preview's bytes:
- * a listener may keep them, the engine never mutates one after emitting it.
+ * The events the embedded engine emits while it runs a prompt: ComfyUI's execution messages, typed by
+ * protocol/executionMessages.ts (the exact form core sends, so the server in front of the engine forwards
+ * them unchanged; comfyui-protocol.md sections 3.3 and 3.6), plus `preview`, which carries an image and
+ * becomes a binary frame on the wire (section 3.5). Payloads are snapshots, plain JSON but for a
+ * preview's bytes: a listener may keep them, the engine never mutates one after emitting it. Also here:
+ * how the engine fills the fields of an `execution_error` (formatValue, tracebackOf and the like).
  */
+import type { ExecutionData, ExecutionMessage } from '../protocol/executionMessages';
 import type { PreviewImage, UiOutput } from './types';
-
-/** `execution_start`: the prompt began. */
-export interface ExecutionStartData {
-  prompt_id: string;
-  /** Milliseconds since the epoch. */
-  timestamp: number;
-}
-
-/** `execution_cached`: nodes whose outputs come from the cache; none of them runs. */
-export interface ExecutionCachedData {
-  nodes: string[];
-  prompt_id: string;
-  timestamp: number;
-}
-
-/** `executing` with a node: that node starts running. Never sent for cached nodes. */
-export interface ExecutingNodeData {
-  node: string;
-  display_node: string;
-  prompt_id: string;
-}
-
-/** `executing` with `node: null`: the prompt has finished, whatever its outcome; always the last event. */
-export interface ExecutingDoneData {
-  node: null;
-  prompt_id: string;
-}
-
-/** `progress`: step progress of a running node. */
-export interface ProgressData {
-  value: number;
-  max: number;
-  prompt_id: string;
-  node: string;
-}
-
-/** One node's entry in a `progress_state` snapshot. */
-export interface NodeProgressState {
-  value: number;
-  max: number;
-  state: 'running' | 'finished';
-  node_id: string;
-  prompt_id: string;
-  display_node_id: string;
-  /** Always null: the engine has no subgraph expansion. */
-  parent_node_id: null;
-  real_node_id: string;
-}
-
-/** `progress_state`: every non-pending node of the prompt (running or finished), keyed by node id. */
-export interface ProgressStateData {
-  prompt_id: string;
-  nodes: Record<string, NodeProgressState>;
-}
-
-/** `executed`: a node produced UI output; cached output nodes replay theirs (null when they had none). */
-export interface ExecutedData {
-  node: string;
-  display_node: string;
-  output: UiOutput | null;
-  prompt_id: string;
-}
-
-/** `execution_success`: every planned node completed. */
-export interface ExecutionSuccessData {
-  prompt_id: string;
-  timestamp: number;
-}
-
-/** `execution_error`: a node raised and the prompt stopped. */
-export interface ExecutionErrorData {
-  prompt_id: string;
-  node_id: string;
-  node_type: string;
-  /** The nodes that ran (not cached ones) in this prompt before it stopped. */
-  executed: string[];
-  exception_message: string;
-  /** A NodeException's `exceptionType` (Python's name for the same failure), else the JS error name. */
-  exception_type: string;
-  /** The stack frames, one per item, each ending in a newline as Python's `format_tb` writes them. */
-  traceback: string[];
-  /** The failing node's inputs: name to a one-item list of the formatted value, as ComfyUI sends. */
-  current_inputs: Record<string, unknown[]>;
-  /** As in ComfyUI 0.8.0 (whose output cache knows every node of the prompt): the prompt's node ids. */
-  current_outputs: string[];
-  timestamp: number;
-}
-
-/** `execution_interrupted`: an interrupt (or an aborted signal) stopped the prompt. */
-export interface ExecutionInterruptedData {
-  prompt_id: string;
-  /** The node that was running (the earliest started one), or the next one to run. */
-  node_id: string;
-  node_type: string;
-  executed: string[];
-  timestamp: number;
-}
-
-/** ComfyUI's JSON messages of a prompt run, discriminated by `type` as on ComfyUI's WebSocket. */
-export type ComfyJsonEvent =
-  | { type: 'execution_start'; data: ExecutionStartData }
-  | { type: 'execution_cached'; data: ExecutionCachedData }
-  | { type: 'executing'; data: ExecutingNodeData | ExecutingDoneData }
-  | { type: 'progress'; data: ProgressData }
-  | { type: 'progress_state'; data: ProgressStateData }
-  | { type: 'executed'; data: ExecutedData }
-  | { type: 'execution_success'; data: ExecutionSuccessData }
-  | { type: 'execution_error'; data: ExecutionErrorData }
-  | { type: 'execution_interrupted'; data: ExecutionInterruptedData };
 
 /**
  * `preview`: an image a node published with a progress step (NodeContext.preview). **Not a ComfyUI JSON
@@ -138,8 +31,8 @@ export interface PreviewEvent {
   data: PreviewEventData;
 }
 
-/** Every event of a prompt run: ComfyUI's JSON messages, plus previews, which are binary. */
-export type EngineEvent = ComfyJsonEvent | PreviewEvent;
+/** Every event of a prompt run: ComfyUI's execution messages, plus previews, which are binary. */
+export type EngineEvent = ExecutionMessage | PreviewEvent;
 
 /** True for a {@link PreviewEvent}, which must not be sent as JSON. */
 export function isPreviewEvent(event: { type: string }): event is PreviewEvent {
@@ -152,12 +45,17 @@ export type EngineEventType = EngineEvent['type'];
 /** How a prompt ended, with the UI output of every node that produced one (ComfyUI history `outputs`). */
 export type ExecutionOutcome =
   | { status: 'success'; promptId: string; outputs: Record<string, UiOutput> }
-  | { status: 'error'; promptId: string; outputs: Record<string, UiOutput>; error: ExecutionErrorData }
+  | {
+      status: 'error';
+      promptId: string;
+      outputs: Record<string, UiOutput>;
+      error: ExecutionData<'execution_error'>;
+    }
   | {
       status: 'interrupted';
       promptId: string;
       outputs: Record<string, UiOutput>;
-      error: ExecutionInterruptedData;
+      error: ExecutionData<'execution_interrupted'>;
     };
 
 /**

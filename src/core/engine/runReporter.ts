@@ -1,15 +1,16 @@
 /**
- * The order and payloads of one prompt run's events (split out of engineEvents.ts, which holds their
- * types): what the executor reports as nodes start, step, publish previews and finish, turned into
- * ComfyUI's messages in ComfyUI's order.
+ * The order and payloads of one prompt run's events (their types are ComfyUI's, from
+ * protocol/executionMessages.ts): what the executor reports as nodes start, step, publish previews and
+ * finish, turned into ComfyUI's messages in ComfyUI's order.
  */
-import type {
-  EngineEvent,
-  ExecutionErrorData,
-  ExecutionInterruptedData,
-  NodeProgressState,
-} from './engineEvents';
+import type { ExecutionData } from '../protocol/executionMessages';
+import type { EngineEvent } from './engineEvents';
 import type { PreviewImage, UiOutput } from './types';
+
+type ExecutionErrorData = ExecutionData<'execution_error'>;
+type ExecutionInterruptedData = ExecutionData<'execution_interrupted'>;
+/** One node's entry in a `progress_state` snapshot; `parent_node_id` is always null (no expansion here). */
+type NodeProgressState = ExecutionData<'progress_state'>['nodes'][string];
 
 /** Above this many non-pending nodes, `progress_state` snapshots are spaced out (see {@link RunReporter}). */
 const FULL_SNAPSHOT_LIMIT = 1000;

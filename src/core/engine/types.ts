@@ -4,6 +4,7 @@
  * and row-major. Node implementations are plain functions of their inputs, so the executor can run the
  * heavy ones on worker threads.
  */
+import type { ExecutionData } from '../protocol/executionMessages';
 import type { ApiPrompt, NodeDef } from '../workflow/types';
 
 /** An IMAGE: `data[((b * height + y) * width + x) * channels + c]`, values nominally in 0..1. */
@@ -27,7 +28,7 @@ export interface MaskTensor {
 }
 
 /** The UI output of a node as ComfyUI reports it in `executed.output`: media kind to a list. */
-export type UiOutput = Record<string, unknown[]>;
+export type UiOutput = NonNullable<ExecutionData<'executed'>['output']>;
 
 /** One saved or previewed file, as listed under `images` in a UI output. */
 export interface FileRef {

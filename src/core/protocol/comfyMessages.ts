@@ -1,10 +1,24 @@
 /**
  * The JSON messages a ComfyUI server sends over its WebSocket, validated at the edge (house style rule 2).
- * Each schema is named after the server's event type; shapes follow comfyui-protocol.md section 3.3 and the
- * recordings of a ComfyUI 0.8.0 server. Objects are "loose": fields we do not know are kept, so newer
- * servers that add fields still parse.
+ * Each schema is named after the server's event type. The execution messages are the exact schemas of
+ * executionMessages.ts (what core sends, per comfyui-protocol.md section 3.3 and the recordings of a
+ * ComfyUI 0.8.0 server) loosened here, field by field, to what a server may send: ids as numbers, no
+ * timestamp before 2024-07, no prompt id on broadcasts and after a reconnect. Objects are "loose": fields
+ * we do not know are kept, so newer servers that add fields still parse.
  */
 import { z } from 'zod';
+import {
+  executedSent,
+  executingNodeSent,
+  executionCachedSent,
+  executionErrorSent,
+  executionInterruptedSent,
+  executionStartSent,
+  executionSuccessSent,
+  nodeProgressStateSent,
+  progressSent,
+  progressStateSent,
+} from './executionMessages';
 
 /**
  * A node id. ComfyUI sends strings ("3", "12:5" inside subgraphs); a few custom nodes send numbers, which we
@@ -25,92 +39,79 @@ export const statusMessage = z.looseObject({
 export const featureFlagsMessage = z.record(z.string(), z.unknown());
 
 /** `execution_start`: the prompt left the queue and began. */
-export const executionStartMessage = z.looseObject({ prompt_id: z.string(), timestamp });
+export const executionStartMessage = executionStartSent.extend({ timestamp }).loose();
 
 /** `execution_cached`: nodes of this prompt that will not execute because their outputs are cached. */
-export const executionCachedMessage = z.looseObject({
-  nodes: z.array(nodeId),
-  prompt_id: z.string(),
-  timestamp,
-});
+export const executionCachedMessage = executionCachedSent
+  .extend({ nodes: z.array(nodeId), timestamp })
+  .loose();
 
 /**
  * `executing`: a node starts. `node: null` with a `prompt_id` means the prompt has fully finished. After a
  * reconnect the server sends only `{node}`, without a prompt id.
  */
-export const executingMessage = z.looseObject({
-  node: nodeId.nullable(),
-  display_node: nodeId.nullable().optional(),
-  prompt_id: z.string().nullable().optional(),
-});
+export const executingMessage = executingNodeSent
+  .extend({
+    node: nodeId.nullable(),
+    display_node: nodeId.nullable().optional(),
+    prompt_id: z.string().nullable().optional(),
+  })
+  .loose();
 
 /** `progress`: step progress of the running node. Broadcast (and so seen for others' prompts) without a client id. */
-export const progressMessage = z.looseObject({
-  value: z.number(),
-  max: z.number(),
-  prompt_id: z.string().nullable().optional(),
-  node: nodeId.nullable().optional(),
-});
+export const progressMessage = progressSent
+  .extend({ prompt_id: z.string().nullable().optional(), node: nodeId.nullable().optional() })
+  .loose();
 
 /** One node's entry in a `progress_state` snapshot. */
-export const nodeProgressState = z.looseObject({
-  value: z.number(),
-  max: z.number(),
-  /** `running` or `finished` from core; other values are kept as they come. */
-  state: z.string(),
-  node_id: nodeId,
-  prompt_id: z.string().optional(),
-  display_node_id: nodeId.nullable().optional(),
-  parent_node_id: nodeId.nullable().optional(),
-  real_node_id: nodeId.nullable().optional(),
-  activity: z.string().nullable().optional(),
-});
+export const nodeProgressState = nodeProgressStateSent
+  .extend({
+    /** `running` or `finished` from core; other values are kept as they come. */
+    state: z.string(),
+    node_id: nodeId,
+    prompt_id: z.string().optional(),
+    display_node_id: nodeId.nullable().optional(),
+    parent_node_id: nodeId.nullable().optional(),
+    real_node_id: nodeId.nullable().optional(),
+    activity: z.string().nullable().optional(),
+  })
+  .loose();
 
 /** `progress_state`: a full snapshot of every non-pending node of the prompt (servers from 2025-07). */
-export const progressStateMessage = z.looseObject({
-  prompt_id: z.string(),
-  nodes: z.record(z.string(), nodeProgressState),
-});
+export const progressStateMessage = progressStateSent
+  .extend({ nodes: z.record(z.string(), nodeProgressState) })
+  .loose();
 
 /** A node's UI output: media kind to a list (`images`, `text`, `animated`...). Null for some cached nodes. */
 export const uiOutput = z.record(z.string(), z.unknown()).nullable();
 
 /** `executed`: a node produced UI output; also sent, with the cached output, for cached output nodes. */
-export const executedMessage = z.looseObject({
-  node: nodeId,
-  display_node: nodeId.nullable().optional(),
-  output: uiOutput,
-  prompt_id: z.string(),
-});
+export const executedMessage = executedSent
+  .extend({ node: nodeId, display_node: nodeId.nullable().optional(), output: uiOutput })
+  .loose();
 
 /** `execution_success`: every planned node completed (servers from 2024-07). */
-export const executionSuccessMessage = z.looseObject({ prompt_id: z.string(), timestamp });
+export const executionSuccessMessage = executionSuccessSent.extend({ timestamp }).loose();
 
 /**
  * `execution_error`: a node raised. Terminal, except when `exception_type` is `ExecutionBlocked`, which only
  * reports that a node blocked its downstream. `traceback` is a list of lines; we also accept one string.
  */
-export const executionErrorMessage = z.looseObject({
-  prompt_id: z.string(),
-  node_id: nodeId,
-  node_type: z.string(),
-  executed: z.array(nodeId).optional(),
-  exception_message: z.string(),
-  exception_type: z.string(),
-  traceback: z.union([z.array(z.string()), z.string()]).optional(),
-  current_inputs: z.unknown().optional(),
-  current_outputs: z.unknown().optional(),
-  timestamp,
-});
+export const executionErrorMessage = executionErrorSent
+  .extend({
+    node_id: nodeId,
+    executed: z.array(nodeId).optional(),
+    traceback: z.union([z.array(z.string()), z.string()]).optional(),
+    current_inputs: z.unknown().optional(),
+    current_outputs: z.unknown().optional(),
+    timestamp,
+  })
+  .loose();
 
 /** `execution_interrupted`: an interrupt reached the prompt; `node_id` is the node it stopped at. */
-export const executionInterruptedMessage = z.looseObject({
-  prompt_id: z.string(),
-  node_id: nodeId,
-  node_type: z.string(),
-  executed: z.array(nodeId).optional(),
-  timestamp,
-});
+export const executionInterruptedMessage = executionInterruptedSent
+  .extend({ node_id: nodeId, executed: z.array(nodeId).optional(), timestamp })
+  .loose();
 
 /** The schema of each message type we understand, keyed by the server's event name. */
 export const serverMessageSchemas = {

@@ -12,7 +12,7 @@
 import { resolve } from 'node:path';
 import { startDurableRunner, type DurableRunner, type RestoreReport } from '../durable/durableRunner';
 import type { Job, NewJob } from '../jobs/job';
-import type { JobProgress } from '../jobs/jobProgress';
+import type { PromptProgress } from '../protocol/promptProgress';
 import { terminalStates } from '../jobs/jobState';
 import type { QueueMove } from '../scheduler/jobQueue';
 import type { RetryOptions } from '../scheduler/retryPolicy';
@@ -253,7 +253,7 @@ export class Runner {
   }
 
   /** The node progress of one job. */
-  progressOf(id: string): JobProgress | undefined {
+  progressOf(id: string): PromptProgress | undefined {
     return this.scheduler.progressOf(id);
   }
 

@@ -4,13 +4,8 @@
  */
 import { applyOperation, type Job } from '../jobs/job';
 import type { JobOperation } from '../jobs/jobState';
-import {
-  applyProgressEvent,
-  eventFields,
-  initialProgress,
-  type ComfyEventLike,
-  type JobProgress,
-} from '../jobs/jobProgress';
+import type { ServerMessage } from '../protocol/comfyMessages';
+import { applyProgressMessage, initialProgress, type PromptProgress } from '../protocol/promptProgress';
 import type { SchedulerEvent, SchedulerListener } from './schedulerEvents';
 
 /** What the book needs from the scheduler's options. */
@@ -23,7 +18,7 @@ export interface JobBookOptions {
 /** Jobs by id, in the order they were added, with their progress and listeners. */
 export class JobBook {
   private readonly jobs = new Map<string, Job>();
-  private readonly progress = new Map<string, JobProgress>();
+  private readonly progress = new Map<string, PromptProgress>();
   private readonly lastProgress = new Map<string, number>();
   private readonly listeners = new Set<SchedulerListener>();
 
@@ -39,8 +34,8 @@ export class JobBook {
     return this.jobs.values();
   }
 
-  /** The node progress of a job. */
-  progressOf(id: string): JobProgress | undefined {
+  /** The node progress of a job; a job that has not run has every node pending. */
+  progressOf(id: string): PromptProgress | undefined {
     return this.progress.get(id);
   }
 
@@ -100,13 +95,12 @@ export class JobBook {
     return this.options.now();
   }
 
-  /** A ComfyUI event of a running job: node times, progress, the event itself, coalesced progress. */
-  noteEvent(job: Job, event: ComfyEventLike): void {
-    this.noteNodeTimes(job, event);
-    this.emit(() => ({ type: 'job/comfy', jobId: job.id, event }));
-    const p = this.progress.get(job.id)!;
-    applyProgressEvent(p, event);
-    this.emitProgress(job.id, event.type !== 'progress' && event.type !== 'progress_state');
+  /** A ComfyUI message of a running job: node times, progress, the message itself, coalesced progress. */
+  noteEvent(job: Job, message: ServerMessage): void {
+    this.noteNodeTimes(job, message);
+    this.emit(() => ({ type: 'job/comfy', jobId: job.id, event: message }));
+    applyProgressMessage(this.progress.get(job.id)!, message);
+    this.emitProgress(job.id, message.type !== 'progress' && message.type !== 'progress_state');
   }
 
   /** Closes the node times of an ended run and sends its last progress, never coalesced away. */
@@ -117,15 +111,15 @@ export class JobBook {
     this.lastProgress.delete(job.id);
   }
 
-  private noteNodeTimes(job: Job, event: ComfyEventLike): void {
-    const node = eventFields(event).node;
+  private noteNodeTimes(job: Job, message: ServerMessage): void {
     const now = this.options.now();
-    if (event.type === 'executing') {
+    if (message.type === 'executing') {
       for (const t of Object.values(job.times.nodes)) t.finished ??= now;
-      if (typeof node === 'string') job.times.nodes[node] = { started: now };
+      if (message.data.node !== null) job.times.nodes[message.data.node] = { started: now };
     }
-    if (event.type === 'executed' && typeof node === 'string' && job.times.nodes[node]) {
-      job.times.nodes[node].finished ??= now;
+    if (message.type === 'executed') {
+      const times = job.times.nodes[message.data.node];
+      if (times) times.finished ??= now;
     }
   }
 

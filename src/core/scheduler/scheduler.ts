@@ -6,7 +6,7 @@
  */
 import { RunnerError } from '../util/runnerError';
 import { createJob, type Job, type NewJob } from '../jobs/job';
-import type { JobProgress } from '../jobs/jobProgress';
+import type { PromptProgress } from '../protocol/promptProgress';
 import type { QueueMove } from './jobQueue';
 import { Dispatcher } from './dispatch/dispatcher';
 import { Pool } from './pool/pool';
@@ -230,7 +230,7 @@ export class Scheduler {
   }
 
   /** The node progress of one job. */
-  progressOf(jobId: string): JobProgress | undefined {
+  progressOf(jobId: string): PromptProgress | undefined {
     return this.book.progressOf(jobId);
   }
 

@@ -5,7 +5,8 @@
 import type { ServerVerdict } from './pool/promptRequirements';
 import type { AutoRetryRecord, Job } from '../jobs/job';
 import type { JobState } from '../jobs/jobState';
-import type { ComfyEventLike, JobProgress } from '../jobs/jobProgress';
+import type { ServerMessage } from '../protocol/comfyMessages';
+import type { PromptProgress } from '../protocol/promptProgress';
 import type { TargetHealth, TargetView } from './pool/poolTarget';
 
 /** A scheduler event. */
@@ -15,9 +16,9 @@ export type SchedulerEvent =
   /** A job moved to another state. */
   | { type: 'job/state'; jobId: string; from: JobState; to: JobState; job: Job }
   /** Node progress inside a running job changed (coalesced). */
-  | { type: 'job/progress'; jobId: string; progress: JobProgress }
-  /** A ComfyUI event of the job's prompt, as the server or engine sent it. */
-  | { type: 'job/comfy'; jobId: string; event: ComfyEventLike }
+  | { type: 'job/progress'; jobId: string; progress: PromptProgress }
+  /** A ComfyUI message about the job's prompt, as the server or engine sent it. */
+  | { type: 'job/comfy'; jobId: string; event: ServerMessage }
   /** A warning on a job that did not stop it. */
   | { type: 'job/warning'; jobId: string; message: string }
   /** No target can run a queued job; `reason` is the line also kept in `job.blockedReason`. */

@@ -3,14 +3,14 @@
  * and why they wait, the targets with their health and slots, and the queue's own switches.
  */
 import type { Job } from '../jobs/job';
-import type { JobProgress } from '../jobs/jobProgress';
+import type { PromptProgress } from '../protocol/promptProgress';
 import type { TargetView } from './pool/poolTarget';
 
 /** One job as a UI shows it. */
 export interface JobView {
   /** The job's record (its `blockedReason` says why no target can run it). */
   job: Job;
-  progress: JobProgress;
+  progress: PromptProgress;
   /** Its place in the queue, 0 being the next to go; absent when it is not queued. */
   position?: number;
   /** The dependencies it still waits for; absent when none. */
@@ -39,7 +39,7 @@ export interface SchedulerView {
 export interface ViewSources {
   jobs: Iterable<Job>;
   queueOrder: readonly string[];
-  progressOf(id: string): JobProgress | undefined;
+  progressOf(id: string): PromptProgress | undefined;
   waitingFor(id: string): string[];
   isCancelling(id: string): boolean;
   targets: TargetView[];

@@ -4,8 +4,9 @@
  * reports it the way ComfyUI reports any failure of a started prompt, `execution_start` then
  * `execution_error`, so clients end the prompt as failed instead of waiting for it forever.
  */
-import type { EngineEvent, ExecutionErrorData, ExecutionOutcome } from '../engine/engineEvents';
+import type { EngineEvent, ExecutionOutcome } from '../engine/engineEvents';
 import { exceptionMessageOf, exceptionTypeOf } from '../engine/engineEvents';
+import type { ExecutionData } from '../protocol/executionMessages';
 import { isRunnerError } from '../util/runnerError';
 import type { ValidationResult } from '../workflow/types';
 import type { QueueItem } from './queueItem';
@@ -27,7 +28,7 @@ export function failedBeforeRun(
 ): ExecutionOutcome {
   const node = blamedNode(item, e);
   emit({ type: 'execution_start', data: { prompt_id: item.promptId, timestamp: Date.now() } });
-  const error: ExecutionErrorData = {
+  const error: ExecutionData<'execution_error'> = {
     prompt_id: item.promptId,
     node_id: node.id,
     node_type: node.type,

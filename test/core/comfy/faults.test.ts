@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ComfyClient } from '../../../src/core/comfy/client';
 import type { PromptFailureDetails } from '../../../src/core/comfy/finalise';
+import { lastRunning } from '../../../src/core/protocol/promptProgress';
 import type { FrameView } from '../../fakes/replayServer';
 import { loadWorkflow } from '../../fakes/replayTranscript';
 import { closeRigs, fastTimings, progressWhere, rejectionOf, startRig } from './replayHarness';
@@ -90,7 +91,7 @@ describe('faults on loopback', () => {
   it('cancels through the jobs API when the server has it, and never interrupts', async () => {
     const { client, fake } = await startRig('04_interrupt', { jobsApi: true });
     const run = await client.submit(loadWorkflow('03_slow'));
-    await progressWhere(run, (p) => p.currentNode === '3');
+    await progressWhere(run, (p) => lastRunning(p.nodes) === '3');
     await run.cancel();
     const e = await rejectionOf(run.result);
     assert.equal((e.details as PromptFailureDetails).cancelledByUs, true);

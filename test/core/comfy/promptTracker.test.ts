@@ -3,6 +3,7 @@ import { EventRouter } from '../../../src/core/comfy/eventRouter';
 import type { ServerMessage } from '../../../src/core/protocol/comfyMessages';
 import { canMove, isTerminal } from '../../../src/core/comfy/promptState';
 import { type PromptEnding, PromptTracker } from '../../../src/core/comfy/promptTracker';
+import { finishedCount, lastRunning } from '../../../src/core/protocol/promptProgress';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 
 const prompt: ApiPrompt = {
@@ -53,29 +54,29 @@ describe('PromptTracker', () => {
   it('counts cached nodes as done', () => {
     const t = accepted();
     t.handle(msg('execution_cached', { prompt_id: 'p', nodes: ['1', '2'] }));
-    assert.equal(t.snapshot().nodesCached, 2);
-    assert.equal(t.snapshot().nodesDone, 2);
+    assert.equal(t.snapshot().nodes.cached, 2);
+    assert.equal(finishedCount(t.snapshot().nodes), 2);
   });
 
   it('marks the previous node done when the next starts, for servers without progress_state', () => {
     const t = accepted();
     t.handle(msg('executing', { prompt_id: 'p', node: '1' }));
     t.handle(msg('executing', { prompt_id: 'p', node: '2' }));
-    assert.equal(t.snapshot().nodesDone, 1);
-    assert.equal(t.snapshot().currentNode, '2');
+    assert.equal(t.snapshot().nodes.done, 1);
+    assert.deepEqual(Object.keys(t.snapshot().nodes.running), ['2']);
   });
 
   it('takes step progress for the current node from progress', () => {
     const t = accepted();
     t.handle(msg('executing', { prompt_id: 'p', node: '2' }));
     t.handle(msg('progress', { prompt_id: 'p', node: '2', value: 4, max: 20 }));
-    assert.deepEqual([t.snapshot().value, t.snapshot().max], [4, 20]);
+    assert.deepEqual(t.snapshot().nodes.running['2'], { value: 4, max: 20 });
   });
 
   it('does not count ids outside the prompt, such as expanded nodes', () => {
     const t = accepted();
     t.handle(msg('executed', { prompt_id: 'p', node: '5.0.0.1', output: null }));
-    assert.equal(t.snapshot().nodesDone, 0);
+    assert.equal(finishedCount(t.snapshot().nodes), 0);
   });
 
   it('treats ExecutionBlocked as a warning and goes on', () => {
@@ -149,7 +150,7 @@ describe('EventRouter', () => {
     router.add(t);
     router.message(msg('execution_start', { prompt_id: 'p' }));
     router.message(msg('executing', { node: '3' }));
-    assert.equal(t.snapshot().currentNode, '3');
+    assert.equal(lastRunning(t.snapshot().nodes), '3');
   });
 
   it('gives legacy previews to the prompt that is running', () => {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PromptFailureDetails } from '../../../src/core/comfy/finalise';
-import type { PromptProgress } from '../../../src/core/comfy/promptTracker';
+import type { PromptSnapshot } from '../../../src/core/comfy/promptTracker';
+import { finishedCount, lastRunning } from '../../../src/core/protocol/promptProgress';
 import type { ValidationResult } from '../../../src/core/workflow/types';
 import { fakeViewBody, loadWorkflow } from '../../fakes/replayTranscript';
 import { closeRigs, progressWhere, recordedPrompts, rejectionOf, startRig } from './replayHarness';
@@ -20,12 +21,14 @@ describe('replaying ComfyUI 0.8.0 recordings', () => {
       assert.deepEqual(run.progress(), {
         promptId: run.promptId,
         state: 'succeeded',
-        nodesTotal: 3,
-        nodesCached: 0,
-        nodesDone: 3,
-        currentNode: undefined,
-        value: undefined,
-        max: undefined,
+        nodes: {
+          total: 3,
+          cached: 0,
+          done: 3,
+          running: {},
+          phase: { '1': 'done', '2': 'done', '3': 'done' },
+          snapshots: true,
+        },
         cancelRequested: false,
       });
       assert.deepEqual(result.outputs['3'], {
@@ -85,10 +88,12 @@ describe('replaying ComfyUI 0.8.0 recordings', () => {
 
   it('03 reports each node of a slow run as the current node in execution order', async () => {
     const { client, outputDir } = await startRig('03_slow');
-    const seen: PromptProgress[] = [];
+    const seen: PromptSnapshot[] = [];
     const run = await client.submit(loadWorkflow('03_slow'), { outputDir, onProgress: (p) => seen.push(p) });
     const result = await run.result;
-    const order = seen.map((p) => p.currentNode).filter((n, i, all) => n !== undefined && n !== all[i - 1]);
+    const order = seen
+      .map((p) => lastRunning(p.nodes))
+      .filter((n, i, all) => n !== undefined && n !== all[i - 1]);
     assert.deepEqual(order, ['1', '2', '3', '4', '5', '6', '7']);
     assert.deepEqual(
       result.files.map((f) => f.filename),
@@ -99,7 +104,7 @@ describe('replaying ComfyUI 0.8.0 recordings', () => {
   it('04 a cancel while running interrupts that prompt by id and rejects with interrupted', async () => {
     const { client, fake } = await startRig('04_interrupt');
     const run = await client.submit(loadWorkflow('03_slow'));
-    await progressWhere(run, (p) => p.currentNode === '3');
+    await progressWhere(run, (p) => lastRunning(p.nodes) === '3');
     await run.cancel();
     const e = await rejectionOf(run.result);
     assert.equal(e.reason, 'interrupted');
@@ -194,7 +199,7 @@ describe('replaying ComfyUI 0.8.0 recordings', () => {
       ['queued_1_00001_.png', 'queued_2_00001_.png', 'queued_3_00001_.png'],
     );
     assert.deepEqual(
-      runs.map((r) => r.progress().nodesDone),
+      runs.map((r) => finishedCount(r.progress().nodes)),
       [4, 4, 4],
     );
   });
@@ -205,8 +210,8 @@ describe('replaying ComfyUI 0.8.0 recordings', () => {
     for (const prompt of recordedPrompts('09_cached_rerun')) {
       const run = await client.submit(prompt);
       await run.result;
-      cached.push(run.progress().nodesCached);
-      assert.equal(run.progress().nodesDone, 3);
+      cached.push(run.progress().nodes.cached);
+      assert.equal(finishedCount(run.progress().nodes), 3);
     }
     assert.deepEqual(cached, [0, 3, 2]);
   });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ComfyClient, type ComfyClientOptions } from '../../../src/core/comfy/client';
 import type { PromptRun } from '../../../src/core/comfy/promptRun';
-import type { PromptProgress } from '../../../src/core/comfy/promptTracker';
+import type { PromptSnapshot } from '../../../src/core/comfy/promptTracker';
 import { RunnerError } from '../../../src/core/util/runnerError';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 import { type ReplayOptions, ReplayServer } from '../../fakes/replayServer';
@@ -56,7 +56,7 @@ export async function closeRigs(): Promise<void> {
 }
 
 /** Resolves with the first progress snapshot that satisfies `when` (checking the current one first). */
-export function progressWhere(run: PromptRun, when: (p: PromptProgress) => boolean): Promise<PromptProgress> {
+export function progressWhere(run: PromptRun, when: (p: PromptSnapshot) => boolean): Promise<PromptSnapshot> {
   return new Promise((resolve) => {
     if (when(run.progress())) return resolve(run.progress());
     const sub = run.onProgress((p) => {

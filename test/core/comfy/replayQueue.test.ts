@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { PreviewFrame } from '../../../src/core/protocol/binaryFrames';
-import type { PromptProgress } from '../../../src/core/comfy/promptTracker';
+import type { PromptSnapshot } from '../../../src/core/comfy/promptTracker';
+import { lastRunning } from '../../../src/core/protocol/promptProgress';
 import { loadWorkflow } from '../../fakes/replayTranscript';
 import { closeRigs, progressWhere, recordedPrompts, rejectionOf, startRig } from './replayHarness';
 
@@ -36,12 +37,14 @@ describe('replaying ComfyUI 0.8.0 recordings: frames, queue operations, missing 
 
     it('reports the step progress of the node that sends it', async () => {
       const { client } = await startRig('10_websocket_binary');
-      const seen: PromptProgress[] = [];
+      const seen: PromptSnapshot[] = [];
       const run = await client.submit(loadWorkflow('10_websocket_images'), {
         onProgress: (p) => seen.push(p),
       });
       await run.result;
-      const steps = seen.filter((p) => p.currentNode === '3' && p.max === 3).map((p) => p.value);
+      const steps = seen
+        .filter((p) => lastRunning(p.nodes) === '3' && p.nodes.running['3'].max === 3)
+        .map((p) => p.nodes.running['3'].value);
       assert.deepEqual([...new Set(steps)], [0, 1, 2]);
     });
   });
@@ -54,7 +57,7 @@ describe('replaying ComfyUI 0.8.0 recordings: frames, queue operations, missing 
     const p3 = await client.submit(invertB!);
     await p3.cancel();
     assert.equal((await rejectionOf(p3.result)).reason, 'interrupted');
-    await progressWhere(p1, (p) => p.currentNode === '3');
+    await progressWhere(p1, (p) => lastRunning(p.nodes) === '3');
     await p1.cancel();
     assert.equal((await rejectionOf(p1.result)).reason, 'interrupted');
     assert.deepEqual(Object.keys((await p2.result).outputs), ['3']);
@@ -90,7 +93,7 @@ describe('replaying ComfyUI 0.8.0 recordings: frames, queue operations, missing 
         await client.submit(first!)
       ).result;
       const run = await client.submit(second!);
-      await progressWhere(run, (p) => p.currentNode === '3');
+      await progressWhere(run, (p) => lastRunning(p.nodes) === '3');
       await run.cancel();
       assert.equal((await rejectionOf(run.result)).reason, 'interrupted');
     });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import type { ExecutionErrorData, ExecutionInterruptedData } from '../../../src/core/engine/engineEvents';
+import type { ExecutionData } from '../../../src/core/protocol/executionMessages';
 import type { Engine } from '../../../src/core/engine/executor';
 import { isRunnerError } from '../../../src/core/util/runnerError';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 import { apiNode, runCollecting, testEngine, testRecorder } from '../../fakes/testNodes';
+import { assertCoreForm } from './coreForm';
 
 /** 1 (source) -> 2 (fails) -> 3 (output). */
 function failing(exceptionType: string): ApiPrompt {
@@ -35,7 +36,7 @@ describe('engine errors and interrupts', () => {
 
   it('execution_error carries ComfyUI fields, with a NodeException’s Python type', async () => {
     const { outcome, events } = await runCollecting(engine, failing('IndexError'));
-    const error = events.find((e) => e.type === 'execution_error')!.data as ExecutionErrorData;
+    const error = events.find((e) => e.type === 'execution_error')!.data as ExecutionData<'execution_error'>;
     assert.equal(outcome.status, 'error');
     assert.deepEqual(outcome.status === 'error' && outcome.error, error);
     assert.deepEqual(
@@ -56,9 +57,20 @@ describe('engine errors and interrupts', () => {
     assert.equal(typeof error.timestamp, 'number');
   });
 
+  it('the events of a failed run and of an interrupted one are in the exact form core sends', async () => {
+    assertCoreForm((await runCollecting(engine, failing('IndexError'))).events);
+    const interrupted = await runCollecting(engine, endless, {
+      onEvent: (e) => {
+        if (e.type === 'progress' && e.data.node === '2') engine.interrupt();
+      },
+    });
+    assert.equal(interrupted.outcome.status, 'interrupted');
+    assertCoreForm(interrupted.events);
+  });
+
   it('execution_error names a plain JS error by its class and lists its stack frames', async () => {
     const { events } = await runCollecting(engine, failing(''));
-    const error = events.find((e) => e.type === 'execution_error')!.data as ExecutionErrorData;
+    const error = events.find((e) => e.type === 'execution_error')!.data as ExecutionData<'execution_error'>;
     assert.equal(error.exception_type, 'RangeError');
     assert.ok(error.traceback.length > 0);
     assert.ok(error.traceback.every((line) => line.includes(' at ') && line.endsWith('\n')));
@@ -92,7 +104,7 @@ describe('engine errors and interrupts', () => {
     });
     assert.equal(outcome.status, 'interrupted');
     const interrupted = events.find((e) => e.type === 'execution_interrupted')!
-      .data as ExecutionInterruptedData;
+      .data as ExecutionData<'execution_interrupted'>;
     assert.deepEqual(
       { ...interrupted, timestamp: 0 },
       { prompt_id: 'p1', node_id: '2', node_type: 'TestSpin', executed: ['1'], timestamp: 0 },

@@ -7,6 +7,7 @@ import { isRunnerError } from '../../../src/core/util/runnerError';
 import type { ApiPrompt, ValidationResult } from '../../../src/core/workflow/types';
 import { apiNode, runCollecting, testEngine, testRecorder } from '../../fakes/testNodes';
 import { transcriptsDir } from '../../fakes/fixturePaths';
+import { assertCoreForm } from './coreForm';
 
 const transcripts = transcriptsDir;
 
@@ -63,6 +64,18 @@ describe('engine events', () => {
         Object.keys(recorded[i].data).sort(),
         `event ${i} ${ours.type}`,
       );
+    }
+  });
+
+  it('every event of a run, a cached re-run and a node with steps is in the exact form core sends', async () => {
+    const spinning: ApiPrompt = {
+      '1': apiNode('TestSpin', { iterations: 300_000 }),
+      '2': apiNode('TestCounter', { input: ['1', 0], tag: 'spin' }),
+    };
+    const runs = [line, line, spinning];
+    for (const [i, prompt] of runs.entries()) {
+      const { events } = await runCollecting(engine, prompt, { promptId: `p${i}` });
+      assertCoreForm(events);
     }
   });
 

@@ -87,7 +87,7 @@ describe('scheduler: the pool', () => {
     runB.start();
     runB.hooks.event({
       type: 'progress_state',
-      data: { nodes: { '1': { state: 'running', value: 9, max: 10 } } },
+      data: { prompt_id: 'p', nodes: { '1': { state: 'running', value: 9, max: 10, node_id: '1' } } },
     });
     const j3 = s.add(spec());
     assert.equal(b.runOf(j3.id).job.id, j3.id, 'b is closer to done');

@@ -4,7 +4,7 @@
  */
 import { isRunnerError } from '../../util/runnerError';
 import type { Job, JobError } from '../../jobs/job';
-import type { ComfyEventLike } from '../../jobs/jobProgress';
+import type { ServerMessage } from '../../protocol/comfyMessages';
 import type { PoolTarget } from '../pool/poolTarget';
 import type { RunHooks, RunResult } from '../targets/runTarget';
 import type { JobBook } from '../jobBook';
@@ -75,8 +75,8 @@ export function flightHooks(job: Job, flight: Flight, book: JobBook, live: () =>
       flight.started = true;
       if (job.state === 'dispatching') book.move(job, 'start');
     },
-    event: (event: ComfyEventLike) => {
-      if (live()) book.noteEvent(job, event);
+    event: (message: ServerMessage) => {
+      if (live()) book.noteEvent(job, message);
     },
     warning: (message: string) => {
       if (!live()) return;

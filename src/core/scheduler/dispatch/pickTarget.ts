@@ -3,7 +3,7 @@
  * free slot before a prefetch slot, and among prefetch slots the one likely to free soonest.
  */
 import type { Job } from '../../jobs/job';
-import { progressFraction, type JobProgress } from '../../jobs/jobProgress';
+import { progressFraction, type PromptProgress } from '../../protocol/promptProgress';
 import type { CapabilityCheck } from '../pool/capabilityCheck';
 import { hasFreeSlot, type PoolTarget } from '../pool/poolTarget';
 
@@ -15,7 +15,7 @@ export function pickTarget(
   job: Job,
   candidates: readonly PoolTarget[],
   check: CapabilityCheck,
-  progressOf: (jobId: string) => JobProgress | undefined,
+  progressOf: (jobId: string) => PromptProgress | undefined,
 ): PoolTarget | undefined {
   let best: PoolTarget | undefined;
   let bestRank = Infinity;
@@ -35,7 +35,7 @@ export function pickTarget(
  * spreads jobs evenly. A target with only its prefetch slot free ranks in [1, 2] by the expected wait
  * before the job starts: 1 minus the progress of its job closest to done.
  */
-function rankOf(t: PoolTarget, progressOf: (jobId: string) => JobProgress | undefined): number {
+function rankOf(t: PoolTarget, progressOf: (jobId: string) => PromptProgress | undefined): number {
   if (hasFreeSlot(t)) return t.inFlight.size / t.slots;
   let closest = 0;
   for (const id of t.inFlight) {

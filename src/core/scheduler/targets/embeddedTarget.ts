@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { RunnerError } from '../../util/runnerError';
 import type { Engine } from '../../engine/executor';
-import { isPreviewEvent, type EngineEvent, type ExecutionErrorData } from '../../engine/engineEvents';
+import { isPreviewEvent, type EngineEvent } from '../../engine/engineEvents';
+import type { ExecutionData } from '../../protocol/executionMessages';
 import { copyFileAtomic } from '../../util/atomicWrite';
 import { joinInside } from '../../util/safePath';
 import type { Job, JobError, JobOutput } from '../../jobs/job';
@@ -63,7 +64,7 @@ async function runOnEngine(
   return { status: outcome.status, outputs };
 }
 
-function executionError(data: ExecutionErrorData | undefined): JobError {
+function executionError(data: ExecutionData<'execution_error'> | undefined): JobError {
   if (!data) return { message: 'execution failed', reason: 'execution_failed' };
   return {
     message: `${data.exception_type}: ${data.exception_message}`,

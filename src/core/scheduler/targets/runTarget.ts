@@ -4,7 +4,7 @@
  */
 import type { NodeDefs } from '../../workflow/types';
 import type { Job, JobError, JobOutput } from '../../jobs/job';
-import type { ComfyEventLike } from '../../jobs/jobProgress';
+import type { ServerMessage } from '../../protocol/comfyMessages';
 
 /** What a health probe found. */
 export type ProbeResult = { up: true } | { up: false; reason: string };
@@ -23,8 +23,11 @@ export interface RunHooks {
   accepted(promptId: string): void;
   /** Execution began on the target (ComfyUI's `execution_start`). */
   started(): void;
-  /** Every ComfyUI event for this job's prompt, in order. */
-  event(event: ComfyEventLike): void;
+  /**
+   * Every ComfyUI message about this job's prompt, in order: as a server sent it (validated), or as the
+   * engine emitted it (an execution message, which is one of them).
+   */
+  event(message: ServerMessage): void;
   /** A warning the user should see (partial validation, a blocked node). */
   warning(message: string): void;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ComfyClient, type ComfyClientOptions } from '../../../../src/core/comfy/client';
 import { isRunnerError } from '../../../../src/core/util/runnerError';
 import { createJob, type Job } from '../../../../src/core/jobs/job';
-import type { ComfyEventLike } from '../../../../src/core/jobs/jobProgress';
+import type { ServerMessage } from '../../../../src/core/protocol/comfyMessages';
 import { remoteTarget } from '../../../../src/core/scheduler/targets/remoteTarget';
 import type { RunHooks, RunTarget } from '../../../../src/core/scheduler/targets/runTarget';
 import type { ApiPrompt } from '../../../../src/core/workflow/types';
@@ -44,8 +44,8 @@ function jobOf(prompt: ApiPrompt): Job {
 
 /** Hooks that keep what they are told and can wait for an event. */
 function recorder() {
-  const seen = { accepted: [] as string[], started: 0, events: [] as ComfyEventLike[] };
-  const waiters: { when: (e: ComfyEventLike) => boolean; done: () => void }[] = [];
+  const seen = { accepted: [] as string[], started: 0, events: [] as ServerMessage[] };
+  const waiters: { when: (e: ServerMessage) => boolean; done: () => void }[] = [];
   const hooks: RunHooks = {
     accepted: (id) => void seen.accepted.push(id),
     started: () => void seen.started++,
