@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { runCli, type CliRun } from './cliHarness';
 import { workflowsDir } from '../fakes/fixturePaths';
+import { tempDir } from '../fakes/tempDirs';
 
-const dir = mkdtempSync(join(tmpdir(), 'cli-fuzz-'));
+const dir = tempDir('cli-fuzz-');
 const valid = JSON.parse(readFileSync(resolve(workflowsDir, '02_branching.json'), 'utf8')) as Record<
   string,
   { inputs: Record<string, unknown> }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './cliHarness';
 import { workflowsDir } from '../fakes/fixturePaths';
+import { tempDir } from '../fakes/tempDirs';
 
 const workflows = workflowsDir;
 
@@ -28,7 +28,7 @@ function summaryOf(out: string[]): Summary {
 }
 
 describe('comfy-runner run', () => {
-  const out = () => mkdtempSync(join(tmpdir(), 'run-out-'));
+  const out = () => tempDir('run-out-');
 
   it('runs a workflow on the embedded engine and writes its outputs and run record', async () => {
     const dir = out();
@@ -87,7 +87,7 @@ describe('comfy-runner run', () => {
   });
 
   it('exits 1 and reports node and exception when a node fails', async () => {
-    const input = mkdtempSync(join(tmpdir(), 'run-in-'));
+    const input = tempDir('run-in-');
     const run = await runCli([
       'run',
       join(workflows, '05_runtime_error.json'),
@@ -162,7 +162,7 @@ describe('comfy-runner run', () => {
       { class_type: string; inputs: Record<string, unknown> }
     >;
     flow['3'].inputs.filename_prefix = '../../escape';
-    const file = join(mkdtempSync(join(tmpdir(), 'run-wf-')), 'escape.json');
+    const file = join(tempDir('run-wf-'), 'escape.json');
     writeFileSync(file, JSON.stringify(flow));
     const run = await runCli(['run', file, '--out', out(), '--json']);
     assert.equal(run.code, 1);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runCli } from './cliHarness';
 import { comfyFixtures } from '../fakes/fixturePaths';
+import { tempDir } from '../fakes/tempDirs';
 
 const shared = comfyFixtures;
 const objectInfo = join(shared, 'transcripts/object_info.json');
@@ -11,7 +11,7 @@ const workflows = join(shared, 'workflows');
 const editorFixture = resolve(__dirname, '../fixtures/editor/txt2imgClassic.json');
 
 function tempFile(name: string, content: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'cli-')), name);
+  const path = join(tempDir('cli-'), name);
   writeFileSync(path, content);
   return path;
 }
@@ -87,7 +87,7 @@ describe('comfy-runner validate', () => {
 
 describe('comfy-runner convert', () => {
   it('writes the API prompt of an editor workflow to -o', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'cli-')), 'api.json');
+    const out = join(tempDir('cli-'), 'api.json');
     const run = await runCli(['convert', editorFixture, '--nodes', objectInfo, '-o', out]);
     assert.equal(run.code, 0);
     const expected = JSON.parse(

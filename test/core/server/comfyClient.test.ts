@@ -3,8 +3,7 @@
  * unchanged against the server.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
 import type { PreviewFrame } from '../../../src/core/protocol/binaryFrames';
@@ -15,6 +14,7 @@ import { loadWorkflow } from '../../fakes/replayTranscript';
 import { fastTimings } from '../comfy/replayHarness';
 import { gatedPrompt, gatedRegistry, gates, quickPrompt } from './gateNodes';
 import { closeServed, holePng, serve } from './serverHarness';
+import { tempDir } from '../../fakes/tempDirs';
 
 const clients: ComfyClient[] = [];
 
@@ -35,7 +35,7 @@ async function rejection(p: Promise<unknown>): Promise<RunnerError> {
 
 describe('our ComfyClient against the server', function () {
   this.timeout(30_000);
-  const out = () => mkdtempSync(join(tmpdir(), 'client-out-'));
+  const out = () => tempDir('client-out-');
   afterEach(async () => {
     gates.reset();
     for (const c of clients.splice(0)) await c.dispose();
