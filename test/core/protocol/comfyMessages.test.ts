@@ -1,11 +1,26 @@
 import assert from 'node:assert/strict';
 import { decodeBinaryFrame, type PreviewFrame } from '../../../src/core/protocol/binaryFrames';
 import { parseServerMessage, serverMessageSchemas } from '../../../src/core/protocol/comfyMessages';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildBinaryFrame, listTranscripts, loadTranscript } from '../../fakes/replayTranscript';
+import { transcriptsDir } from '../../fakes/fixturePaths';
 
 const known = new Set(Object.keys(serverMessageSchemas));
 
+/** The scenarios in the first column of the table in the transcripts' README. */
+function readmeScenarios(): string[] {
+  const readme = readFileSync(join(transcriptsDir, 'README.md'), 'utf8');
+  return [...readme.matchAll(/^\| (\d\d\w*) \|/gm)].map((m) => m[1]).sort();
+}
+
 describe('server messages', () => {
+  it('finds the 14 recordings the transcripts README lists, and no others', () => {
+    // test/fixtures/comfyui-0.8.0/transcripts/README.md lists 14 scenarios, 01_invert to 13_prompt_without_client_id.
+    assert.equal(readmeScenarios().length, 14);
+    assert.deepEqual(listTranscripts(), readmeScenarios());
+  });
+
   describe('every recorded text frame', () => {
     for (const name of listTranscripts()) {
       it(`${name}: every known message parses and none is malformed`, () => {
