@@ -121,6 +121,12 @@ describe('SaveImage and PreviewImage', () => {
   });
 
   it('marks none of the file nodes heavy', () => {
+    assert.deepEqual(ioNodes.map((n) => n.classType).sort(), [
+      'LoadImage',
+      'LoadImageMask',
+      'PreviewImage',
+      'SaveImage',
+    ]);
     assert.deepEqual(
       ioNodes.filter((n) => n.heavy),
       [],
