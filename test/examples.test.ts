@@ -139,7 +139,21 @@ function editorProblems(w: EditorWorkflow): string[] {
   return problems;
 }
 
+/** The example files in the first column of the tables in examples/README.md, such as `api/poster.json`. */
+function readmeFiles(folder: 'api' | 'editor'): string[] {
+  const readme = readFileSync(join(examples, 'README.md'), 'utf8');
+  const rows = readme.matchAll(new RegExp(`^\\| \`${folder}/([\\w.-]+\\.json)\``, 'gm'));
+  return [...rows].map((m) => m[1]).sort();
+}
+
 describe('examples', () => {
+  it('finds the 3 API and 2 editor examples the README lists, and no others', () => {
+    // examples/README.md has a table row for each: api/ masks, photo-edit, poster; editor/ poster, sweep.
+    assert.deepEqual([readmeFiles('api').length, readmeFiles('editor').length], [3, 2]);
+    assert.deepEqual([...apiFiles].sort(), readmeFiles('api'));
+    assert.deepEqual([...editorFiles].sort(), readmeFiles('editor'));
+  });
+
   for (const file of apiFiles) {
     const prompt = readJson<ApiPrompt>(join(examples, 'api', file));
 

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { runCli, type CliRun } from './cliHarness';
 import { workflowsDir } from '../fakes/fixturePaths';
+import { tempDir } from '../fakes/tempDirs';
 
-const dir = mkdtempSync(join(tmpdir(), 'cli-fuzz-'));
+/** Each test's own folder for the files it validates, removed after it (see tempDirs.ts). */
+let dir: string;
 const valid = JSON.parse(readFileSync(resolve(workflowsDir, '02_branching.json'), 'utf8')) as Record<
   string,
   { inputs: Record<string, unknown> }
@@ -36,6 +37,10 @@ function mutated(nodeIndex: number, inputIndex: number, value: unknown): string 
 }
 
 describe('malformed input on the command line', () => {
+  beforeEach(() => {
+    dir = tempDir('cli-fuzz-');
+  });
+
   it('arbitrary bytes end in exit 2 with a message', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (bytes) =>
@@ -99,6 +104,8 @@ describe('malformed input on the command line', () => {
     assert.equal(run.code, 2);
     assert.match(run.err.join('\n'), /cycle/i);
     assert.match(run.err.join('\n'), /node 1\b/);
+    assert.match(run.err.join('\n'), /node 2\b/);
+    assert.doesNotMatch(run.err.join('\n'), /node 3\b/);
   });
 
   it('deeply nested JSON ends in exit 2', async () => {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { runCli } from './cliHarness';
 import { workflowsDir } from '../fakes/fixturePaths';
+import { tempDir } from '../fakes/tempDirs';
 
 const workflows = workflowsDir;
 
@@ -28,7 +29,7 @@ function summaryOf(out: string[]): Summary {
 }
 
 describe('comfy-runner run', () => {
-  const out = () => mkdtempSync(join(tmpdir(), 'run-out-'));
+  const out = () => tempDir('run-out-');
 
   it('runs a workflow on the embedded engine and writes its outputs and run record', async () => {
     const dir = out();
@@ -40,9 +41,12 @@ describe('comfy-runner run', () => {
     assert.equal(job.outputs.length, 1);
     assert.ok(existsSync(job.outputs[0]));
     const record = JSON.parse(readFileSync(join(job.outputs[0], '..', 'run.json'), 'utf8')) as {
-      outputs: { sha256: string }[];
+      outputs: { path: string; size: number; sha256: string }[];
     };
-    assert.match(record.outputs[0].sha256, /^[0-9a-f]{64}$/);
+    const bytes = readFileSync(job.outputs[0]);
+    assert.equal(join(dirname(job.outputs[0]), record.outputs[0].path), job.outputs[0]);
+    assert.equal(record.outputs[0].size, bytes.length);
+    assert.equal(record.outputs[0].sha256, createHash('sha256').update(bytes).digest('hex'));
   });
 
   it('prints every event as one JSON line in ComfyUI shape tagged with the job', async () => {
@@ -69,7 +73,8 @@ describe('comfy-runner run', () => {
     ]);
     const { jobs } = summaryOf(run.out);
     assert.equal(jobs.length, 2);
-    assert.notEqual(jobs[0].outputs[0], jobs[1].outputs[0]);
+    assert.notEqual(jobs[0].id, jobs[1].id);
+    assert.notEqual(dirname(jobs[0].outputs[0]), dirname(jobs[1].outputs[0]));
   });
 
   it('applies --set to the prompt before it runs', async () => {
@@ -87,7 +92,7 @@ describe('comfy-runner run', () => {
   });
 
   it('exits 1 and reports node and exception when a node fails', async () => {
-    const input = mkdtempSync(join(tmpdir(), 'run-in-'));
+    const input = tempDir('run-in-');
     const run = await runCli([
       'run',
       join(workflows, '05_runtime_error.json'),
@@ -151,9 +156,13 @@ describe('comfy-runner run', () => {
     const dir = out();
     const run = await runCli(['run', join(workflows, '01_invert.json'), '--out', dir]);
     assert.equal(run.code, 0);
-    const text = run.out.join('\n');
-    assert.match(text, /running/);
-    assert.match(text, /succeeded, 1 output\(s\) in /);
+    assert.deepEqual(
+      run.out.map((l) => l.replace(/^.*: /, '').replace(/, .*/, '')),
+      ['dispatching', 'running', 'succeeded', 'succeeded'],
+    );
+    const folder = /succeeded, 1 output\(s\) in (.+)$/.exec(run.out.at(-1)!)?.[1];
+    assert.equal(dirname(folder ?? ''), dir);
+    assert.ok(existsSync(join(folder!, 'run.json')));
   });
 
   it('writes nothing outside the run folder for an escaping filename prefix', async () => {
@@ -162,10 +171,16 @@ describe('comfy-runner run', () => {
       { class_type: string; inputs: Record<string, unknown> }
     >;
     flow['3'].inputs.filename_prefix = '../../escape';
-    const file = join(mkdtempSync(join(tmpdir(), 'run-wf-')), 'escape.json');
+    const root = tempDir('run-wf-');
+    const file = join(root, 'escape.json');
     writeFileSync(file, JSON.stringify(flow));
-    const run = await runCli(['run', file, '--out', out(), '--json']);
+    const run = await runCli(['run', file, '--out', join(root, 'out'), '--json']);
     assert.equal(run.code, 1);
     assert.equal(summaryOf(run.out).jobs[0].state, 'failed');
+    const written = readdirSync(root, { recursive: true, encoding: 'utf8' });
+    assert.deepEqual(
+      written.filter((f) => /escape_\d+_\.png$/.test(f)),
+      [],
+    );
   });
 });

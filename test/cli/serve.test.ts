@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { serveCommand } from '../../src/cli/serveCommand';
 import { holePng } from '../core/server/serverHarness';
 import { runCli } from './cliHarness';
 import { workflowsDir } from '../fakes/fixturePaths';
+import { tempDir } from '../fakes/tempDirs';
 
 const workflows = workflowsDir;
 const mainScript = resolve(__dirname, '../../src/cli/main.ts');
@@ -42,7 +42,7 @@ async function serving(root: string): Promise<{ url: string; stop: () => Promise
 
 describe('comfy-runner serve', function () {
   this.timeout(60_000);
-  const tmp = () => mkdtempSync(join(tmpdir(), 'serve-cli-'));
+  const tmp = () => tempDir('serve-cli-');
 
   it('listens on loopback, answers ComfyUI requests, and stops cleanly with exit code 0', async () => {
     const server = await serving(tmp());

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runCli } from './cliHarness';
 import { comfyFixtures } from '../fakes/fixturePaths';
+import { tempDir } from '../fakes/tempDirs';
 
 const shared = comfyFixtures;
 const objectInfo = join(shared, 'transcripts/object_info.json');
@@ -11,7 +11,7 @@ const workflows = join(shared, 'workflows');
 const editorFixture = resolve(__dirname, '../fixtures/editor/txt2imgClassic.json');
 
 function tempFile(name: string, content: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'cli-')), name);
+  const path = join(tempDir('cli-'), name);
   writeFileSync(path, content);
   return path;
 }
@@ -20,7 +20,8 @@ describe('comfy-runner validate', () => {
   it('exits 0 for a valid API workflow', async () => {
     const run = await runCli(['validate', join(workflows, '01_invert.json'), '--nodes', objectInfo]);
     assert.equal(run.code, 0);
-    assert.match(run.out.join('\n'), /valid/);
+    assert.deepEqual(run.out, [`${join(workflows, '01_invert.json')}: valid (api format)`]);
+    assert.deepEqual(run.err, []);
   });
 
   it('exits 2 and names node and input for each problem', async () => {
@@ -63,9 +64,10 @@ describe('comfy-runner validate', () => {
   });
 
   it('exits 2 naming a file that does not exist', async () => {
-    const run = await runCli(['validate', '/nonexistent/flow.json']);
+    const missing = join(tempDir('cli-'), 'flow.json');
+    const run = await runCli(['validate', missing]);
     assert.equal(run.code, 2);
-    assert.match(run.err.join('\n'), /\/nonexistent\/flow\.json: cannot read the workflow \(no such file\)/);
+    assert.equal(run.err[0], `${missing}: cannot read the workflow (no such file)`);
   });
 
   it('exits 2 for node definitions that are not an object_info dump', async () => {
@@ -82,12 +84,13 @@ describe('comfy-runner validate', () => {
   it('exits 2 for an unknown option', async () => {
     const run = await runCli(['validate', join(workflows, '01_invert.json'), '--frobnicate']);
     assert.equal(run.code, 2);
+    assert.match(run.err.join('\n'), /Unknown option '--frobnicate'/);
   });
 });
 
 describe('comfy-runner convert', () => {
   it('writes the API prompt of an editor workflow to -o', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'cli-')), 'api.json');
+    const out = join(tempDir('cli-'), 'api.json');
     const run = await runCli(['convert', editorFixture, '--nodes', objectInfo, '-o', out]);
     assert.equal(run.code, 0);
     const expected = JSON.parse(
@@ -99,7 +102,10 @@ describe('comfy-runner convert', () => {
   it('prints the prompt to stdout without -o', async () => {
     const run = await runCli(['convert', editorFixture, '--nodes', objectInfo]);
     assert.equal(run.code, 0);
-    assert.equal(typeof JSON.parse(run.out.join('\n')), 'object');
+    const expected = JSON.parse(
+      readFileSync(editorFixture.replace(/\.json$/, '.api.json'), 'utf8'),
+    ) as unknown;
+    assert.deepEqual(JSON.parse(run.out.join('\n')), expected);
   });
 
   it('exits 2 naming the node it cannot convert', async () => {

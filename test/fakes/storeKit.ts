@@ -2,15 +2,17 @@
  * Helpers for job store tests: a fresh folder, a job to store, a clock that moves only when told, and
  * options that keep timers out of unit tests.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJob, type Job } from '../../src/core/jobs/job';
 import type { StoreOptions } from '../../src/core/store/jobStore';
+import { tempDir } from './tempDirs';
 
-/** A new empty folder under the system's temporary folder. */
+/**
+ * A path for a store that does not exist yet, inside a new temporary folder (removed after the test, see
+ * tempDirs.ts).
+ */
 export function tempStoreDir(): string {
-  return join(mkdtempSync(join(tmpdir(), 'store-')), 'store');
+  return join(tempDir('store-'), 'store');
 }
 
 /** A clock for `StoreOptions.now` that only moves when `advance` is called. */

@@ -1,10 +1,11 @@
 /**
  * Fresh input, output and temp folders for an engine or a run, as ComfyUI's `--input-dir`,
- * `--output-dir` and temp folder.
+ * `--output-dir` and temp folder. They live under one temporary folder of tempDirs.ts, removed after the
+ * test that made it.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './tempDirs';
 
 /** The three folders of one test. */
 export interface TestDirs {
@@ -15,7 +16,7 @@ export interface TestDirs {
 
 /** New empty folders; with `inputsFrom`, every file of that folder is copied into the input folder. */
 export function testDirs(inputsFrom?: string): TestDirs {
-  const root = mkdtempSync(join(tmpdir(), 'comfy-test-'));
+  const root = tempDir('comfy-test-');
   const dirs = {
     inputDir: join(root, 'input'),
     outputDir: join(root, 'output'),

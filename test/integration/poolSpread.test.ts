@@ -52,6 +52,7 @@ describe('a pool of serve instances', function () {
   });
 
   it('runs every job to success and collects its output file', () => {
+    assert.equal(jobs.length, JOBS);
     for (const job of jobs) {
       assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
       assert.equal(job.outputs.length, 1);
@@ -64,6 +65,7 @@ describe('a pool of serve instances', function () {
     for (const [name, server] of servers) {
       ranByServer.set(name, readdirSync(server.outputDir).filter((f) => f.startsWith('spread_')).length);
     }
+    assert.equal(ranByServer.size, shapes.length);
     for (const [name, ran] of ranByServer) assert.ok(ran > 0, `${name} ran no job`);
     const placed = new Map(shapes.map(({ name }) => [name, jobs.filter((j) => j.server === name).length]));
     assert.deepEqual(placed, ranByServer);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { EventRouter } from '../../../src/core/comfy/eventRouter';
 import type { ServerMessage } from '../../../src/core/protocol/comfyMessages';
-import { canMove, isTerminal } from '../../../src/core/comfy/promptState';
+import { canMove, isTerminal, type PromptState } from '../../../src/core/comfy/promptState';
 import { type PromptEnding, PromptTracker } from '../../../src/core/comfy/promptTracker';
 import { finishedCount, lastRunning } from '../../../src/core/protocol/promptProgress';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
@@ -20,16 +20,53 @@ function accepted(id = 'p'): PromptTracker {
   return t;
 }
 
+const promptStates: PromptState[] = [
+  'submitting',
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'interrupted',
+  'lost',
+];
+const terminalPromptStates: PromptState[] = ['succeeded', 'failed', 'interrupted', 'lost'];
+
+/**
+ * The legal moves, written out by hand from the lifecycle src/core/comfy/promptState.ts describes, so that
+ * a change to its table fails here. A submitted prompt is accepted into the queue or never heard of again;
+ * a queued one runs, ends without running (all cached, or history tells its end), is removed by a cancel,
+ * or is lost; a running one ends or is lost.
+ */
+const promptMoves: Record<PromptState, PromptState[]> = {
+  submitting: ['queued', 'lost'],
+  queued: ['running', 'succeeded', 'failed', 'interrupted', 'lost'],
+  running: ['succeeded', 'failed', 'interrupted', 'lost'],
+  succeeded: [],
+  failed: [],
+  interrupted: [],
+  lost: [],
+};
+
 describe('prompt states', () => {
   it('lets a queued prompt run, and a running one end', () => {
     assert.equal(canMove('queued', 'running'), true);
     assert.equal(canMove('running', 'succeeded'), true);
   });
 
+  it('allows exactly the moves of the lifecycle and no others', () => {
+    for (const from of promptStates) {
+      const allowed = promptStates.filter((to) => canMove(from, to));
+      assert.deepEqual(allowed, promptMoves[from], from);
+    }
+  });
+
   it('never leaves a terminal state', () => {
-    for (const s of ['succeeded', 'failed', 'interrupted', 'lost'] as const)
+    for (const s of terminalPromptStates) {
       assert.equal(isTerminal(s), true);
-    assert.equal(canMove('succeeded', 'running'), false);
+      for (const to of promptStates) assert.equal(canMove(s, to), false, `${s} -> ${to}`);
+    }
+    for (const s of promptStates.filter((x) => !terminalPromptStates.includes(x)))
+      assert.equal(isTerminal(s), false, s);
   });
 });
 

@@ -69,7 +69,9 @@ describe('replaying ComfyUI 0.8.0 recordings', () => {
     it('completes when every event arrives before the POST reply', async () => {
       const { client } = await startRig('01_invert', { eventsBeforeReply: true });
       const run = await client.submit(loadWorkflow('01_invert'));
-      assert.equal((await run.result).outputs['3'] !== undefined, true);
+      assert.deepEqual((await run.result).outputs['3'], {
+        images: [{ filename: 'invert_00001_.png', subfolder: '', type: 'output' }],
+      });
       assert.equal(run.progress().state, 'succeeded');
     });
   });

@@ -3,9 +3,6 @@
  * it, a remote target with loopback timings, what a server ran (its history), and a proxy that lets a
  * `POST /prompt` through and then hangs up instead of passing the reply on.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ComfyClient } from '../../../src/core/comfy/client';
 import { applyOperation, createJob, type Job } from '../../../src/core/jobs/job';
 import type { JobOperation } from '../../../src/core/jobs/jobState';
@@ -14,12 +11,11 @@ import type { RunTarget } from '../../../src/core/scheduler/targets/runTarget';
 import type { JobStore } from '../../../src/core/store/jobStore';
 import { openStore } from '../../../src/core/store/openStore';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
+import { tempDir } from '../../fakes/tempDirs';
 import { fastTimings } from '../comfy/replayHarness';
 
-/** A fresh folder under the system's temporary folder. */
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+/** A fresh folder under the system's temporary folder, removed after the test (see tempDirs.ts). */
+export { tempDir };
 
 /** A store handle that polls quickly, as `pid` (a pid that does not exist stands for a dead process). */
 export function testStore(dir: string, pid = process.pid): Promise<JobStore> {

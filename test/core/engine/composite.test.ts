@@ -111,6 +111,7 @@ describe('ImageCompositeMasked', () => {
       undefined,
       noCheckpoint,
     );
+    assert.deepEqual([out.batch, out.height, out.width, out.channels, out.data.length], [1, 2, 2, 3, 12]);
     assert.ok(out.data.every((v) => v === 0));
   });
 
@@ -131,6 +132,7 @@ describe('ImageCompositeMasked', () => {
       undefined,
       noCheckpoint,
     );
+    assert.deepEqual([out.batch, out.height, out.width, out.channels, out.data.length], [1, 3, 3, 3, 27]);
     assert.ok(out.data.every((v) => v === 1));
   });
 
@@ -230,10 +232,19 @@ describe('composite nodes', () => {
       resize_source: true,
     };
     const result = await impl!.run(inputs, ctx);
-    assert.ok((result.outputs[0] as ImageTensor).data.every((v) => v === 1));
+    const out = result.outputs[0] as ImageTensor;
+    assert.deepEqual([out.height, out.width, out.data.length], [2, 2, 12]);
+    assert.ok(out.data.every((v) => v === 1));
   });
 
   it('are all heavy', () => {
+    assert.deepEqual(compositeNodes.map((n) => n.classType).sort(), [
+      'ImageBatch',
+      'ImageBlend',
+      'ImageCompositeMasked',
+      'JoinImageWithAlpha',
+      'SplitImageWithAlpha',
+    ]);
     assert.ok(compositeNodes.every((n) => n.heavy === true));
   });
 });

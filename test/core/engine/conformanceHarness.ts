@@ -23,6 +23,17 @@ export function corpusWorkflows(): string[] {
     .sort();
 }
 
+/**
+ * What the corpus README lists: each workflow's name and the number of output files ComfyUI wrote for it,
+ * from its lines "- `NN_name` (X nodes, Y output files): ...". The tests hold the folder to this list, so
+ * an empty or missing folder fails instead of producing no tests.
+ */
+export function readmeWorkflows(): Map<string, number> {
+  const readme = readFileSync(join(corpusDir, 'README.md'), 'utf8');
+  const listed = readme.matchAll(/^- `(\d\d_\w+)` \(\d+ nodes, (\d+) output files\)/gm);
+  return new Map([...listed].map((m) => [m[1], Number(m[2])]));
+}
+
 /** Reads one corpus workflow. */
 export function loadCorpusWorkflow(name: string): ApiPrompt {
   return JSON.parse(readFileSync(join(corpusDir, 'workflows', `${name}.json`), 'utf8')) as ApiPrompt;
@@ -89,6 +100,11 @@ export function compareWithReference(
     { images: FileRef[] }
   >;
   const out: ImageComparison[] = [];
+  for (const [nodeId, { images }] of Object.entries(ui)) {
+    const extra = (images ?? []).length - (expected[nodeId]?.images.length ?? 0);
+    if (extra > 0)
+      out.push({ nodeId, index: -1, shapeProblem: `${extra} image(s) with no reference`, maxDiff: 255 });
+  }
   for (const [nodeId, { images }] of Object.entries(expected)) {
     images.forEach((ref, index) => {
       const ours = ui[nodeId]?.images?.[index] as FileRef | undefined;

@@ -5,7 +5,7 @@ import type { EngineEvent } from '../../../src/core/engine/engineEvents';
 import type { Engine } from '../../../src/core/engine/executor';
 import { isRunnerError } from '../../../src/core/util/runnerError';
 import type { ApiPrompt, ValidationResult } from '../../../src/core/workflow/types';
-import { apiNode, runCollecting, testEngine, testRecorder } from '../../fakes/testNodes';
+import { apiNode, runCollecting, testEngine, testNodes, testRecorder } from '../../fakes/testNodes';
 import { transcriptsDir } from '../../fakes/fixturePaths';
 import { assertCoreForm } from './coreForm';
 
@@ -179,6 +179,7 @@ describe('engine events', () => {
 
   it('definitions lists every registered class', async () => {
     const defs = await engine.definitions();
+    assert.deepEqual(Object.keys(defs).sort(), testNodes.map((n) => n.classType).sort());
     assert.ok(defs.TestSpin && defs.TestCounter.output_node);
   });
 });

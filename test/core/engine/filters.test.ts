@@ -32,6 +32,7 @@ function noise(height: number, width: number): ImageTensor {
 
 describe('filter nodes', () => {
   it('marks both nodes heavy so the executor may run them on a worker thread', () => {
+    assert.deepEqual(filterNodes.map((n) => n.classType).sort(), ['ImageBlur', 'ImageSharpen']);
     assert.ok(filterNodes.every((n) => n.heavy === true));
   });
 
@@ -84,6 +85,7 @@ describe('filter nodes', () => {
 
   it('ImageBlur keeps a flat image flat', () => {
     const out = blurImage(grey(4, 5, new Array(20).fill(0.6)), 2, 3, ctx);
+    assert.equal(out.data.length, 4 * 5);
     assert.ok(out.data.every((v) => Math.abs(v - 0.6) < 1e-6));
   });
 
@@ -100,6 +102,7 @@ describe('filter nodes', () => {
     const exact = new Float32Array(image.data.length);
     convolve2d(image, gaussianKernel(radius * 2 + 1, 0.8), exact, () => undefined);
     const out = blurImage(image, radius, 0.8, ctx);
+    assert.equal(out.data.length, exact.length);
     assert.ok(out.data.every((v, i) => Math.abs(v - exact[i]) < 1e-5));
   });
 
@@ -122,6 +125,7 @@ describe('filter nodes', () => {
     const exact = new Float32Array(image.data.length);
     convolve2d(image, sharpenKernel(gaussianKernel(radius * 2 + 1, 1.2), 0.4), exact, () => undefined);
     const out = sharpenImage(image, radius, 1.2, 0.4, ctx);
+    assert.equal(out.data.length, exact.length);
     assert.ok(out.data.every((v, i) => Math.abs(v - Math.min(1, Math.max(0, exact[i]))) < 1e-5));
   });
 });

@@ -51,6 +51,8 @@ describe('LoadImage', () => {
     const { ctx } = withInputs();
     const [image] = await load(ctx, KINDS.rgb);
     const png = decode(readFileSync(join(corpusDir, 'inputs', KINDS.rgb)));
+    assert.equal(image.data.length, 64 * 48 * 3);
+    assert.equal(image.data.length, png.data.length);
     assert.ok(image.data.every((v, i) => v === Math.fround(png.data[i] / 255)));
   });
 
@@ -58,7 +60,7 @@ describe('LoadImage', () => {
     const { ctx } = withInputs();
     for (const f of [KINDS.rgb, KINDS.grey, KINDS.grey16]) {
       const [, mask] = await load(ctx, f);
-      assert.deepEqual([mask.batch, mask.height, mask.width], [1, 64, 64]);
+      assert.deepEqual([mask.batch, mask.height, mask.width, mask.data.length], [1, 64, 64, 64 * 64]);
       assert.ok(mask.data.every((v) => v === 0));
     }
   });
@@ -69,6 +71,8 @@ describe('LoadImage', () => {
     const alpha = decode(readFileSync(join(corpusDir, 'inputs', KINDS.rgba))).data.filter(
       (_, i) => i % 4 === 3,
     );
+    assert.equal(rgbaMask.data.length, 48 * 40);
+    assert.equal(alpha.length, rgbaMask.data.length);
     assert.ok(rgbaMask.data.every((v, p) => v === Math.fround(1 - Math.fround(alpha[p] / 255))));
     const [, paletteMask] = await load(ctx, KINDS.palette);
     assert.deepEqual([paletteMask.height, paletteMask.width], [32, 40]);
@@ -79,6 +83,7 @@ describe('LoadImage', () => {
     const { ctx } = withInputs();
     const [image] = await load(ctx, KINDS.grey16);
     const raw = decode(readFileSync(join(corpusDir, 'inputs', KINDS.grey16))).data;
+    assert.deepEqual([image.data.length, raw.length], [32 * 24 * 3, 32 * 24]);
     assert.ok(
       image.data.every(
         (v, i) => v === Math.fround(Math.min(255, Math.trunc(raw[Math.floor(i / 3)] / 255)) / 255),
@@ -162,19 +167,21 @@ describe('LoadImageMask', () => {
       ['blue', 2],
     ] as const) {
       const mask = await loadMask(ctx, KINDS.rgba, channel);
+      assert.equal(mask.data.length, 48 * 40, channel);
       assert.ok(
         mask.data.every((v, p) => v === Math.fround(px[p * 4 + band] / 255)),
         channel,
       );
     }
     const alpha = await loadMask(ctx, KINDS.rgba, 'alpha');
+    assert.equal(alpha.data.length, 48 * 40);
     assert.ok(alpha.data.every((v, p) => v === Math.fround(1 - Math.fround(px[p * 4 + 3] / 255))));
   });
 
   it('gives alpha of an image without alpha as zeros of the image size', async () => {
     const { ctx } = withInputs();
     const mask = await loadMask(ctx, KINDS.grey, 'alpha');
-    assert.deepEqual([mask.height, mask.width], [53, 37]);
+    assert.deepEqual([mask.height, mask.width, mask.data.length], [53, 37, 53 * 37]);
     assert.ok(mask.data.every((v) => v === 0));
   });
 

@@ -107,7 +107,11 @@ describe('SaveImage and PreviewImage', () => {
   it('leaves no temporary files behind', async () => {
     const { ctx, dirs } = testContext();
     await save(ctx, batch, 'clean');
-    assert.ok(readdirSync(dirs.outputDir).every((f) => /^clean_\d{5}_\.png$/.test(f)));
+    assert.deepEqual(readdirSync(dirs.outputDir).sort(), [
+      'clean_00001_.png',
+      'clean_00002_.png',
+      'clean_00003_.png',
+    ]);
   });
 
   it('PreviewImage writes to the temp folder as ComfyUI_temp_<5 letters>', async () => {
@@ -121,6 +125,12 @@ describe('SaveImage and PreviewImage', () => {
   });
 
   it('marks none of the file nodes heavy', () => {
+    assert.deepEqual(ioNodes.map((n) => n.classType).sort(), [
+      'LoadImage',
+      'LoadImageMask',
+      'PreviewImage',
+      'SaveImage',
+    ]);
     assert.deepEqual(
       ioNodes.filter((n) => n.heavy),
       [],

@@ -26,6 +26,14 @@ const f = Math.fround;
 
 describe('mask nodes', () => {
   it('marks every node heavy so the executor may run it on a worker thread', () => {
+    assert.deepEqual(maskNodes.map((n) => n.classType).sort(), [
+      'CropMask',
+      'FeatherMask',
+      'GrowMask',
+      'ImageColorToMask',
+      'MaskComposite',
+      'ThresholdMask',
+    ]);
     assert.ok(maskNodes.every((n) => n.heavy === true));
   });
 

@@ -59,7 +59,7 @@ describe('EmptyImage', () => {
 describe('mask basics', () => {
   it('SolidMask makes a 1 x height x width mask of the value in float32', () => {
     const [mask] = run('SolidMask', { value: 0.3, width: 3, height: 2 }) as [MaskTensor];
-    assert.deepEqual([mask.batch, mask.height, mask.width], [1, 2, 3]);
+    assert.deepEqual([mask.batch, mask.height, mask.width, mask.data.length], [1, 2, 3, 6]);
     assert.ok(mask.data.every((v) => v === Math.fround(0.3)));
   });
 

@@ -3,17 +3,23 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { promptJsonText, pythonFloat, pythonJsonDumps } from '../../../src/core/engine/pythonJson';
-import { corpusDir } from './conformanceHarness';
+import { corpusDir, readmeWorkflows } from './conformanceHarness';
 
 describe('pythonJsonDumps', () => {
   it('reproduces the prompt chunk of every reference PNG byte for byte', () => {
     const expected = join(corpusDir, 'expected');
+    let checked = 0;
     for (const workflow of readdirSync(expected)) {
       for (const file of readdirSync(join(expected, workflow)).filter((f) => f.endsWith('.png'))) {
         const text = decode(readFileSync(join(expected, workflow, file))).text.prompt;
         assert.equal(promptJsonText(JSON.parse(text)), text, `${workflow}/${file}`);
+        checked++;
       }
     }
+    const listed = [...readmeWorkflows().values()].reduce((a, b) => a + b, 0);
+    // The corpus README's 15 workflows list 99 output files between them.
+    assert.equal(listed, 99);
+    assert.equal(checked, listed, 'every output file the corpus README lists');
   });
 
   it('uses Python separators for nested values', () => {

@@ -143,6 +143,7 @@ describe('lanczos (Pillow emulation)', () => {
   it('keeps a flat picture flat', () => {
     const flat = grid([Array(12).fill(200 / 255), Array(12).fill(200 / 255)], 3);
     const out = resizeLanczos(flat, 5, 7);
+    assert.equal(out.length, 5 * 7 * 3);
     assert.ok(out.every((v) => v === Math.fround(200 / 255)));
   });
 
@@ -167,6 +168,7 @@ describe('bislerp', () => {
   it('returns a flat picture unchanged at any size', () => {
     const flat = grid([Array(6).fill(0.4), Array(6).fill(0.4)], 3);
     const out = resizeBislerp(flat, 3, 5);
+    assert.equal(out.length, 3 * 5 * 3);
     assert.ok(out.every((v) => v === Math.fround(0.4)));
   });
 });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   applyFrontendReplacements,
@@ -13,9 +12,10 @@ import {
 } from '../../../src/core/engine/saveImagePath';
 import { NodeException } from '../../../src/core/engine/types';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
+import { tempDir } from '../../fakes/tempDirs';
 
 function outputDir(files: string[] = []): string {
-  const dir = mkdtempSync(join(tmpdir(), 'comfy-save-path-'));
+  const dir = tempDir('comfy-save-path-');
   for (const f of files) {
     mkdirSync(join(dir, f, '..'), { recursive: true });
     writeFileSync(join(dir, f), '');

@@ -28,6 +28,21 @@ function shape(image: unknown): number[] {
 
 describe('transform nodes', () => {
   it('marks every node heavy so the executor may run it on a worker thread', () => {
+    assert.deepEqual(
+      transformNodes
+        .filter((n) => n.heavy === true)
+        .map((n) => n.classType)
+        .sort(),
+      [
+        'ImageCrop',
+        'ImageFlip',
+        'ImageFromBatch',
+        'ImageInvert',
+        'ImagePadForOutpaint',
+        'ImageRotate',
+        'RepeatImageBatch',
+      ],
+    );
     assert.ok(transformNodes.every((n) => n.heavy === true));
   });
 

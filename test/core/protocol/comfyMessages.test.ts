@@ -1,11 +1,49 @@
 import assert from 'node:assert/strict';
 import { decodeBinaryFrame, type PreviewFrame } from '../../../src/core/protocol/binaryFrames';
-import { parseServerMessage, serverMessageSchemas } from '../../../src/core/protocol/comfyMessages';
+import { parseServerMessage } from '../../../src/core/protocol/comfyMessages';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildBinaryFrame, listTranscripts, loadTranscript } from '../../fakes/replayTranscript';
+import { transcriptsDir } from '../../fakes/fixturePaths';
 
-const known = new Set(Object.keys(serverMessageSchemas));
+/**
+ * The event types a ComfyUI 0.8.0 server sends, written out here rather than read from the schemas under
+ * test, so that a schema missing from the parser fails instead of being taken for an unknown type.
+ */
+const known = new Set([
+  'status',
+  'feature_flags',
+  'execution_start',
+  'execution_cached',
+  'executing',
+  'progress',
+  'progress_state',
+  'executed',
+  'execution_success',
+  'execution_error',
+  'execution_interrupted',
+]);
+
+/** The recordings that hold binary frames: the SaveImageWebsocket runs. */
+const withBinaryFrames = [
+  '10_websocket_binary',
+  '10b_websocket_binary_no_flags',
+  '13_prompt_without_client_id',
+];
+
+/** The scenarios in the first column of the table in the transcripts' README. */
+function readmeScenarios(): string[] {
+  const readme = readFileSync(join(transcriptsDir, 'README.md'), 'utf8');
+  return [...readme.matchAll(/^\| (\d\d\w*) \|/gm)].map((m) => m[1]).sort();
+}
 
 describe('server messages', () => {
+  it('finds the 14 recordings the transcripts README lists, and no others', () => {
+    // test/fixtures/comfyui-0.8.0/transcripts/README.md lists 14 scenarios, 01_invert to 13_prompt_without_client_id.
+    assert.equal(readmeScenarios().length, 14);
+    assert.deepEqual(listTranscripts(), readmeScenarios());
+  });
+
   describe('every recorded text frame', () => {
     for (const name of listTranscripts()) {
       it(`${name}: every known message parses and none is malformed`, () => {
@@ -28,6 +66,13 @@ describe('server messages', () => {
   });
 
   describe('every recorded binary frame', () => {
+    it('finds binary frames in the three SaveImageWebsocket recordings and nowhere else', () => {
+      const found = listTranscripts().filter((name) =>
+        loadTranscript(name).some((l) => l.kind === 'ws_binary'),
+      );
+      assert.deepEqual(found, withBinaryFrames);
+    });
+
     for (const name of listTranscripts()) {
       const lines = loadTranscript(name).filter((l) => l.kind === 'ws_binary');
       if (lines.length === 0) continue;

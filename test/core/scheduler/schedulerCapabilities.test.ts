@@ -61,6 +61,7 @@ describe('scheduler: capability matching', () => {
     const job = s.add(spec({}, ['Missing']));
     await s.onIdle();
     assert.equal(stateOf(s, job.id), 'failed');
+    assert.equal(s.job(job.id)!.error?.reason, 'no_capable_server');
   });
 
   it('names the placement as the reason for targets a pinned job excludes', async () => {
@@ -129,7 +130,7 @@ describe('scheduler: capability matching', () => {
     });
     await s.refreshHealth();
     const job = s.add(spec({}, ['NewNode']));
-    assert.ok(s.job(job.id)!.blockedReason);
+    assert.equal(s.job(job.id)!.blockedReason, 't: no node class NewNode');
     up = false;
     await s.refreshHealth();
     defs = defsOf('KSampler', 'NewNode');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { ProbeResult } from '../../../src/core/scheduler/targets/runTarget';
 import type { RunTarget } from '../../../src/core/scheduler/targets/runTarget';
 import type { Scheduler } from '../../../src/core/scheduler/scheduler';
+import { isRunnerError } from '../../../src/core/util/runnerError';
 import { FakeTarget } from '../../fakes/fakeTarget';
 import { flush, record, spec, stateOf, testScheduler } from './schedulerKit';
 
@@ -67,7 +68,10 @@ describe('scheduler: the pool', () => {
     a.pending()[0]!.succeed();
     await flush();
     assert.equal(a.pending().length, 3, 'no new job while above the cap');
-    assert.throws(() => (s.concurrency = 0));
+    assert.throws(
+      () => (s.concurrency = 0),
+      (e) => isRunnerError(e, 'bad_input'),
+    );
   });
 
   it('uses a free slot before a prefetch slot, and fills the prefetch slot of the target closest to done', () => {
@@ -205,7 +209,10 @@ describe('scheduler: the pool', () => {
     const late = new FakeTarget('late');
     s.addTarget({ target: late });
     assert.equal(stateOf(s, job.id), 'dispatching');
-    assert.throws(() => s.addTarget({ target: new FakeTarget('late') }));
+    assert.throws(
+      () => s.addTarget({ target: new FakeTarget('late') }),
+      (e) => isRunnerError(e, 'bad_input'),
+    );
   });
 
   it('the view is plain JSON with targets, slots used and jobs', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Job } from '../../../src/core/jobs/job';
+import { isRunnerError } from '../../../src/core/util/runnerError';
 import { FakeTarget } from '../../fakes/fakeTarget';
 import { flush, record, spec, stateOf, testScheduler } from './schedulerKit';
 
@@ -143,7 +144,10 @@ describe('scheduler: queue order, pause and dependencies', () => {
     await s.onIdle();
     const b = s.add(spec({ dependsOn: [a.id] }));
     assert.equal(stateOf(s, b.id), 'failed');
-    assert.throws(() => s.add(spec({ dependsOn: ['nope'] })));
+    assert.throws(
+      () => s.add(spec({ dependsOn: ['nope'] })),
+      (e) => isRunnerError(e, 'bad_input'),
+    );
   });
 
   it('a long chain of dependents fails without deep recursion', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { applyOperation, createJob, type Job } from '../../../src/core/jobs/job';
 import type { JobOperation } from '../../../src/core/jobs/jobState';
+import { isRunnerError } from '../../../src/core/util/runnerError';
 import { FakeTarget } from '../../fakes/fakeTarget';
 import { flush, record, spec, stateOf, testScheduler } from './schedulerKit';
 
@@ -65,7 +66,10 @@ describe('scheduler: restoring jobs from a store', () => {
     s.restore([next, ok]);
     s.resume();
     assert.equal(stateOf(s, next.id), 'dispatching');
-    assert.throws(() => s.restore([ok]));
+    assert.throws(
+      () => s.restore([ok]),
+      (e) => isRunnerError(e, 'bad_input'),
+    );
   });
 
   it('a retry of a restored job links to the newest restored attempt', async () => {

@@ -56,7 +56,7 @@ describe('scheduler: retries', () => {
     assert.deepEqual(retry.runOn, { targets: ['b'] });
   });
 
-  it('refuses to retry a job that did not fail, or to pin to an unknown target', () => {
+  it('refuses to retry a job that did not fail, or to pin to an unknown target', async () => {
     const t = new FakeTarget('a');
     const s = testScheduler({ targets: [{ target: t }] });
     const job = s.add(spec());
@@ -64,6 +64,17 @@ describe('scheduler: retries', () => {
       () => s.retry(job.id),
       (e) => isRunnerError(e, 'bad_input'),
     );
+    t.runOf(job.id).error();
+    await s.onIdle();
+    assert.throws(
+      () => s.retry(job.id, { target: 'nope' }),
+      (e) => isRunnerError(e, 'bad_input'),
+    );
+    assert.equal(s.snapshot().length, 1, 'a refused retry adds no job');
+  });
+
+  it('refuses to retry a job it does not know', () => {
+    const s = testScheduler({ targets: [{ target: new FakeTarget('a') }] });
     assert.throws(
       () => s.retry('nope'),
       (e) => isRunnerError(e, 'bad_input'),

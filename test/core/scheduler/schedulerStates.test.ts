@@ -161,8 +161,16 @@ describe('scheduler: job states', () => {
     assert.deepEqual(s.progressOf(job.id)!.running, { '1': { value: 3, max: 10 } });
     run.succeed();
     await s.onIdle();
-    assert.ok(events.some((e) => e.type === 'job/comfy'));
-    assert.ok(events.some((e) => e.type === 'job/progress'));
+    assert.deepEqual(
+      events.flatMap((e) => (e.type === 'job/comfy' ? [[e.jobId, e.event.type]] : [])),
+      [
+        [job.id, 'executing'],
+        [job.id, 'progress'],
+      ],
+    );
+    const progress = events.flatMap((e) => (e.type === 'job/progress' ? [e] : []));
+    assert.ok(progress.length > 0);
+    assert.ok(progress.every((e) => e.jobId === job.id));
     assert.deepEqual(s.job(job.id)!.warnings, ['partial validation']);
   });
 

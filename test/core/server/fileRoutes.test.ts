@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, closeServed, serve } from './serverHarness';
 
@@ -68,10 +68,11 @@ describe('POST /upload/image', () => {
   });
 
   it('returns the existing name for identical content instead of writing a copy', async () => {
-    const { url } = await serve();
+    const { url, inputDir } = await serve();
     await call(url, 'POST', '/upload/image', form('u.png', 'same'));
     const again = await call(url, 'POST', '/upload/image', form('u.png', 'same'));
     assert.equal((again.json as { name: string }).name, 'u.png');
+    assert.deepEqual(readdirSync(inputDir), ['u.png']);
   });
 
   it('renames different content to name (1).ext, then name (2).ext', async () => {
@@ -112,6 +113,9 @@ describe('POST /upload/image', () => {
       400,
     );
     assert.equal((await call(url, 'POST', '/upload/image', form('../u.png', 'x'))).status, 400);
+    assert.deepEqual(readdirSync(join(root, 'elsewhere')), []);
+    assert.deepEqual(readdirSync(root).sort(), ['elsewhere', 'input', 'output', 'temp']);
+    assert.deepEqual(readdirSync(join(root, 'input')), []);
   });
 
   it('refuses a form without the image part with 400', async () => {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { builtinNodes } from '../../../src/core/engine/registry';
 import type { HttpLine } from '../../fakes/replayTranscript';
 import { transcriptsDir } from '../../fakes/fixturePaths';
 import { recordedHttp, recordedPromptBodies } from './recordedFrames';
@@ -64,6 +65,7 @@ describe('the server’s HTTP answers have ComfyUI 0.8.0’s shapes', function (
     >;
     const ours = (await call(url, 'GET', '/object_info')).json as Record<string, unknown>;
     assert.ok(Object.keys(ours).length > 30);
+    assert.deepEqual(Object.keys(ours).sort(), [...builtinNodes.keys()].sort());
     for (const [name, def] of Object.entries(ours)) {
       if (name === 'LoadImage' || name === 'LoadImageMask') continue; // their file lists name the folder's files
       assert.deepEqual(def, real[name], name);

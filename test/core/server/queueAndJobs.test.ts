@@ -144,7 +144,14 @@ describe('queue, interrupt, history and jobs routes', () => {
       [done],
     );
     assert.deepEqual(list.pagination, { offset: 0, limit: 1, total: 2, has_more: true });
-    assert.ok(running);
+    const next = (
+      await call(url, 'GET', '/api/jobs?status=in_progress,completed&sort_order=asc&limit=1&offset=1')
+    ).json as typeof list;
+    assert.deepEqual(
+      next.jobs.map((j) => j.id),
+      [running],
+    );
+    assert.deepEqual(next.pagination, { offset: 1, limit: 1, total: 2, has_more: false });
     assert.equal((await call(url, 'GET', '/api/jobs?status=bogus')).status, 400);
   });
 

@@ -200,6 +200,9 @@ describe('job store: unreadable files', () => {
     writeFileSync(join(dir, 'jobs', 'odd.json'), '{"id": "odd", "hello": "world"}');
     await store.list();
     assert.equal(store.problems().length, 1);
+    const [problem] = store.problems();
+    assert.ok(isRunnerError(problem, 'bad_input'));
+    assert.equal(problem.location.file, join(dir, 'jobs', 'odd.json'));
   });
 
   it("reports a file that holds another job's record", async () => {

@@ -132,6 +132,8 @@ describe('convertEditorToApi refusals', () => {
       n.type = 'rgthree.Label';
       n.mode = 2;
     });
-    assert.ok(convertEditorToApi(wf, testDefs()).prompt['3']);
+    const { prompt } = convertEditorToApi(wf, testDefs());
+    assert.ok(prompt['3']);
+    assert.equal(prompt['11'], undefined, 'the muted node is left out');
   });
 });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ComfyClient, type ComfyClientOptions } from '../../../../src/core/comfy/client';
 import { isRunnerError } from '../../../../src/core/util/runnerError';
@@ -15,10 +14,11 @@ import { fastTimings } from '../../comfy/replayHarness';
 import { gatedPrompt, gatedRegistry, gates, quickPrompt } from '../../server/gateNodes';
 import { call, closeServed, holePng, serve } from '../../server/serverHarness';
 import { type FaultProxy, startFaultProxy } from '../../../fakes/faultProxy';
+import { tempDir } from '../../../fakes/tempDirs';
 
 const targets: RunTarget[] = [];
 const proxies: FaultProxy[] = [];
-const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+const tmp = (prefix: string) => tempDir(prefix);
 
 function targetFor(
   url: string,
