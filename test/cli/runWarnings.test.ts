@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runCli } from './cliHarness';
+import { tempDir } from '../fakes/tempDirs';
 
 const poster = resolve(__dirname, '../../examples/editor/poster.json');
 
 describe('comfy-runner run and the conversion’s warnings', () => {
   let dir: string;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'run-warn-'));
+    dir = tempDir('run-warn-');
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('prints a warning of the conversion beside the job it concerns', async () => {
     const w = JSON.parse(readFileSync(poster, 'utf8')) as { links: unknown[] };

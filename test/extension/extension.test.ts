@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createFakeVscode, installFakeVscode, type FakeVscodeRecord } from '../fakes/fakeVscode';
 import { workflowsDir } from '../fakes/fixturePaths';
+import { tempDir } from '../fakes/tempDirs';
 
 const fake = createFakeVscode();
 installFakeVscode(fake.module);
@@ -51,7 +51,7 @@ describe('the extension glue', () => {
   });
 
   it('names the node definitions file and the class at fault when the file is not /object_info', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'comfy-ext-'));
+    const dir = tempDir('comfy-ext-');
     const defsFile = join(dir, 'object_info.json');
     writeFileSync(defsFile, JSON.stringify({ LoadImage: { output: ['IMAGE'] } }));
     const file = resolve(workflows, '01_invert.json');
@@ -61,7 +61,6 @@ describe('the extension glue', () => {
       await record.commands.get('comfyuiRunner.validateWorkflow')!();
     } finally {
       record.settings.delete('nodeDefinitionsFile');
-      rmSync(dir, { recursive: true, force: true });
     }
     const last = record.messages.at(-1)!;
     assert.equal(last.level, 'error');

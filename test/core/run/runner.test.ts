@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openRunner, type Runner, type RunnerOptions } from '../../../src/core/run/runner';
 import { isRunnerError } from '../../../src/core/util/runnerError';
 import { startTestServer, type TestServer } from '../../fakes/serveTestServer';
 import { workflowsDir } from '../../fakes/fixturePaths';
+import { tempDir } from '../../fakes/tempDirs';
 
 const examples = resolve(__dirname, '../../../examples');
 const invert = resolve(workflowsDir, '01_invert.json');
@@ -46,13 +46,12 @@ describe('the runner every front end stands on', function () {
   }
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'comfy-runner-'));
+    dir = tempDir('comfy-runner-');
   });
 
   afterEach(async () => {
     await Promise.all(open.splice(0).map((r) => r.close()));
     await Promise.all(servers.splice(0).map((s) => s.close()));
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('runs the content it is given instead of the file on disk', async () => {
