@@ -7,10 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, realpath, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { RunnerError } from '../util/runnerError';
+import { cleanSegments, joinInside, realPathInside } from '../util/safePath';
 import { type FileRef, openView } from './endpoints';
 import type { ComfyHttp } from './http';
 
@@ -55,33 +56,19 @@ export function outputFiles(outputs: Record<string, Record<string, unknown>>): O
   return files;
 }
 
-const WINDOWS_RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
-
-/** One path segment made safe on every platform; empty when nothing usable is left. */
-export function cleanSegment(segment: string): string {
-  let s = segment.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').trim();
-  if (/^\.+$/.test(s)) return '';
-  s = s.replace(/^\.+/, '_').replace(/[. ]+$/, '');
-  if (WINDOWS_RESERVED.test(s)) s = `_${s}`;
-  return s.slice(0, 200);
-}
-
 /**
  * The local path for a server file under `folder`: `[type/]subfolder/filename`, where `type` is left out
- * for ordinary outputs. Throws `protocol` if the result would not be inside `folder`.
+ * for ordinary outputs, every segment cleaned. Throws `protocol` if the result would not be inside `folder`.
  */
 export function localPathFor(folder: string, ref: FileRef): string {
-  const split = (s: string): string[] =>
-    s
-      .split(/[\\/]+/)
-      .map(cleanSegment)
-      .filter((x) => x !== '');
-  const dirs = [...(ref.type && ref.type !== 'output' ? split(ref.type) : []), ...split(ref.subfolder)];
-  const nameParts = split(ref.filename);
+  const dirs = [
+    ...(ref.type && ref.type !== 'output' ? cleanSegments(ref.type) : []),
+    ...cleanSegments(ref.subfolder),
+  ];
+  const nameParts = cleanSegments(ref.filename);
   const name = nameParts.pop() ?? 'output';
-  const root = resolve(folder);
-  const target = resolve(root, ...dirs, ...nameParts, name);
-  if (!target.startsWith(root + sep)) {
+  const target = joinInside(folder, ...dirs, ...nameParts, name);
+  if (!target) {
     throw new RunnerError(
       'protocol',
       `The server named a file outside the output folder: ${ref.filename}`,
@@ -104,8 +91,7 @@ function unique(path: string, taken: Set<string>): string {
 
 /** Fails unless `dir`, with symlinks resolved, is inside `root` (also resolved). */
 async function assertInside(root: string, dir: string, ref: FileRef): Promise<void> {
-  const [realRoot, realDir] = await Promise.all([realpath(root), realpath(dir)]);
-  if (realDir !== realRoot && !realDir.startsWith(realRoot + sep)) {
+  if (!(await realPathInside(root, dir))) {
     throw new RunnerError(
       'protocol',
       `A folder on the way to ${ref.filename} leads outside the output folder`,
