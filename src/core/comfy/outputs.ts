@@ -1,6 +1,5 @@
 /**
- * A prompt's output files: listing them from a history entry, and downloading them through `/view` into a
- * folder. Whatever `filename` or `subfolder` the server sends, a file lands inside that folder: every path
+ * A prompt's output files downloaded through `/view` into a folder (protocol/outputRefs.ts lists them). Whatever `filename` or `subfolder` the server sends, a file lands inside that folder: every path
  * segment is sanitised, `..` is dropped, and the resolved path (symlinks included) is checked before
  * writing. Each download streams to a temporary file that is renamed into place when complete, so a
  * half-written file never carries the final name.
@@ -14,46 +13,12 @@ import { RunnerError } from '../util/runnerError';
 import { cleanSegments, joinInside, realPathInside } from '../util/safePath';
 import { type FileRef, openView } from './endpoints';
 import type { ComfyHttp } from './http';
-
-/** A file one node produced. */
-export interface OutputFile extends FileRef {
-  nodeId: string;
-  /** The output key it was listed under: `images`, `audio`, `video`, `gifs`... */
-  kind: string;
-}
+import type { OutputRef } from '../protocol/outputRefs';
 
 /** A file that was downloaded. */
-export interface DownloadedFile extends OutputFile {
+export interface DownloadedFile extends OutputRef {
   /** Absolute local path, inside the requested folder. */
   path: string;
-}
-
-function isFileRef(v: unknown): v is FileRef {
-  const o = v as Partial<FileRef> | null;
-  return typeof o === 'object' && o !== null && typeof o.filename === 'string' && o.filename !== '';
-}
-
-/** Every file listed in a prompt's outputs (node id to UI output), each once, in node order. */
-export function outputFiles(outputs: Record<string, Record<string, unknown>>): OutputFile[] {
-  const seen = new Set<string>();
-  const files: OutputFile[] = [];
-  for (const [nodeId, output] of Object.entries(outputs)) {
-    for (const [kind, items] of Object.entries(output ?? {})) {
-      if (!Array.isArray(items)) continue;
-      for (const item of items.filter(isFileRef)) {
-        const ref = {
-          filename: item.filename,
-          subfolder: String(item.subfolder ?? ''),
-          type: String(item.type ?? 'output'),
-        };
-        const key = `${ref.type}\u0000${ref.subfolder}\u0000${ref.filename}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        files.push({ ...ref, nodeId, kind });
-      }
-    }
-  }
-  return files;
 }
 
 /**
@@ -128,7 +93,7 @@ async function downloadOne(api: ComfyHttp, ref: FileRef, root: string, path: str
  */
 export async function downloadOutputs(
   api: ComfyHttp,
-  files: OutputFile[],
+  files: readonly OutputRef[],
   folder: string,
   parallel = 4,
 ): Promise<DownloadedFile[]> {

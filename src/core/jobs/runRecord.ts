@@ -7,41 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { joinInside } from '../util/safePath';
+import type { OutputRef } from '../protocol/outputRefs';
 import type { Job, JobOutput } from './job';
-
-/** A file named in a UI output, with the node and position it came from. */
-export interface OutputRef {
-  nodeId: string;
-  kind: string;
-  index: number;
-  filename: string;
-  subfolder: string;
-  type: string;
-}
-
-/** Every file reference in a set of UI outputs (node id -> `{images: [...], ...}`), in node order. */
-export function outputRefs(ui: Record<string, Record<string, unknown[]>>): OutputRef[] {
-  const refs: OutputRef[] = [];
-  for (const [nodeId, output] of Object.entries(ui)) {
-    for (const [kind, items] of Object.entries(output ?? {})) {
-      if (!Array.isArray(items)) continue;
-      items.forEach((item, index) => {
-        const f = item as Partial<OutputRef> | null;
-        if (f && typeof f.filename === 'string') {
-          refs.push({
-            nodeId,
-            kind,
-            index,
-            filename: f.filename,
-            subfolder: String(f.subfolder ?? ''),
-            type: String(f.type ?? 'output'),
-          });
-        }
-      });
-    }
-  }
-  return refs;
-}
 
 /** Where a collected output goes in the job's folder; null when the server-sent name would escape it. */
 export function outputDestination(outDir: string, ref: OutputRef): string | null {

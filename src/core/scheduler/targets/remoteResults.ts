@@ -10,7 +10,8 @@ import type { DownloadedFile } from '../../comfy/outputs';
 import { isRunnerError, RunnerError } from '../../util/runnerError';
 import { copyFileAtomic } from '../../util/atomicWrite';
 import type { Job, JobError, JobOutput } from '../../jobs/job';
-import { describeOutput, outputDestination, outputRefs } from '../../jobs/runRecord';
+import { describeOutput, outputDestination } from '../../jobs/runRecord';
+import { outputRefs, serverFileKey, type UiOutputs } from '../../protocol/outputRefs';
 import type { RunResult } from './runTarget';
 
 /** The run's ending as a RunResult, with every output that was produced moved into the job's folder. */
@@ -49,29 +50,22 @@ function jobError(e: RunnerError, details: PromptFailureDetails | undefined): Jo
   };
 }
 
-const keyOf = (f: { type: string; subfolder: string; filename: string }) =>
-  `${f.type}\u0000${f.subfolder}\u0000${f.filename}`;
-
 /** Moves downloaded files to where the embedded target would have put them; one JobOutput per listed file. */
-async function collect(
-  ui: Record<string, Record<string, unknown>>,
-  files: DownloadedFile[],
-  outDir: string,
-): Promise<JobOutput[]> {
-  const downloaded = new Map(files.map((f) => [keyOf(f), f.path]));
+async function collect(ui: UiOutputs, files: DownloadedFile[], outDir: string): Promise<JobOutput[]> {
+  const downloaded = new Map(files.map((f) => [serverFileKey(f), f.path]));
   const placed = new Map<string, string>();
   const outputs: JobOutput[] = [];
-  for (const ref of outputRefs(ui as Record<string, Record<string, unknown[]>>)) {
-    const from = placed.get(keyOf(ref)) ?? downloaded.get(keyOf(ref));
+  for (const ref of outputRefs(ui)) {
+    const from = placed.get(serverFileKey(ref)) ?? downloaded.get(serverFileKey(ref));
     const to = outputDestination(outDir, ref);
     if (!from) continue;
     if (!to)
       throw new RunnerError('protocol', `output name escapes its folder: ${ref.subfolder}/${ref.filename}`);
-    if (placed.has(keyOf(ref))) await copyFileAtomic(from, to);
+    if (placed.has(serverFileKey(ref))) await copyFileAtomic(from, to);
     else {
       await mkdir(dirname(to), { recursive: true });
       await rename(from, to);
-      placed.set(keyOf(ref), to);
+      placed.set(serverFileKey(ref), to);
     }
     outputs.push(await describeOutput(outDir, to, ref));
   }
