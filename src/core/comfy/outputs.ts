@@ -1,8 +1,9 @@
 /**
- * A prompt's output files downloaded through `/view` into a folder (protocol/outputRefs.ts lists them). Whatever `filename` or `subfolder` the server sends, a file lands inside that folder: every path
+ * A prompt's output files (listed by protocol/outputRefs.ts) downloaded through `/view` into a folder.
+ * Whatever `filename` or `subfolder` the server sends, a file lands inside that folder: every path
  * segment is sanitised, `..` is dropped, and the resolved path (symlinks included) is checked before
  * writing. Each download streams to a temporary file that is renamed into place when complete, so a
- * half-written file never carries the final name.
+ * half-written file never carries the final name, and is hashed as it streams, so it is never read back.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -11,12 +12,13 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { RunnerError } from '../util/runnerError';
 import { cleanSegments, joinInside, realPathInside } from '../util/safePath';
+import { type FileDigest, streamDigest } from '../util/streamDigest';
 import { type FileRef, openView } from './endpoints';
 import type { ComfyHttp } from './http';
 import type { OutputRef } from '../protocol/outputRefs';
 
-/** A file that was downloaded. */
-export interface DownloadedFile extends OutputRef {
+/** A file that was downloaded, with the size and SHA-256 of its bytes, computed as they were written. */
+export interface DownloadedFile extends OutputRef, FileDigest {
   /** Absolute local path, inside the requested folder. */
   path: string;
 }
@@ -66,15 +68,17 @@ async function assertInside(root: string, dir: string, ref: FileRef): Promise<vo
   }
 }
 
-/** Downloads one file to `path` through a temporary file in the same folder. */
-async function downloadOne(api: ComfyHttp, ref: FileRef, root: string, path: string): Promise<void> {
+/** Downloads one file to `path` through a temporary file in the same folder, hashing it on the way. */
+async function downloadOne(api: ComfyHttp, ref: FileRef, root: string, path: string): Promise<FileDigest> {
   await mkdir(dirname(path), { recursive: true });
   await assertInside(root, dirname(path), ref);
   const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.part`);
   try {
     const body = await openView(api, ref);
-    await pipeline(body, createWriteStream(temp, { flags: 'wx' }));
+    const hashing = streamDigest();
+    await pipeline(body, hashing.through, createWriteStream(temp, { flags: 'wx' }));
     await rename(temp, path);
+    return hashing.digest();
   } catch (e) {
     await rm(temp, { force: true });
     if (e instanceof RunnerError) throw e;
@@ -89,7 +93,7 @@ async function downloadOne(api: ComfyHttp, ref: FileRef, root: string, path: str
 
 /**
  * Downloads files into `folder` (created if needed), a few at a time. A file already there under the same
- * name is replaced. Resolves with where each file went.
+ * name is replaced. Resolves with where each file went and the size and SHA-256 of what was written.
  */
 export async function downloadOutputs(
   api: ComfyHttp,
@@ -101,13 +105,15 @@ export async function downloadOutputs(
   await mkdir(root, { recursive: true });
   const taken = new Set<string>();
   const planned = files.map((f) => ({ ...f, path: unique(localPathFor(root, f), taken) }));
+  const downloaded: DownloadedFile[] = new Array(planned.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < planned.length) {
-      const file = planned[next++]!;
-      await downloadOne(api, file, root, file.path);
+      const i = next++;
+      const file = planned[i]!;
+      downloaded[i] = { ...file, ...(await downloadOne(api, file, root, file.path)) };
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, planned.length) }, worker));
-  return planned;
+  return downloaded;
 }

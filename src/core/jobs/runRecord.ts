@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { joinInside } from '../util/safePath';
+import type { FileDigest } from '../util/streamDigest';
 import type { OutputRef } from '../protocol/outputRefs';
 import type { Job, JobOutput } from './job';
 
@@ -19,15 +20,20 @@ export function outputDestination(outDir: string, ref: OutputRef): string | null
 }
 
 /** SHA-256 and size of a file. */
-export async function fileDigest(path: string): Promise<{ size: number; sha256: string }> {
+export async function fileDigest(path: string): Promise<FileDigest> {
   const bytes = await readFile(path);
   return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-/** A {@link JobOutput} for a file already in place. */
-export async function describeOutput(outDir: string, path: string, ref: OutputRef): Promise<JobOutput> {
-  const { size, sha256 } = await fileDigest(path);
+/** The {@link JobOutput} of a file in place at `path` whose digest is known (computed as it was written). */
+export function jobOutputFor(outDir: string, path: string, ref: OutputRef, digest: FileDigest): JobOutput {
+  const { size, sha256 } = digest;
   return { path: relative(outDir, path), nodeId: ref.nodeId, kind: ref.kind, index: ref.index, size, sha256 };
+}
+
+/** A {@link JobOutput} for a file already in place, read to hash it. */
+export async function describeOutput(outDir: string, path: string, ref: OutputRef): Promise<JobOutput> {
+  return jobOutputFor(outDir, path, ref, await fileDigest(path));
 }
 
 /** The run record written as `run.json` in the job's folder. */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
@@ -76,6 +77,14 @@ describe('outputs', () => {
       const [file] = await downloadOutputs(await api(), files, dir);
       assert.equal(readFileSync(file!.path, 'utf8'), 'data:filename=a.png&subfolder=s&type=output');
       assert.deepEqual(readdirSync(join(dir, 's')), ['a.png']);
+    });
+
+    it('reports the size and SHA-256 of each file as it was written', async () => {
+      const files = outputRefs({ '1': { images: [{ filename: 'a.png', subfolder: '', type: 'output' }] } });
+      const [file] = await downloadOutputs(await api(), files, dir);
+      const bytes = readFileSync(file!.path);
+      assert.equal(file!.size, bytes.length);
+      assert.equal(file!.sha256, createHash('sha256').update(bytes).digest('hex'));
     });
 
     it('gives two server files that clean to the same local name different names', async () => {
