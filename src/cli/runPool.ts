@@ -11,7 +11,7 @@ import { isRunnerError, RunnerError } from '../core/util/runnerError';
 import { embeddedTarget } from '../core/scheduler/targets/embeddedTarget';
 import type { PoolTargetOptions } from '../core/scheduler/pool/poolTarget';
 import { withLocalInputs } from '../core/scheduler/targets/remoteInputs';
-import { fetchNodeDefinitions, remoteTarget } from '../core/scheduler/targets/remoteTarget';
+import { remoteTarget } from '../core/scheduler/targets/remoteTarget';
 import type { RunTarget } from '../core/scheduler/targets/runTarget';
 import type { NodeDefs } from '../core/workflow/types';
 import { serverName } from './runnerSettings';
@@ -51,7 +51,7 @@ async function serverPlace(baseUrl: string, setup: PoolSetup): Promise<Place> {
   const client = new ComfyClient({ baseUrl, clientId: setup.clientId });
   const inputDir = resolve(setup.inputDir);
   try {
-    const definitions = await fetchNodeDefinitions(client);
+    const definitions = await client.nodeDefinitions();
     const target = remoteTarget({ client, inputDir, definitions });
     return { name: target.name, target, defs: await withLocalInputs(definitions, inputDir) };
   } catch (e) {
