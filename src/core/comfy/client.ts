@@ -19,7 +19,7 @@ import { postPrompt, type UploadedImage, type UploadOptions, uploadImage } from 
 import { type ComfyLog, type Disposable, silentLog } from './events';
 import { ComfyHttp } from './http';
 import { lookupPrompt, type PromptLookup } from './lookup';
-import { fetchNodeDefinitions } from './nodeDefinitions';
+import { fetchNodeDefinitions } from './fetchNodeDefinitions';
 import {
   attachListeners,
   type FollowOptions,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ComfyHttp } from '../../../src/core/comfy/http';
-import { fetchNodeDefinitions } from '../../../src/core/comfy/nodeDefinitions';
+import { fetchNodeDefinitions } from '../../../src/core/comfy/fetchNodeDefinitions';
 import { resolveServer } from '../../../src/core/comfy/serverConfig';
 import { isRunnerError } from '../../../src/core/util/runnerError';
 import { transcriptsDir } from '../../fakes/fixturePaths';
