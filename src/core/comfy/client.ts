@@ -1,26 +1,44 @@
 /**
- * The client of one ComfyUI server: submits prompts, follows each one by its prompt id through the
- * WebSocket (falling back to polling when events stop), cancels, uploads, and collects outputs.
+ * The client of one ComfyUI server, and the only code that speaks its protocol: submits prompts (once,
+ * idempotently, under a chosen id), follows each one by its prompt id through the WebSocket (falling
+ * back to polling when events stop), lets callers watch one prompt's messages, takes prompts back after
+ * a restart, cancels, uploads, collects outputs, and reads the server's node definitions.
  *
  * Lifetimes: one client per server connection; it owns its socket, its HTTP agent and its timers, and
  * `dispose()` releases them all.
  */
 import { randomUUID } from 'node:crypto';
+import type { ServerMessage } from '../protocol/comfyMessages';
+import { memoizeUntilFailure } from '../util/memoizeUntilFailure';
 import { RunnerError } from '../util/runnerError';
-import type { ApiPrompt } from '../workflow/types';
+import type { ApiPrompt, NodeDefs } from '../workflow/types';
 import { cancelPrompt } from './cancel';
 import { detectCapabilities, type ServerCapabilities } from './serverCapabilities';
 import { EventRouter } from './eventRouter';
 import { postPrompt, type UploadedImage, type UploadOptions, uploadImage } from './endpoints';
-import { type ComfyLog, silentLog } from './events';
+import { type ComfyLog, type Disposable, silentLog } from './events';
 import { ComfyHttp } from './http';
 import { lookupPrompt, type PromptLookup } from './lookup';
-import { attachListeners, makePromptRun, type PromptRun, type SubmitOptions } from './promptRun';
+import { fetchNodeDefinitions } from './fetchNodeDefinitions';
+import {
+  attachListeners,
+  type FollowOptions,
+  makePromptRun,
+  type PromptRun,
+  type SubmitOptions,
+} from './promptRun';
 import { PromptTracker } from './promptTracker';
 import { systemStatsReply } from './replies';
 import { RunSupervisor } from './runSupervisor';
 import { resolveServer, type ServerOptions } from './serverConfig';
 import { ComfySocket, type SocketOptions } from './socket';
+import {
+  type IdempotentSubmitOptions,
+  type OpenedPrompt,
+  resumePrompt,
+  type Resumption,
+  submitIdempotent,
+} from './submitIdempotent';
 
 /** Options of a client; every timing has a default. */
 export interface ComfyClientOptions extends ServerOptions {
@@ -42,22 +60,23 @@ export interface ComfyClientOptions extends ServerOptions {
   log?: ComfyLog;
 }
 
-/** Options of {@link ComfyClient.follow}: the listeners and output folder of `submit`. */
-export type FollowOptions = Pick<SubmitOptions, 'outputDir' | 'onProgress' | 'onPreview' | 'onText'>;
-
 /** A client of one ComfyUI server. */
 export class ComfyClient {
-  readonly http: ComfyHttp;
-  readonly socket: ComfySocket;
-  private readonly router = new EventRouter();
+  private readonly http: ComfyHttp;
+  private readonly socket: ComfySocket;
+  private readonly router: EventRouter;
   private readonly supervisor: RunSupervisor;
   private readonly log: ComfyLog;
-  private caps?: Promise<ServerCapabilities>;
+  private readonly caps: () => Promise<ServerCapabilities>;
+  private readonly defs: () => Promise<NodeDefs>;
 
   constructor(private readonly options: ComfyClientOptions) {
     const server = resolveServer(options);
     this.log = options.log ?? silentLog;
     this.http = new ComfyHttp(server);
+    this.router = new EventRouter(this.log);
+    this.caps = memoizeUntilFailure(() => detectCapabilities(this.http));
+    this.defs = memoizeUntilFailure(() => fetchNodeDefinitions(this.http, this.log));
     this.socket = new ComfySocket(server, { ...options.socket, clientId: options.clientId, log: this.log });
     this.supervisor = new RunSupervisor(this.http, this.socket, this.router, {
       pollIntervalMs: options.pollIntervalMs ?? 2_000,
@@ -78,13 +97,23 @@ export class ComfyClient {
     return this.socket.clientId;
   }
 
+  /** The server as shown to the user: its base URL without credentials, query token or trailing slash. */
+  get displayName(): string {
+    return this.http.server.base.href.replace(/\/$/, '');
+  }
+
   /** What the server supports; asked once and remembered (asked again after a failure). */
   capabilities(): Promise<ServerCapabilities> {
-    this.caps ??= detectCapabilities(this.http).catch((e: unknown) => {
-      this.caps = undefined;
-      throw e;
-    });
-    return this.caps;
+    return this.caps();
+  }
+
+  /**
+   * The server's node definitions (`/object_info`), validated; asked once and remembered (asked again
+   * after a failure). A class whose definition is malformed is logged and left out. Throws as the HTTP
+   * layer does, and `protocol` for a reply that is not a map of definitions.
+   */
+  nodeDefinitions(): Promise<NodeDefs> {
+    return this.defs();
   }
 
   /**
@@ -131,6 +160,37 @@ export class ComfyClient {
     if (tracker.cancelRequested)
       void this.cancel(tracker.promptId).catch((e) => this.log('warn', 'Cancel failed', e));
     return makePromptRun(tracker, queued.number, result, () => this.cancel(tracker.promptId));
+  }
+
+  /**
+   * Every message the server sends about `promptId` from now on, in order; dispose the result to stop.
+   * Subscribe before submitting under that id so that none is missed: an idle server can start, and even
+   * finish, a prompt before the POST returns. Each message reaches the prompt's own tracking first. Should
+   * an old server give the prompt an id of its own, the subscription follows it.
+   */
+  messagesOf(promptId: string, listener: (message: ServerMessage) => void): Disposable {
+    return this.router.watch(promptId, listener);
+  }
+
+  /**
+   * Submits under `options.promptId`, chosen and kept by the caller beforehand, so that the outcome of the
+   * POST never has to be guessed: when it fails in a way that may have reached the server (a timeout, a
+   * reset), the server is asked about that id first, and a prompt it has, or that it cannot be asked
+   * about, is followed (`confirmed` false for the latter). Only when the server does not have it is the
+   * failure rethrown, meaning never submitted. Other failures are thrown as {@link submit} throws them.
+   */
+  submitIdempotent(prompt: ApiPrompt, options: IdempotentSubmitOptions): Promise<OpenedPrompt> {
+    return submitIdempotent(this, prompt, options);
+  }
+
+  /**
+   * Takes back a prompt submitted earlier under `promptId`, perhaps by a runner that has since stopped:
+   * the server is asked about it (a few times, if it cannot be reached at once), and a prompt it has is
+   * followed as {@link follow} does, as is one it cannot be asked about now (`confirmed` false). Resolves
+   * `unknown`, following nothing, when the server does not have it.
+   */
+  resume(promptId: string, prompt: ApiPrompt, options: FollowOptions = {}): Promise<Resumption> {
+    return resumePrompt(this, promptId, prompt, options);
   }
 
   /**

@@ -8,7 +8,8 @@ import { getHistoryEntry } from './endpoints';
 import type { ComfyHttp } from './http';
 import type { MessageData } from '../protocol/comfyMessages';
 import { executionErrorMessage, executionInterruptedMessage } from '../protocol/comfyMessages';
-import { type DownloadedFile, downloadOutputs, outputFiles } from './outputs';
+import { type DownloadedFile, downloadOutputs } from './outputs';
+import { distinctFiles, outputRefs } from '../protocol/outputRefs';
 import type { PromptEnding, PromptTracker, PromptWarning } from './promptTracker';
 import type { HistoryEntry } from './replies';
 
@@ -93,7 +94,11 @@ export async function concludePrompt(
     history && Object.keys(history.outputs).length > 0 ? history.outputs : tracker.executedOutputs;
   const ending = tracker.ending!;
   const downloadable = ending.state !== 'lost' && !(ending.state === 'interrupted' && ending.dequeued);
-  const files = outputDir && downloadable ? await downloadOutputs(api, outputFiles(outputs), outputDir) : [];
+  // A server file listed twice (a cached node re-reporting it) is downloaded once.
+  const files =
+    outputDir && downloadable
+      ? await downloadOutputs(api, distinctFiles(outputRefs(outputs)), outputDir)
+      : [];
   if (ending.state === 'succeeded') {
     return { promptId: tracker.promptId, outputs, files, warnings: tracker.warnings, history };
   }

@@ -1,87 +1,41 @@
 /**
- * A prompt's output files: listing them from a history entry, and downloading them through `/view` into a
- * folder. Whatever `filename` or `subfolder` the server sends, a file lands inside that folder: every path
+ * A prompt's output files (listed by protocol/outputRefs.ts) downloaded through `/view` into a folder.
+ * Whatever `filename` or `subfolder` the server sends, a file lands inside that folder: every path
  * segment is sanitised, `..` is dropped, and the resolved path (symlinks included) is checked before
  * writing. Each download streams to a temporary file that is renamed into place when complete, so a
- * half-written file never carries the final name.
+ * half-written file never carries the final name, and is hashed as it streams, so it is never read back.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, realpath, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { RunnerError } from '../util/runnerError';
+import { cleanSegments, joinInside, realPathInside } from '../util/safePath';
+import { type FileDigest, streamDigest } from '../util/streamDigest';
 import { type FileRef, openView } from './endpoints';
 import type { ComfyHttp } from './http';
+import type { OutputRef } from '../protocol/outputRefs';
 
-/** A file one node produced. */
-export interface OutputFile extends FileRef {
-  nodeId: string;
-  /** The output key it was listed under: `images`, `audio`, `video`, `gifs`... */
-  kind: string;
-}
-
-/** A file that was downloaded. */
-export interface DownloadedFile extends OutputFile {
+/** A file that was downloaded, with the size and SHA-256 of its bytes, computed as they were written. */
+export interface DownloadedFile extends OutputRef, FileDigest {
   /** Absolute local path, inside the requested folder. */
   path: string;
 }
 
-function isFileRef(v: unknown): v is FileRef {
-  const o = v as Partial<FileRef> | null;
-  return typeof o === 'object' && o !== null && typeof o.filename === 'string' && o.filename !== '';
-}
-
-/** Every file listed in a prompt's outputs (node id to UI output), each once, in node order. */
-export function outputFiles(outputs: Record<string, Record<string, unknown>>): OutputFile[] {
-  const seen = new Set<string>();
-  const files: OutputFile[] = [];
-  for (const [nodeId, output] of Object.entries(outputs)) {
-    for (const [kind, items] of Object.entries(output ?? {})) {
-      if (!Array.isArray(items)) continue;
-      for (const item of items.filter(isFileRef)) {
-        const ref = {
-          filename: item.filename,
-          subfolder: String(item.subfolder ?? ''),
-          type: String(item.type ?? 'output'),
-        };
-        const key = `${ref.type}\u0000${ref.subfolder}\u0000${ref.filename}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        files.push({ ...ref, nodeId, kind });
-      }
-    }
-  }
-  return files;
-}
-
-const WINDOWS_RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
-
-/** One path segment made safe on every platform; empty when nothing usable is left. */
-export function cleanSegment(segment: string): string {
-  let s = segment.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').trim();
-  if (/^\.+$/.test(s)) return '';
-  s = s.replace(/^\.+/, '_').replace(/[. ]+$/, '');
-  if (WINDOWS_RESERVED.test(s)) s = `_${s}`;
-  return s.slice(0, 200);
-}
-
 /**
  * The local path for a server file under `folder`: `[type/]subfolder/filename`, where `type` is left out
- * for ordinary outputs. Throws `protocol` if the result would not be inside `folder`.
+ * for ordinary outputs, every segment cleaned. Throws `protocol` if the result would not be inside `folder`.
  */
 export function localPathFor(folder: string, ref: FileRef): string {
-  const split = (s: string): string[] =>
-    s
-      .split(/[\\/]+/)
-      .map(cleanSegment)
-      .filter((x) => x !== '');
-  const dirs = [...(ref.type && ref.type !== 'output' ? split(ref.type) : []), ...split(ref.subfolder)];
-  const nameParts = split(ref.filename);
+  const dirs = [
+    ...(ref.type && ref.type !== 'output' ? cleanSegments(ref.type) : []),
+    ...cleanSegments(ref.subfolder),
+  ];
+  const nameParts = cleanSegments(ref.filename);
   const name = nameParts.pop() ?? 'output';
-  const root = resolve(folder);
-  const target = resolve(root, ...dirs, ...nameParts, name);
-  if (!target.startsWith(root + sep)) {
+  const target = joinInside(folder, ...dirs, ...nameParts, name);
+  if (!target) {
     throw new RunnerError(
       'protocol',
       `The server named a file outside the output folder: ${ref.filename}`,
@@ -104,8 +58,7 @@ function unique(path: string, taken: Set<string>): string {
 
 /** Fails unless `dir`, with symlinks resolved, is inside `root` (also resolved). */
 async function assertInside(root: string, dir: string, ref: FileRef): Promise<void> {
-  const [realRoot, realDir] = await Promise.all([realpath(root), realpath(dir)]);
-  if (realDir !== realRoot && !realDir.startsWith(realRoot + sep)) {
+  if (!(await realPathInside(root, dir))) {
     throw new RunnerError(
       'protocol',
       `A folder on the way to ${ref.filename} leads outside the output folder`,
@@ -115,15 +68,17 @@ async function assertInside(root: string, dir: string, ref: FileRef): Promise<vo
   }
 }
 
-/** Downloads one file to `path` through a temporary file in the same folder. */
-async function downloadOne(api: ComfyHttp, ref: FileRef, root: string, path: string): Promise<void> {
+/** Downloads one file to `path` through a temporary file in the same folder, hashing it on the way. */
+async function downloadOne(api: ComfyHttp, ref: FileRef, root: string, path: string): Promise<FileDigest> {
   await mkdir(dirname(path), { recursive: true });
   await assertInside(root, dirname(path), ref);
   const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.part`);
   try {
     const body = await openView(api, ref);
-    await pipeline(body, createWriteStream(temp, { flags: 'wx' }));
+    const hashing = streamDigest();
+    await pipeline(body, hashing.through, createWriteStream(temp, { flags: 'wx' }));
     await rename(temp, path);
+    return hashing.digest();
   } catch (e) {
     await rm(temp, { force: true });
     if (e instanceof RunnerError) throw e;
@@ -138,11 +93,11 @@ async function downloadOne(api: ComfyHttp, ref: FileRef, root: string, path: str
 
 /**
  * Downloads files into `folder` (created if needed), a few at a time. A file already there under the same
- * name is replaced. Resolves with where each file went.
+ * name is replaced. Resolves with where each file went and the size and SHA-256 of what was written.
  */
 export async function downloadOutputs(
   api: ComfyHttp,
-  files: OutputFile[],
+  files: readonly OutputRef[],
   folder: string,
   parallel = 4,
 ): Promise<DownloadedFile[]> {
@@ -150,13 +105,15 @@ export async function downloadOutputs(
   await mkdir(root, { recursive: true });
   const taken = new Set<string>();
   const planned = files.map((f) => ({ ...f, path: unique(localPathFor(root, f), taken) }));
+  const downloaded: DownloadedFile[] = new Array(planned.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < planned.length) {
-      const file = planned[next++]!;
-      await downloadOne(api, file, root, file.path);
+      const i = next++;
+      const file = planned[i]!;
+      downloaded[i] = { ...file, ...(await downloadOne(api, file, root, file.path)) };
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, planned.length) }, worker));
-  return planned;
+  return downloaded;
 }

@@ -30,8 +30,11 @@ export interface SubmitOptions {
   onText?: (text: TextFrame) => void;
 }
 
+/** Options of `ComfyClient.follow`: the listeners and output folder of {@link SubmitOptions}. */
+export type FollowOptions = Pick<SubmitOptions, 'outputDir' | 'onProgress' | 'onPreview' | 'onText'>;
+
 /** Attaches the listeners given in the submit options. */
-export function attachListeners(tracker: PromptTracker, options: SubmitOptions): void {
+export function attachListeners(tracker: PromptTracker, options: FollowOptions): void {
   if (options.onProgress) tracker.progress.on(options.onProgress);
   if (options.onPreview) tracker.previews.on(options.onPreview);
   if (options.onText) tracker.texts.on(options.onText);

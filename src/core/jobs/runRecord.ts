@@ -7,41 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { joinInside } from '../util/safePath';
+import type { FileDigest } from '../util/streamDigest';
+import type { OutputRef } from '../protocol/outputRefs';
 import type { Job, JobOutput } from './job';
-
-/** A file named in a UI output, with the node and position it came from. */
-export interface OutputRef {
-  nodeId: string;
-  kind: string;
-  index: number;
-  filename: string;
-  subfolder: string;
-  type: string;
-}
-
-/** Every file reference in a set of UI outputs (node id -> `{images: [...], ...}`), in node order. */
-export function outputRefs(ui: Record<string, Record<string, unknown[]>>): OutputRef[] {
-  const refs: OutputRef[] = [];
-  for (const [nodeId, output] of Object.entries(ui)) {
-    for (const [kind, items] of Object.entries(output ?? {})) {
-      if (!Array.isArray(items)) continue;
-      items.forEach((item, index) => {
-        const f = item as Partial<OutputRef> | null;
-        if (f && typeof f.filename === 'string') {
-          refs.push({
-            nodeId,
-            kind,
-            index,
-            filename: f.filename,
-            subfolder: String(f.subfolder ?? ''),
-            type: String(f.type ?? 'output'),
-          });
-        }
-      });
-    }
-  }
-  return refs;
-}
 
 /** Where a collected output goes in the job's folder; null when the server-sent name would escape it. */
 export function outputDestination(outDir: string, ref: OutputRef): string | null {
@@ -52,15 +20,20 @@ export function outputDestination(outDir: string, ref: OutputRef): string | null
 }
 
 /** SHA-256 and size of a file. */
-export async function fileDigest(path: string): Promise<{ size: number; sha256: string }> {
+export async function fileDigest(path: string): Promise<FileDigest> {
   const bytes = await readFile(path);
   return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-/** A {@link JobOutput} for a file already in place. */
-export async function describeOutput(outDir: string, path: string, ref: OutputRef): Promise<JobOutput> {
-  const { size, sha256 } = await fileDigest(path);
+/** The {@link JobOutput} of a file in place at `path` whose digest is known (computed as it was written). */
+export function jobOutputFor(outDir: string, path: string, ref: OutputRef, digest: FileDigest): JobOutput {
+  const { size, sha256 } = digest;
   return { path: relative(outDir, path), nodeId: ref.nodeId, kind: ref.kind, index: ref.index, size, sha256 };
+}
+
+/** A {@link JobOutput} for a file already in place, read to hash it. */
+export async function describeOutput(outDir: string, path: string, ref: OutputRef): Promise<JobOutput> {
+  return jobOutputFor(outDir, path, ref, await fileDigest(path));
 }
 
 /** The run record written as `run.json` in the job's folder. */

@@ -11,7 +11,7 @@ import { createEngine } from '../engine/executor';
 import type { PoolTargetOptions } from '../scheduler/pool/poolTarget';
 import { embeddedTarget } from '../scheduler/targets/embeddedTarget';
 import { withLocalInputs } from '../scheduler/targets/remoteInputs';
-import { fetchNodeDefinitions, remoteTarget } from '../scheduler/targets/remoteTarget';
+import { remoteTarget } from '../scheduler/targets/remoteTarget';
 import type { RunTarget } from '../scheduler/targets/runTarget';
 import { isRunnerError, RunnerError } from '../util/runnerError';
 import type { NodeDefs } from '../workflow/types';
@@ -61,7 +61,7 @@ async function serverPlace(setup: PoolSetup, settings: ServerSettings): Promise<
   });
   const inputDir = resolve(setup.inputDir);
   try {
-    const definitions = await fetchNodeDefinitions(client);
+    const definitions = await client.nodeDefinitions();
     const target = remoteTarget({ client, inputDir, definitions, name: serverName(settings.url) });
     return { name: target.name, target, defs: await withLocalInputs(definitions, inputDir), settings };
   } catch (e) {

@@ -55,7 +55,8 @@ export interface NodeDef {
   };
   input_order?: { required?: string[]; optional?: string[]; hidden?: string[] };
   output: (string | unknown[])[];
-  output_is_list: boolean[];
+  /** Per output; null where a node leaves it unset (ComfyUI 0.8.0 sends that for some V3 nodes). */
+  output_is_list: (boolean | null)[];
   output_name: string[];
   name: string;
   display_name: string | null;

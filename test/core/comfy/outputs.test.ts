@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { ComfyHttp } from '../../../src/core/comfy/http';
-import { downloadOutputs, localPathFor, outputFiles } from '../../../src/core/comfy/outputs';
+import { downloadOutputs, localPathFor } from '../../../src/core/comfy/outputs';
+import { outputRefs } from '../../../src/core/protocol/outputRefs';
 import { resolveServer } from '../../../src/core/comfy/serverConfig';
 import { isRunnerError } from '../../../src/core/util/runnerError';
 import { type Loopback, startLoopback } from './loopback';
@@ -11,23 +13,6 @@ import { type Loopback, startLoopback } from './loopback';
 const root = join(tmpdir(), 'comfy-out');
 
 describe('outputs', () => {
-  describe('outputFiles', () => {
-    it('lists every file item once, skipping text and flags', () => {
-      const files = outputFiles({
-        '3': { images: [{ filename: 'a.png', subfolder: '', type: 'output' }], animated: [false] },
-        '5': { text: ['hello'], images: [{ filename: 'a.png', subfolder: '', type: 'output' }] },
-        '7': { gifs: [{ filename: 'v.mp4', subfolder: 'vid', type: 'output', format: 'video/h264-mp4' }] },
-      });
-      assert.deepEqual(
-        files.map((f) => [f.nodeId, f.kind, f.filename, f.subfolder]),
-        [
-          ['3', 'images', 'a.png', ''],
-          ['7', 'gifs', 'v.mp4', 'vid'],
-        ],
-      );
-    });
-  });
-
   describe('localPathFor', () => {
     it('keeps an ordinary output at the top of the folder and a subfolder under it', () => {
       assert.equal(
@@ -88,14 +73,22 @@ describe('outputs', () => {
     }
 
     it('writes each file under its final name and leaves no temporary file', async () => {
-      const files = outputFiles({ '1': { images: [{ filename: 'a.png', subfolder: 's', type: 'output' }] } });
+      const files = outputRefs({ '1': { images: [{ filename: 'a.png', subfolder: 's', type: 'output' }] } });
       const [file] = await downloadOutputs(await api(), files, dir);
       assert.equal(readFileSync(file!.path, 'utf8'), 'data:filename=a.png&subfolder=s&type=output');
       assert.deepEqual(readdirSync(join(dir, 's')), ['a.png']);
     });
 
+    it('reports the size and SHA-256 of each file as it was written', async () => {
+      const files = outputRefs({ '1': { images: [{ filename: 'a.png', subfolder: '', type: 'output' }] } });
+      const [file] = await downloadOutputs(await api(), files, dir);
+      const bytes = readFileSync(file!.path);
+      assert.equal(file!.size, bytes.length);
+      assert.equal(file!.sha256, createHash('sha256').update(bytes).digest('hex'));
+    });
+
     it('gives two server files that clean to the same local name different names', async () => {
-      const files = outputFiles({
+      const files = outputRefs({
         '1': { images: [{ filename: 'a?.png', subfolder: '', type: 'output' }] },
         '2': { images: [{ filename: 'a*.png', subfolder: '', type: 'output' }] },
       });
@@ -108,7 +101,7 @@ describe('outputs', () => {
     });
 
     it('fails with protocol and leaves nothing behind when the server has no such file', async () => {
-      const files = outputFiles({
+      const files = outputRefs({
         '1': { images: [{ filename: 'missing.png', subfolder: '', type: 'output' }] },
       });
       await assert.rejects(downloadOutputs(await api(), files, dir), (e: unknown) =>
@@ -122,7 +115,7 @@ describe('outputs', () => {
       try {
         mkdirSync(dir, { recursive: true });
         symlinkSync(outside, join(dir, 'link'));
-        const files = outputFiles({
+        const files = outputRefs({
           '1': { images: [{ filename: 'a.png', subfolder: 'link', type: 'output' }] },
         });
         await assert.rejects(downloadOutputs(await api(), files, dir), (e: unknown) =>

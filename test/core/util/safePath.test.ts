@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { joinInside } from '../../../src/core/util/safePath';
+import { cleanSegment, cleanSegments, joinInside, realPathInside } from '../../../src/core/util/safePath';
 
 const base = resolve('/tmp/run-folder');
 
@@ -32,5 +34,62 @@ describe('joinInside', () => {
 
   it('refuses a name that resolves to the folder itself', () => {
     assert.equal(joinInside(base, 'a', '..'), null);
+  });
+});
+
+describe('cleanSegment', () => {
+  it('keeps an ordinary file name as it is', () => {
+    assert.equal(cleanSegment('ComfyUI_00001_.png'), 'ComfyUI_00001_.png');
+  });
+
+  it('replaces control and reserved characters with _', () => {
+    assert.equal(cleanSegment('x\u0000y:z*?.png'), 'x_y_z__.png');
+  });
+
+  it('leaves nothing of . and ..', () => {
+    assert.deepEqual([cleanSegment('.'), cleanSegment('..'), cleanSegment('...')], ['', '', '']);
+  });
+
+  it('turns a leading dot into _ and drops trailing dots and spaces', () => {
+    assert.equal(cleanSegment('.hidden'), '_hidden');
+    assert.equal(cleanSegment('name. . '), 'name');
+  });
+
+  it('prefixes Windows device names with _', () => {
+    assert.deepEqual([cleanSegment('CON'), cleanSegment('lpt1.txt')], ['_CON', '_lpt1.txt']);
+  });
+
+  it('cuts a segment to 200 characters', () => {
+    assert.equal(cleanSegment('a'.repeat(300)).length, 200);
+  });
+});
+
+describe('cleanSegments', () => {
+  it('splits at both slashes and drops empty segments and climbs', () => {
+    assert.deepEqual(cleanSegments('../a\\b//../c'), ['a', 'b', 'c']);
+  });
+});
+
+describe('realPathInside', () => {
+  let dir = '';
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'safe-path-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('accepts the folder itself and a folder inside it', async () => {
+    mkdirSync(join(dir, 'a', 'b'), { recursive: true });
+    assert.equal(await realPathInside(dir, dir), true);
+    assert.equal(await realPathInside(dir, join(dir, 'a', 'b')), true);
+  });
+
+  it('refuses a folder reached through a symlink that leads outside', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'safe-path-outside-'));
+    try {
+      symlinkSync(outside, join(dir, 'link'));
+      assert.equal(await realPathInside(dir, join(dir, 'link')), false);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });

@@ -10,7 +10,8 @@ import type { ExecutionData } from '../../protocol/executionMessages';
 import { copyFileAtomic } from '../../util/atomicWrite';
 import { joinInside } from '../../util/safePath';
 import type { Job, JobError, JobOutput } from '../../jobs/job';
-import { describeOutput, outputDestination, outputRefs } from '../../jobs/runRecord';
+import { describeOutput, outputDestination } from '../../jobs/runRecord';
+import { outputRefs } from '../../protocol/outputRefs';
 import { rejectionWithProblems } from './rejectionWithProblems';
 import type { RunHooks, RunResult, RunTarget } from './runTarget';
 

@@ -10,7 +10,8 @@ import type { DownloadedFile } from '../../comfy/outputs';
 import { isRunnerError, RunnerError } from '../../util/runnerError';
 import { copyFileAtomic } from '../../util/atomicWrite';
 import type { Job, JobError, JobOutput } from '../../jobs/job';
-import { describeOutput, outputDestination, outputRefs } from '../../jobs/runRecord';
+import { jobOutputFor, outputDestination } from '../../jobs/runRecord';
+import { outputRefs, serverFileKey, type UiOutputs } from '../../protocol/outputRefs';
 import type { RunResult } from './runTarget';
 
 /** The run's ending as a RunResult, with every output that was produced moved into the job's folder. */
@@ -49,31 +50,30 @@ function jobError(e: RunnerError, details: PromptFailureDetails | undefined): Jo
   };
 }
 
-const keyOf = (f: { type: string; subfolder: string; filename: string }) =>
-  `${f.type}\u0000${f.subfolder}\u0000${f.filename}`;
-
-/** Moves downloaded files to where the embedded target would have put them; one JobOutput per listed file. */
-async function collect(
-  ui: Record<string, Record<string, unknown>>,
-  files: DownloadedFile[],
-  outDir: string,
-): Promise<JobOutput[]> {
-  const downloaded = new Map(files.map((f) => [keyOf(f), f.path]));
+/**
+ * Moves downloaded files to where the embedded target would have put them; one JobOutput per listed file,
+ * described by the digest its download computed. A server file listed twice is copied to its second place
+ * and keeps that digest.
+ */
+async function collect(ui: UiOutputs, files: DownloadedFile[], outDir: string): Promise<JobOutput[]> {
+  const downloaded = new Map(files.map((f) => [serverFileKey(f), f]));
   const placed = new Map<string, string>();
   const outputs: JobOutput[] = [];
-  for (const ref of outputRefs(ui as Record<string, Record<string, unknown[]>>)) {
-    const from = placed.get(keyOf(ref)) ?? downloaded.get(keyOf(ref));
+  for (const ref of outputRefs(ui)) {
+    const key = serverFileKey(ref);
+    const file = downloaded.get(key);
     const to = outputDestination(outDir, ref);
-    if (!from) continue;
+    if (!file) continue;
     if (!to)
       throw new RunnerError('protocol', `output name escapes its folder: ${ref.subfolder}/${ref.filename}`);
-    if (placed.has(keyOf(ref))) await copyFileAtomic(from, to);
+    const earlier = placed.get(key);
+    if (earlier) await copyFileAtomic(earlier, to);
     else {
       await mkdir(dirname(to), { recursive: true });
-      await rename(from, to);
-      placed.set(keyOf(ref), to);
+      await rename(file.path, to);
+      placed.set(key, to);
     }
-    outputs.push(await describeOutput(outDir, to, ref));
+    outputs.push(jobOutputFor(outDir, to, ref, file));
   }
   return outputs;
 }

@@ -1,15 +1,17 @@
 /**
- * A ComfyUI server as a run target, through our wire client: local input files are uploaded first and the
- * prompt uses the names the server returned; the prompt is submitted under an id we choose (so every
- * event of it is forwarded from the first); outputs are downloaded into the job's folder, laid out as the
+ * A ComfyUI server as a run target, through the public calls of our wire client: local input files are
+ * uploaded first and the prompt uses the names the server returned; the prompt is submitted under an id we
+ * choose (so every event of it is forwarded from the first); outputs are downloaded into the job's folder, laid out as the
  * embedded target lays them out (remoteResults.ts); a prompt the server no longer knows ends `lost`;
  * aborting the signal cancels the prompt on the server (dequeued if it waits, interrupted if it runs).
  *
  * Submission is idempotent. The prompt id is chosen, and kept through `hooks.submitting` (a durable
  * scheduler writes it to its store), before the POST. When the POST fails in a way that may have reached
- * the server (a timeout, a dropped connection), the server is asked about that id before anything else
- * happens: a prompt it has is followed, and only a prompt it does not have counts as not submitted. A
- * restarted runner takes jobs back the same way (`resume`), under the same client id and prompt id.
+ * the server (a timeout, a dropped connection), the client asks the server about that id before anything
+ * else happens: a prompt it has is followed, and only a prompt it does not have counts as not submitted
+ * (`ComfyClient.submitIdempotent`). A restarted runner takes jobs back the same way (`resume`), under the
+ * same client id and prompt id; whether a prompt the server does not know is lost or was never submitted
+ * is the job's to say, so it is decided here.
  *
  * Downloads go to a hidden staging folder inside the job's folder and are renamed into place one by
  * one, so a file under its final name is always complete.
@@ -17,10 +19,8 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { ComfyClient } from '../../comfy/client';
-import { lookupPatiently, submitOutcomeUnknown, type PromptLookup } from '../../comfy/lookup';
-import type { PromptRun } from '../../comfy/promptRun';
+import type { OpenedPrompt } from '../../comfy/submitIdempotent';
 import type { ApiPrompt, NodeDefs } from '../../workflow/types';
 import type { Job } from '../../jobs/job';
 import { uploadLocalInputs, withLocalInputs } from './remoteInputs';
@@ -37,19 +37,10 @@ export interface RemoteTargetOptions {
   client: ComfyClient;
   /** The folder LoadImage file names are looked up in before they are uploaded. */
   inputDir: string;
-  /** The name shown to the user. @default the server's URL */
+  /** The name shown to the user. @default the server's URL, without credentials */
   name?: string;
-  /** The server's node definitions, when the caller has them already. @default fetched on first run */
+  /** The server's node definitions, when the caller has them already. @default asked of the client */
   definitions?: NodeDefs;
-}
-
-/** The server's `/object_info`, used to validate prompts before they are sent. */
-export async function fetchNodeDefinitions(client: ComfyClient): Promise<NodeDefs> {
-  const defs = await client.http.json(
-    { route: 'object_info' },
-    z.record(z.string(), z.looseObject({ input: z.looseObject({}) })),
-  );
-  return defs as unknown as NodeDefs;
 }
 
 /** What runs and resumptions on one server share. */
@@ -68,21 +59,20 @@ interface Attempt {
   readonly promptId: string;
 }
 
-/** How an attempt gets hold of its prompt on the server; `confirmed` when the server said it has it. */
-type Opener = (staging: string) => Promise<{ run: PromptRun; confirmed: boolean }>;
+/**
+ * How an attempt gets hold of its prompt on the server, given the staging folder to download into: the
+ * prompt followed, or a result reached without following anything.
+ */
+type Opener = (staging: string) => Promise<OpenedPrompt | { ended: RunResult }>;
 
 /** A run target over a ComfyUI server. */
 export function remoteTarget(options: RemoteTargetOptions): RunTarget {
   const { client, inputDir } = options;
   let version: string | undefined;
-  let defs: Promise<NodeDefs> | undefined = options.definitions && Promise.resolve(options.definitions);
-  // Asked once and remembered; asked again after a failure.
-  const definitions = (): Promise<NodeDefs> =>
-    (defs ??= fetchNodeDefinitions(client).catch((e: unknown) => {
-      defs = undefined;
-      throw e;
-    }));
-  const name = options.name ?? client.http.server.base.href.replace(/\/$/, '');
+  const given = options.definitions;
+  // The client asks once and remembers, and asks again after a failure.
+  const definitions = (): Promise<NodeDefs> => (given ? Promise.resolve(given) : client.nodeDefinitions());
+  const name = options.name ?? client.displayName;
   const remote: Remote = { client, name, inputDir, definitions };
   const noteVersion = async () => {
     version ??= (await client.capabilities().catch(() => undefined))?.version;
@@ -143,22 +133,18 @@ async function resumeRemote(
 ): Promise<RunResult> {
   const promptId = job.promptId;
   if (promptId === undefined) return runRemote(remote, job, hooks, signal);
-  const { client } = remote;
   const attempt = { job, hooks, signal, promptId };
   // A runner that died mid-download may have left part of a file in the staging folder.
   await rm(stagingOf(job, promptId), { recursive: true, force: true });
-  const verdict = await askPatiently(client, promptId);
   const accepted = job.state === 'running' || job.times.accepted !== undefined;
-  if (verdict?.kind === 'unknown' && accepted) return lostRemote(promptId, remote.name);
-  if (verdict?.kind === 'unknown') {
+  return followThrough(remote.client, attempt, async (staging) => {
+    const resumed = await remote.client.resume(promptId, job.prompt, { outputDir: staging });
+    if (resumed.kind === 'following') return resumed;
+    if (accepted) return { ended: lostRemote(promptId, remote.name) };
     const prompt = await uploadedPrompt(remote, job);
-    if (signal.aborted) return { status: 'interrupted', outputs: [] };
-    return followThrough(client, attempt, (staging) => submitOnce(remote, prompt, attempt, staging));
-  }
-  return followThrough(client, attempt, async (staging) => ({
-    run: await client.follow(promptId, job.prompt, { outputDir: staging }),
-    confirmed: verdict !== undefined,
-  }));
+    if (signal.aborted) return { ended: { status: 'interrupted', outputs: [] } };
+    return submitOnce(remote, prompt, attempt, staging);
+  });
 }
 
 /** The job's prompt with local input files uploaded and named as the server named them. */
@@ -168,33 +154,25 @@ async function uploadedPrompt(remote: Remote, job: Job): Promise<ApiPrompt> {
   return uploadLocalInputs(job.prompt, await remote.definitions(), remote.inputDir, upload);
 }
 
-/** The server's answer about a prompt id, or undefined when it cannot be asked (after a few tries). */
-function askPatiently(client: ComfyClient, promptId: string): Promise<PromptLookup | undefined> {
-  return lookupPatiently(() => client.lookup(promptId)).catch(() => undefined);
-}
-
 /**
- * POSTs the prompt once. A failure that may have reached the server is not taken at its word: the
- * server is asked about the prompt id, and a prompt it has (or that it cannot be asked about) is
- * followed; only a prompt it does not have rethrows the failure, as never submitted.
+ * Submits the prompt once under the attempt's id, idempotently (the client asks the server about the id
+ * when the outcome of the POST is unknown). A rejection has its problems spelled out.
  */
 async function submitOnce(
   remote: Remote,
   prompt: ApiPrompt,
   a: Attempt,
   staging: string,
-): Promise<{ run: PromptRun; confirmed: boolean }> {
-  const { client } = remote;
+): Promise<OpenedPrompt> {
   const extraData = a.job.extraPngInfo ? { extra_pnginfo: a.job.extraPngInfo } : undefined;
   try {
-    const run = await client.submit(prompt, { promptId: a.promptId, extraData, outputDir: staging });
-    return { run, confirmed: true };
+    return await remote.client.submitIdempotent(prompt, {
+      promptId: a.promptId,
+      extraData,
+      outputDir: staging,
+    });
   } catch (e) {
-    if (!submitOutcomeUnknown(e)) throw rejectionWithProblems(e, a.job);
-    const verdict = await askPatiently(client, a.promptId);
-    if (verdict?.kind === 'unknown') throw e;
-    const run = await client.follow(a.promptId, a.job.prompt, { outputDir: staging });
-    return { run, confirmed: verdict !== undefined };
+    throw rejectionWithProblems(e, a.job);
   }
 }
 
@@ -203,10 +181,9 @@ function stagingOf(job: Job, promptId: string): string {
   return join(job.outDir, `.download-${promptId}`);
 }
 
-/** Forwards the socket's messages about one prompt to the hooks, from before it is submitted. */
+/** Forwards the server's messages about one prompt to the hooks, from before it is submitted. */
 function forwardEvents(client: ComfyClient, promptId: string, hooks: RunHooks, start: () => void) {
-  return client.socket.messages.on((message) => {
-    if ((message.data as { prompt_id?: unknown }).prompt_id !== promptId) return;
+  return client.messagesOf(promptId, (message) => {
     if (message.type === 'execution_start') start();
     hooks.event(message);
   });
@@ -231,7 +208,9 @@ async function followThrough(client: ComfyClient, a: Attempt, open: Opener): Pro
   const onAbort = () => void client.cancel(promptId).catch(() => undefined);
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    const { run, confirmed } = await open(staging);
+    const opened = await open(staging);
+    if ('ended' in opened) return opened.ended;
+    const { run, confirmed } = opened;
     if (signal.aborted) void run.cancel().catch(() => undefined);
     if (confirmed) hooks.accepted(run.promptId);
     for (const w of run.warnings) hooks.warning(w.message);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ComfyClient, type ComfyClientOptions } from '../../../../src/core/comfy/client';
@@ -91,6 +92,17 @@ describe('the remote run target', function () {
       type: 'executing',
       data: { node: null, prompt_id: seen.accepted[0] },
     });
+  });
+
+  it('records for each output the SHA-256 and size of the file in the job folder', async () => {
+    const { url } = await serve({ nodes: gatedRegistry });
+    const job = jobOf(quickPrompt('hashed'));
+    const result = await targetFor(url).run(job, recorder().hooks, new AbortController().signal);
+    assert.equal(result.status, 'success');
+    const [output] = result.outputs;
+    const bytes = readFileSync(join(job.outDir, output!.path));
+    assert.equal(output!.sha256, createHash('sha256').update(bytes).digest('hex'));
+    assert.equal(output!.size, bytes.length);
   });
 
   it('maps a node that raises to an error with node, exception type and traceback', async () => {
