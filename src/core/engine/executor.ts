@@ -10,7 +10,7 @@ import { RunnerError } from '../util/runnerError';
 import { topologicalOrder } from '../workflow/graph';
 import type { ApiPrompt, NodeDefs, NodeId, ValidationResult } from '../workflow/types';
 import { validatePrompt } from '../workflow/validate';
-import { engineDefinitions } from './engineDefinitions';
+import { EngineDefinitions } from './engineDefinitions';
 import type { EngineEvent, ExecutionOutcome } from './engineEvents';
 import { ExecutionCache, type CachePolicy } from './executionCache';
 import { PromptExecution } from './promptExecution';
@@ -69,7 +69,11 @@ export interface ExecuteOptions {
 export interface Engine {
   /** The most nodes running at once; raising it starts waiting nodes at once. */
   maxConcurrency: number;
-  /** The engine's `/object_info`: each class's live definition (LoadImage lists the input folder). */
+  /**
+   * The engine's `/object_info`: each class's definition, LoadImage's listing the input folder as it is
+   * now. Built once and rebuilt only when the input folder's images change; the same object comes back
+   * until then, so treat it as read-only.
+   */
   definitions(): Promise<NodeDefs>;
   /**
    * Validates and runs a prompt. Rejects with `RunnerError('prompt_rejected')` carrying the
@@ -110,6 +114,7 @@ function validateForRun(prompt: unknown, defs: NodeDefs, targets?: readonly Node
 
 class EmbeddedEngine implements Engine {
   private readonly nodes: NodeRegistry;
+  private readonly defs: EngineDefinitions;
   private readonly cache: ExecutionCache;
   private concurrency: number;
   private pool: WorkerPool | undefined;
@@ -119,6 +124,7 @@ class EmbeddedEngine implements Engine {
 
   constructor(private readonly options: EngineOptions) {
     this.nodes = options.nodes ?? builtinNodes;
+    this.defs = new EngineDefinitions(options.inputDir, this.nodes);
     this.cache = new ExecutionCache(options.cachePolicy ?? 'classic');
     this.concurrency = Math.max(1, Math.floor(options.maxConcurrency ?? availableParallelism()));
   }
@@ -134,7 +140,7 @@ class EmbeddedEngine implements Engine {
   }
 
   definitions(): Promise<NodeDefs> {
-    return engineDefinitions(this.options.inputDir, this.nodes);
+    return this.defs.current();
   }
 
   async execute(prompt: unknown, options: ExecuteOptions): Promise<ExecutionOutcome> {

@@ -90,6 +90,12 @@ export interface NodeContext {
   readonly extraPngInfo?: Record<string, unknown>;
 }
 
+/** What live definitions depend on (see {@link NodeImpl.liveDef}). */
+export interface LiveInputs {
+  /** The image files of the input folder, as LoadImage offers them (inputImages.ts `listInputImages`). */
+  readonly inputImages: readonly string[];
+}
+
 /** A node class of the embedded engine. */
 export interface NodeImpl {
   /** The ComfyUI class name, e.g. "ImageInvert". */
@@ -113,10 +119,11 @@ export interface NodeImpl {
    */
   fingerprint?(inputs: Record<string, unknown>, ctx: NodeContext): string | Promise<string>;
   /**
-   * Returns the definition as it should be advertised now, for definitions with lists that depend on
-   * the machine (LoadImage's list of input files). Defaults to `def`.
+   * Returns the definition as it should be advertised for what the machine holds now, for definitions
+   * with lists that depend on it (LoadImage's list of input files). The engine calls it again only when
+   * `live` changes. Defaults to `def`.
    */
-  liveDef?(ctx: { inputDir: string }): NodeDef | Promise<NodeDef>;
+  liveDef?(live: LiveInputs): NodeDef;
 }
 
 /**

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomicWrite';
 import type { NodeDef } from '../../workflow/types';
 import { defineNode, engineDefinition } from '../defineNode';
-import { imageFingerprint, listInputImages, openImage } from '../inputImages';
+import { imageFingerprint, openImage } from '../inputImages';
 import {
   alphaChannel,
   bandsOf,
@@ -119,16 +119,16 @@ async function runLoadImageMask(inputs: Record<string, unknown>, ctx: NodeContex
   return { outputs: [mask] };
 }
 
-/** The definition with the image list of the input folder, as ComfyUI builds it per request. */
-async function liveImageDef(classType: string, inputDir: string): Promise<NodeDef> {
-  const def = structuredClone(engineDefinition(classType));
+/**
+ * The definition with the image list of the input folder, as ComfyUI builds it per request. Only the
+ * path to the list is copied; the rest is shared with the fixed definition, which nobody mutates.
+ */
+function liveImageDef(classType: string, images: readonly string[]): NodeDef {
+  const def = engineDefinition(classType);
   const required = def.input.required ?? {};
   const spec = required.image;
-  required.image = [
-    await listInputImages(inputDir),
-    ...(spec && spec.length > 1 ? [spec[1]] : []),
-  ] as typeof spec;
-  return def;
+  const image = [[...images], ...(spec && spec.length > 1 ? [spec[1]] : [])] as typeof spec;
+  return { ...def, input: { ...def.input, required: { ...required, image } } };
 }
 
 /**
@@ -253,12 +253,12 @@ export const ioNodes: NodeImpl[] = [
   defineNode('LoadImage', {
     run: runLoadImage,
     fingerprint: (inputs, ctx) => imageFingerprint(inputs.image, ctx),
-    liveDef: (ctx) => liveImageDef('LoadImage', ctx.inputDir),
+    liveDef: (live) => liveImageDef('LoadImage', live.inputImages),
   }),
   defineNode('LoadImageMask', {
     run: runLoadImageMask,
     fingerprint: (inputs, ctx) => imageFingerprint(inputs.image, ctx),
-    liveDef: (ctx) => liveImageDef('LoadImageMask', ctx.inputDir),
+    liveDef: (live) => liveImageDef('LoadImageMask', live.inputImages),
   }),
   defineNode('SaveImage', {
     run: (inputs, ctx) =>
