@@ -11,6 +11,7 @@ import { topologicalOrder } from '../workflow/graph';
 import type { ApiPrompt, NodeDefs, NodeId, ValidationResult } from '../workflow/types';
 import { validatePrompt } from '../workflow/validate';
 import { EngineDefinitions } from './engineDefinitions';
+import { engineDisposedError } from './engineDisposed';
 import type { EngineEvent, ExecutionOutcome } from './engineEvents';
 import { ExecutionCache, type CachePolicy } from './executionCache';
 import { PromptExecution } from './promptExecution';
@@ -85,7 +86,10 @@ export interface Engine {
   interrupt(promptId?: string): void;
   /** Forgets every cached output, so the next prompt recomputes everything. */
   clearCache(): void;
-  /** Interrupts the running prompt and terminates the worker threads. */
+  /**
+   * Interrupts the running prompt and terminates the worker threads. Later prompts are refused with
+   * `RunnerError('internal')` (engineDisposed.ts).
+   */
   dispose(): Promise<void>;
 }
 
@@ -144,7 +148,7 @@ class EmbeddedEngine implements Engine {
   }
 
   async execute(prompt: unknown, options: ExecuteOptions): Promise<ExecutionOutcome> {
-    if (this.disposed) throw new RunnerError('internal', 'the engine was disposed');
+    if (this.disposed) throw engineDisposedError();
     const validated = validateForRun(prompt, await this.definitions(), options.partialTargets);
     // One prompt at a time, as the server's single worker runs them; the cache depends on it.
     const turn = this.tail.then(() => this.runValidated(validated, options));
