@@ -68,10 +68,10 @@ export async function runEmbeddedJobsBench(): Promise<void> {
   const out = join(root, 'out');
   mkdirSync(inputDir);
   writeFileSync(join(inputDir, 'noise.png'), noisePng());
+  // The engine's own folders, as the command line's pool gives them; jobs write into theirs.
   const folders = { outputDir: join(out, '.engine', 'output'), tempDir: join(out, '.engine', 'temp') };
-  for (const d of Object.values(folders)) mkdirSync(d, { recursive: true });
   const engine = createEngine({ inputDir, ...folders });
-  const target = embeddedTarget(engine, folders);
+  const target = embeddedTarget(engine);
   const runJob = async (n: number, prefix: string): Promise<number> => {
     const job = createJob({
       workflow: { file: 'bench.json', sourceHash: '', promptHash: '' },

@@ -3,7 +3,6 @@
  * asked for its node definitions before any job is queued, so that a server that cannot be reached is
  * reported at once (exit code 3, with the reason for each server) instead of leaving jobs waiting.
  */
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ComfyClient } from '../core/comfy/client';
 import { createEngine } from '../core/engine/executor';
@@ -33,7 +32,10 @@ export interface PoolSetup {
   readonly clientId: string;
 }
 
-/** The embedded engine, with its folders under `<out>/.engine`. */
+/**
+ * The embedded engine. Its target gives every job's prompt the job's folder to write into, so the
+ * engine's own output and temp folders (under `<out>/.engine`) are never written to, nor created.
+ */
 async function embeddedPlace(setup: PoolSetup): Promise<Place> {
   const root = resolve(setup.out, '.engine');
   const folders = {
@@ -41,9 +43,8 @@ async function embeddedPlace(setup: PoolSetup): Promise<Place> {
     outputDir: join(root, 'output'),
     tempDir: join(root, 'temp'),
   };
-  for (const d of [folders.outputDir, folders.tempDir]) mkdirSync(d, { recursive: true });
   const engine = createEngine(folders);
-  return { name: 'embedded', target: embeddedTarget(engine, folders), defs: await engine.definitions() };
+  return { name: 'embedded', target: embeddedTarget(engine), defs: await engine.definitions() };
 }
 
 /** A ComfyUI server; local input files count as present since they are uploaded before each prompt. */

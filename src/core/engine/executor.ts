@@ -16,6 +16,7 @@ import type { EngineEvent, ExecutionOutcome } from './engineEvents';
 import { ExecutionCache, type CachePolicy } from './executionCache';
 import { PromptExecution } from './promptExecution';
 import { builtinNodes, type NodeRegistry } from './registry';
+import type { WrittenFile } from './types';
 import { WorkerPool, type WorkerRegistryModule } from './workerPool';
 
 /** Options of {@link createEngine}. */
@@ -26,9 +27,9 @@ export interface EngineOptions {
   maxConcurrency?: number;
   /** Folder LoadImage reads from. */
   inputDir: string;
-  /** Folder SaveImage writes to. */
+  /** Folder SaveImage writes to, unless a prompt is given its own (see {@link ExecuteOptions}). */
   outputDir: string;
-  /** Folder PreviewImage writes to. */
+  /** Folder PreviewImage writes to, unless a prompt is given its own. */
   tempDir: string;
   /** Run heavy nodes on worker threads; false runs everything on the calling thread. @default true */
   workers?: boolean;
@@ -64,6 +65,21 @@ export interface ExecuteOptions {
   onEvent?: (event: EngineEvent) => void;
   /** Aborting it interrupts this prompt (or cancels it before it starts). */
   signal?: AbortSignal;
+  /**
+   * Folder SaveImage writes to for this prompt (it creates the folder when missing); the UI output then
+   * names files relative to it. A cached output node whose files lie elsewhere has them copied here, or
+   * runs again (see outputReplay.ts). @default the engine's `outputDir`
+   */
+  outputDir?: string;
+  /** Folder PreviewImage writes to for this prompt, likewise. @default the engine's `tempDir` */
+  tempDir?: string;
+  /**
+   * Receives every file a node of this prompt wrote into its folders, with the file's absolute path,
+   * size and SHA-256 taken from the bytes written, just before the node's `executed` event (for a copied
+   * cached file, before `execution_cached`). Files a node writes without reporting them (a node of
+   * another registry may) are not told. Exceptions it throws are ignored.
+   */
+  onFileWritten?: (nodeId: NodeId, file: WrittenFile) => void;
 }
 
 /** A running engine. Dispose it to stop its worker threads. */
@@ -182,13 +198,20 @@ class EmbeddedEngine implements Engine {
       cache: this.cache,
       dirs: {
         inputDir: this.options.inputDir,
-        outputDir: this.options.outputDir,
-        tempDir: this.options.tempDir,
+        outputDir: options.outputDir ?? this.options.outputDir,
+        tempDir: options.tempDir ?? this.options.tempDir,
       },
       extraPngInfo: options.extraData?.extra_pnginfo,
       concurrency: () => this.concurrency,
       pool: () => this.workerPool(),
       emit: options.onEvent ?? (() => undefined),
+      written: (nodeId, file) => {
+        try {
+          options.onFileWritten?.(nodeId, file);
+        } catch {
+          // Like onEvent's, a listener's exceptions are ignored.
+        }
+      },
     });
     const onAbort = () => run.interrupt();
     options.signal?.addEventListener('abort', onAbort, { once: true });

@@ -36,10 +36,27 @@ export interface FileRef {
   type: 'output' | 'temp' | 'input';
 }
 
+/** A file a node wrote into its output or temp folder, described from the bytes it wrote. */
+export interface WrittenFile extends FileRef {
+  /** The absolute path of the file. */
+  path: string;
+  /** Its size in bytes. */
+  size: number;
+  /** The SHA-256 of its bytes, in lowercase hex. */
+  sha256: string;
+}
+
 /** What a node returns: its outputs by slot, and optionally the UI dict sent with `executed`. */
 export interface NodeResult {
   outputs: unknown[];
   ui?: UiOutput;
+  /**
+   * The files listed in `ui` that the node wrote, so that whoever collects them needs not read them back
+   * to hash them, and so that a cached run of the node can be replayed into other folders. A file the
+   * node lists but leaves out here is read back when collected, and a cached node with such a file runs
+   * again rather than replay into other folders. @default none
+   */
+  files?: WrittenFile[];
 }
 
 /** An encoded preview image, as ComfyUI's progress hook carries one (`("PNG", image, max_size)`). */

@@ -2,7 +2,7 @@
  * Image files in and out: LoadImage, LoadImageMask, SaveImage and PreviewImage, as in ComfyUI 0.8.0's
  * nodes.py. None of them is heavy: they touch the file system, and their pixel work is one pass.
  */
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomicWrite';
 import type { NodeDef } from '../../workflow/types';
@@ -28,6 +28,7 @@ import {
   type NodeContext,
   type NodeImpl,
   type NodeResult,
+  type WrittenFile,
 } from '../types';
 
 /** Byte value to float32 as numpy's `astype(np.float32) / 255.0` gives it. */
@@ -213,18 +214,24 @@ async function saveImages(
   const { folder, names, subfolder } = await reserveNames(prefix, images, target);
   const texts = pngTexts(ctx);
   const channels = images.channels as 2 | 3 | 4;
+  const refs: FileRef[] = names.map((filename) => ({ filename, subfolder, type: target.type }));
+  const files: WrittenFile[] = [];
   try {
     for (let b = 0; b < images.batch; b++) {
       const raster = { width: images.width, height: images.height, channels, data: imageBytes(images, b) };
-      await writeFileAtomic(join(folder, names[b]), encodePng(raster, texts, target.compressLevel));
+      const bytes = encodePng(raster, texts, target.compressLevel);
+      const path = join(folder, names[b]);
+      await writeFileAtomic(path, bytes);
+      // Described from the bytes in hand, so that collecting the file needs no second read.
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      files.push({ ...refs[b], path, size: bytes.length, sha256 });
     }
   } finally {
     const pending = pendingNames.get(folder);
     for (const n of names) pending?.delete(n);
     if (pending?.size === 0) pendingNames.delete(folder);
   }
-  const refs: FileRef[] = names.map((filename) => ({ filename, subfolder, type: target.type }));
-  return { outputs: [], ui: { images: refs } };
+  return { outputs: [], ui: { images: refs }, files };
 }
 
 /** The `prompt` chunk and one chunk per `extra_pnginfo` key, each `json.dumps`-ed. */
