@@ -97,9 +97,9 @@ export interface NodeContext {
   preview(image: PreviewImage, maxSize?: number): void;
   /** Folder LoadImage reads from (ComfyUI's `--input-dir`). */
   readonly inputDir: string;
-  /** Folder SaveImage writes to (`type: output`). */
+  /** Folder SaveImage writes to (`type: output`): the prompt's own if it has one, else the engine's. */
   readonly outputDir: string;
-  /** Folder PreviewImage writes to (`type: temp`). */
+  /** Folder PreviewImage writes to (`type: temp`), chosen the same way. */
   readonly tempDir: string;
   /** The prompt as executed, written into saved PNGs as the `prompt` text chunk. */
   readonly prompt: ApiPrompt;
