@@ -1,11 +1,13 @@
 /**
- * Figures for the embedded engine; prints, never passes or fails. Three measurements:
+ * Figures for the embedded engine; prints, never passes or fails. Four measurements:
  * 1. the speedup of four independent heavy branches run at the default concurrency over the same nodes
  *    run one at a time (maxConcurrency 1), on worker threads;
  * 2. the executor's overhead per node on a 10,000-node chain of trivial nodes (validation, cache keys,
  *    scheduling and events included), computed and cached;
  * 3. the time per megapixel of heavy built-in nodes, run directly on a synthetic image; classes the
- *    registry lacks are listed as missing. Extend {@link heavyNodeCases} as node families land.
+ *    registry lacks are listed as missing. Extend {@link heavyNodeCases} as node families land;
+ * 4. jobs on the embedded run target, output files and the bytes they leave on disk included
+ *    (embeddedJobs.bench.ts).
  */
 import { availableParallelism } from 'node:os';
 import { createEngine, type Engine } from '../src/core/engine/executor';
@@ -16,6 +18,7 @@ import type { ApiPrompt } from '../src/core/workflow/types';
 import { validatePrompt } from '../src/core/workflow/validate';
 import { testDirs } from '../test/fakes/testDirs';
 import { apiNode, testRegistry, testWorkerRegistry } from '../test/fakes/testNodes';
+import { runEmbeddedJobsBench } from './embeddedJobs.bench';
 
 /** The side of the square synthetic image the heavy nodes get. */
 const SIDE = 1024;
@@ -92,6 +95,7 @@ export async function runEngineBench(): Promise<void> {
   await benchBranches();
   await benchChain();
   await benchHeavyNodes();
+  await runEmbeddedJobsBench();
 }
 
 async function timed(f: () => Promise<unknown>): Promise<number> {

@@ -13,15 +13,25 @@ import { createHash, randomUUID } from 'node:crypto';
 import { canonicalJson, isLink } from '../workflow/graph';
 import type { ApiPrompt, NodeId } from '../workflow/types';
 import type { NodeRegistry } from './registry';
-import type { NodeContext, UiOutput } from './types';
+import type { NodeContext, UiOutput, WrittenFile } from './types';
 
 /** Which outputs the engine keeps between prompts; see the module comment. */
 export type CachePolicy = 'classic' | 'none';
+
+/** The folders a prompt's SaveImage and PreviewImage write into. */
+export interface OutputFolders {
+  readonly outputDir: string;
+  readonly tempDir: string;
+}
 
 /** A cached result: a node's outputs by slot and the UI it reported. */
 export interface CacheEntry {
   readonly outputs: readonly unknown[];
   readonly ui?: UiOutput;
+  /** The files the node reported writing (see outputReplay.ts), where they were written. */
+  readonly files?: readonly WrittenFile[];
+  /** The folders of the prompt the node ran in. */
+  readonly folders?: OutputFolders;
 }
 
 /** The store of cached results by cache key. */

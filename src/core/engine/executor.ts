@@ -10,11 +10,13 @@ import { RunnerError } from '../util/runnerError';
 import { topologicalOrder } from '../workflow/graph';
 import type { ApiPrompt, NodeDefs, NodeId, ValidationResult } from '../workflow/types';
 import { validatePrompt } from '../workflow/validate';
-import { engineDefinitions } from './engineDefinitions';
+import { EngineDefinitions } from './engineDefinitions';
+import { engineDisposedError } from './engineDisposed';
 import type { EngineEvent, ExecutionOutcome } from './engineEvents';
 import { ExecutionCache, type CachePolicy } from './executionCache';
 import { PromptExecution } from './promptExecution';
 import { builtinNodes, type NodeRegistry } from './registry';
+import type { WrittenFile } from './types';
 import { WorkerPool, type WorkerRegistryModule } from './workerPool';
 
 /** Options of {@link createEngine}. */
@@ -25,9 +27,9 @@ export interface EngineOptions {
   maxConcurrency?: number;
   /** Folder LoadImage reads from. */
   inputDir: string;
-  /** Folder SaveImage writes to. */
+  /** Folder SaveImage writes to, unless a prompt is given its own (see {@link ExecuteOptions}). */
   outputDir: string;
-  /** Folder PreviewImage writes to. */
+  /** Folder PreviewImage writes to, unless a prompt is given its own. */
   tempDir: string;
   /** Run heavy nodes on worker threads; false runs everything on the calling thread. @default true */
   workers?: boolean;
@@ -63,13 +65,32 @@ export interface ExecuteOptions {
   onEvent?: (event: EngineEvent) => void;
   /** Aborting it interrupts this prompt (or cancels it before it starts). */
   signal?: AbortSignal;
+  /**
+   * Folder SaveImage writes to for this prompt (it creates the folder when missing); the UI output then
+   * names files relative to it. A cached output node whose files lie elsewhere has them copied here, or
+   * runs again (see outputReplay.ts). @default the engine's `outputDir`
+   */
+  outputDir?: string;
+  /** Folder PreviewImage writes to for this prompt, likewise. @default the engine's `tempDir` */
+  tempDir?: string;
+  /**
+   * Receives every file a node of this prompt wrote into its folders, with the file's absolute path,
+   * size and SHA-256 taken from the bytes written, just before the node's `executed` event (for a copied
+   * cached file, before `execution_cached`). Files a node writes without reporting them (a node of
+   * another registry may) are not told. Exceptions it throws are ignored.
+   */
+  onFileWritten?: (nodeId: NodeId, file: WrittenFile) => void;
 }
 
 /** A running engine. Dispose it to stop its worker threads. */
 export interface Engine {
   /** The most nodes running at once; raising it starts waiting nodes at once. */
   maxConcurrency: number;
-  /** The engine's `/object_info`: each class's live definition (LoadImage lists the input folder). */
+  /**
+   * The engine's `/object_info`: each class's definition, LoadImage's listing the input folder as it is
+   * now. Built once and rebuilt only when the input folder's images change; the same object comes back
+   * until then, so treat it as read-only.
+   */
   definitions(): Promise<NodeDefs>;
   /**
    * Validates and runs a prompt. Rejects with `RunnerError('prompt_rejected')` carrying the
@@ -81,7 +102,10 @@ export interface Engine {
   interrupt(promptId?: string): void;
   /** Forgets every cached output, so the next prompt recomputes everything. */
   clearCache(): void;
-  /** Interrupts the running prompt and terminates the worker threads. */
+  /**
+   * Interrupts the running prompt and terminates the worker threads. Later prompts are refused with
+   * `RunnerError('internal')` (engineDisposed.ts).
+   */
   dispose(): Promise<void>;
 }
 
@@ -110,6 +134,7 @@ function validateForRun(prompt: unknown, defs: NodeDefs, targets?: readonly Node
 
 class EmbeddedEngine implements Engine {
   private readonly nodes: NodeRegistry;
+  private readonly defs: EngineDefinitions;
   private readonly cache: ExecutionCache;
   private concurrency: number;
   private pool: WorkerPool | undefined;
@@ -119,6 +144,7 @@ class EmbeddedEngine implements Engine {
 
   constructor(private readonly options: EngineOptions) {
     this.nodes = options.nodes ?? builtinNodes;
+    this.defs = new EngineDefinitions(options.inputDir, this.nodes);
     this.cache = new ExecutionCache(options.cachePolicy ?? 'classic');
     this.concurrency = Math.max(1, Math.floor(options.maxConcurrency ?? availableParallelism()));
   }
@@ -134,11 +160,11 @@ class EmbeddedEngine implements Engine {
   }
 
   definitions(): Promise<NodeDefs> {
-    return engineDefinitions(this.options.inputDir, this.nodes);
+    return this.defs.current();
   }
 
   async execute(prompt: unknown, options: ExecuteOptions): Promise<ExecutionOutcome> {
-    if (this.disposed) throw new RunnerError('internal', 'the engine was disposed');
+    if (this.disposed) throw engineDisposedError();
     const validated = validateForRun(prompt, await this.definitions(), options.partialTargets);
     // One prompt at a time, as the server's single worker runs them; the cache depends on it.
     const turn = this.tail.then(() => this.runValidated(validated, options));
@@ -172,13 +198,20 @@ class EmbeddedEngine implements Engine {
       cache: this.cache,
       dirs: {
         inputDir: this.options.inputDir,
-        outputDir: this.options.outputDir,
-        tempDir: this.options.tempDir,
+        outputDir: options.outputDir ?? this.options.outputDir,
+        tempDir: options.tempDir ?? this.options.tempDir,
       },
       extraPngInfo: options.extraData?.extra_pnginfo,
       concurrency: () => this.concurrency,
       pool: () => this.workerPool(),
       emit: options.onEvent ?? (() => undefined),
+      written: (nodeId, file) => {
+        try {
+          options.onFileWritten?.(nodeId, file);
+        } catch {
+          // Like onEvent's, a listener's exceptions are ignored.
+        }
+      },
     });
     const onAbort = () => run.interrupt();
     options.signal?.addEventListener('abort', onAbort, { once: true });

@@ -19,6 +19,7 @@ import {
   type ExecutionOutcome,
 } from './engineEvents';
 import { computeCacheKeys, type ExecutionCache } from './executionCache';
+import { replayCachedOutputs } from './outputReplay';
 import { PreviewStager } from './previewStager';
 import type { NodeRegistry } from './registry';
 import { RunReporter } from './runReporter';
@@ -30,6 +31,7 @@ import {
   type NodeResult,
   type PreviewImage,
   type UiOutput,
+  type WrittenFile,
 } from './types';
 import { UnknownWorkerClassError, type WorkerPool } from './workerPool';
 
@@ -50,6 +52,7 @@ export interface PromptExecutionSetup {
   order: NodeId[];
   nodes: NodeRegistry;
   cache: ExecutionCache;
+  /** The folders of this prompt: the engine's, or the ones the prompt was given. */
   dirs: { inputDir: string; outputDir: string; tempDir: string };
   extraPngInfo?: Record<string, unknown>;
   /** The current concurrency limit (it may change while the run goes on). */
@@ -57,6 +60,11 @@ export interface PromptExecutionSetup {
   /** The worker pool, or undefined to run heavy nodes on the main thread. */
   pool: () => WorkerPool | undefined;
   emit: (event: EngineEvent) => void;
+  /**
+   * Told of every file a node wrote, or a cached node's file copied into this prompt's folders; must not
+   * throw.
+   */
+  written: (nodeId: NodeId, file: WrittenFile) => void;
 }
 
 /** One prompt's run; see the module comment. */
@@ -94,7 +102,10 @@ export class PromptExecution {
     const done = new Promise<ExecutionOutcome>((resolve) => (this.resolve = resolve));
     this.reporter.start();
     this.keys = await computeCacheKeys(prompt, order, nodes, (id) => this.contextFor(id));
-    const plan = planExecution(prompt, order, outputs, (id) => cache.has(this.keys.get(id)!));
+    const { dirs, written } = this.setup;
+    const rerun = await replayCachedOutputs(outputs, this.keys, cache, dirs, written);
+    const isCached = (id: NodeId) => !rerun.has(id) && cache.has(this.keys.get(id)!);
+    const plan = planExecution(prompt, order, outputs, isCached);
     this.plan = plan;
     this.reporter.cached(plan.cached);
     for (const id of plan.cachedSources) this.live.set(id, cache.get(this.keys.get(id)!)!.outputs);
@@ -188,7 +199,9 @@ export class PromptExecution {
     this.stagers.get(id)?.flush();
     this.stagers.delete(id);
     this.inFlight.delete(id);
-    this.setup.cache.set(this.keys.get(id)!, { outputs: result.outputs, ui: result.ui });
+    const { outputs, ui, files } = result;
+    this.setup.cache.set(this.keys.get(id)!, { outputs, ui, files, folders: this.setup.dirs });
+    for (const f of files ?? []) this.setup.written(id, f);
     if (this.schedule!.isNeeded(id)) this.live.set(id, result.outputs);
     if (result.ui) this.ui[id] = result.ui;
     this.reporter.nodeFinished(id, result.ui);

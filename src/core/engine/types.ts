@@ -37,10 +37,27 @@ export interface FileRef {
   type: 'output' | 'temp' | 'input';
 }
 
+/** A file a node wrote into its output or temp folder, described from the bytes it wrote. */
+export interface WrittenFile extends FileRef {
+  /** The absolute path of the file. */
+  path: string;
+  /** Its size in bytes. */
+  size: number;
+  /** The SHA-256 of its bytes, in lowercase hex. */
+  sha256: string;
+}
+
 /** What a node returns: its outputs by slot, and optionally the UI dict sent with `executed`. */
 export interface NodeResult {
   outputs: unknown[];
   ui?: UiOutput;
+  /**
+   * The files listed in `ui` that the node wrote, so that whoever collects them needs not read them back
+   * to hash them, and so that a cached run of the node can be replayed into other folders. A file the
+   * node lists but leaves out here is read back when collected, and a cached node with such a file runs
+   * again rather than replay into other folders. @default none
+   */
+  files?: WrittenFile[];
 }
 
 /** An encoded preview image, as ComfyUI's progress hook carries one (`("PNG", image, max_size)`). */
@@ -81,14 +98,20 @@ export interface NodeContext {
   preview(image: PreviewImage, maxSize?: number): void;
   /** Folder LoadImage reads from (ComfyUI's `--input-dir`). */
   readonly inputDir: string;
-  /** Folder SaveImage writes to (`type: output`). */
+  /** Folder SaveImage writes to (`type: output`): the prompt's own if it has one, else the engine's. */
   readonly outputDir: string;
-  /** Folder PreviewImage writes to (`type: temp`). */
+  /** Folder PreviewImage writes to (`type: temp`), chosen the same way. */
   readonly tempDir: string;
   /** The prompt as executed, written into saved PNGs as the `prompt` text chunk. */
   readonly prompt: ApiPrompt;
   /** `extra_data.extra_pnginfo`: each key becomes a PNG text chunk (normally `workflow`). */
   readonly extraPngInfo?: Record<string, unknown>;
+}
+
+/** What live definitions depend on (see {@link NodeImpl.liveDef}). */
+export interface LiveInputs {
+  /** The image files of the input folder, as LoadImage offers them (inputImages.ts `listInputImages`). */
+  readonly inputImages: readonly string[];
 }
 
 /** A node class of the embedded engine. */
@@ -114,10 +137,11 @@ export interface NodeImpl {
    */
   fingerprint?(inputs: Record<string, unknown>, ctx: NodeContext): string | Promise<string>;
   /**
-   * Returns the definition as it should be advertised now, for definitions with lists that depend on
-   * the machine (LoadImage's list of input files). Defaults to `def`.
+   * Returns the definition as it should be advertised for what the machine holds now, for definitions
+   * with lists that depend on it (LoadImage's list of input files). The engine calls it again only when
+   * `live` changes. Defaults to `def`.
    */
-  liveDef?(ctx: { inputDir: string }): NodeDef | Promise<NodeDef>;
+  liveDef?(live: LiveInputs): NodeDef;
 }
 
 /**

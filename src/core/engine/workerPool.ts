@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { engineDisposedError } from './engineDisposed';
 import { InterruptedException, type NodeResult, type PreviewImage, type UiOutput } from './types';
 
 /** A module exporting a node registry (a Map) or a node list, for workers to load instead of the built-ins. */
@@ -146,7 +147,7 @@ export class WorkerPool {
         abandoned: false,
       };
     });
-    if (this.disposed) pending.reject(new Error('the engine was disposed'));
+    if (this.disposed) pending.reject(engineDisposedError());
     else {
       this.queue.push(pending);
       this.dispatch();
@@ -154,10 +155,13 @@ export class WorkerPool {
     return { result, abandon: () => this.abandon(pending) };
   }
 
-  /** Terminates every worker; queued and running tasks fail. */
+  /**
+   * Terminates every worker. Queued and running tasks fail with {@link engineDisposedError}, as does any
+   * task run later (a running task that was abandoned already fails as interrupted).
+   */
   async dispose(): Promise<void> {
     this.disposed = true;
-    for (const p of this.queue.splice(0)) p.reject(new Error('the engine was disposed'));
+    for (const p of this.queue.splice(0)) p.reject(engineDisposedError());
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
@@ -239,8 +243,7 @@ export class WorkerPool {
 
   private onExit(slot: Slot): void {
     this.removeSlot(slot);
-    this.finish(slot, (p) =>
-      p.reject(p.abandoned ? new InterruptedException() : new Error('engine worker exited')),
-    );
+    const failure = () => (this.disposed ? engineDisposedError() : new Error('engine worker exited'));
+    this.finish(slot, (p) => p.reject(p.abandoned ? new InterruptedException() : failure()));
   }
 }

@@ -4,7 +4,6 @@
  * once (with the reason for each server) instead of leaving jobs waiting, and so that the definitions
  * are asked for once: planning checks prompts with them and the scheduler's pool starts with them.
  */
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ComfyClient } from '../comfy/client';
 import { createEngine } from '../engine/executor';
@@ -37,7 +36,10 @@ export interface PoolSetup {
   readonly clientId: string;
 }
 
-/** The embedded engine, with its folders under `<out>/.engine`. */
+/**
+ * The embedded engine. Its target gives every job's prompt the job's folder to write into, so the
+ * engine's own output and temp folders (under `<out>/.engine`) are never written to, nor created.
+ */
 async function embeddedPlace(setup: PoolSetup, settings: ServerSettings): Promise<Place> {
   const root = resolve(setup.out, '.engine');
   const folders = {
@@ -45,9 +47,8 @@ async function embeddedPlace(setup: PoolSetup, settings: ServerSettings): Promis
     outputDir: join(root, 'output'),
     tempDir: join(root, 'temp'),
   };
-  for (const d of [folders.outputDir, folders.tempDir]) mkdirSync(d, { recursive: true });
   const engine = createEngine(folders);
-  const target = embeddedTarget(engine, folders);
+  const target = embeddedTarget(engine);
   return { name: 'embedded', target, defs: await engine.definitions(), settings };
 }
 

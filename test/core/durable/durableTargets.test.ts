@@ -7,9 +7,8 @@ import { tempDir } from './durableKit';
 
 describe('the embedded target in a pool', () => {
   it('reports the engine’s node definitions, so it is sent only jobs whose node classes it has', async () => {
-    const dirs = testDirs();
-    const engine = testEngine(dirs);
-    const target = embeddedTarget(engine, dirs);
+    const engine = testEngine(testDirs());
+    const target = embeddedTarget(engine);
     try {
       assert.deepEqual(
         Object.keys(await target.capabilities!()).sort(),

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
+import { listInputImages } from '../../../src/core/engine/inputImages';
 import type { ImageTensor, MaskTensor, NodeContext } from '../../../src/core/engine/types';
 import { corpusDir } from './conformanceHarness';
 import { buildPng, exifWithOrientation, failure, ioNode, testContext } from './pngTestFiles';
@@ -150,7 +151,7 @@ describe('LoadImage', () => {
     mkdirSync(join(dirs.inputDir, 'folder.png'));
     for (const f of ['notes.txt', '.hidden.png', 'B.PNG', 'a.webp'])
       writeFileSync(join(dirs.inputDir, f), '');
-    const def = await ioNode('LoadImage').liveDef!({ inputDir: dirs.inputDir });
+    const def = ioNode('LoadImage').liveDef!({ inputImages: await listInputImages(dirs.inputDir) });
     const [names, options] = def.input.required!.image;
     assert.deepEqual(names, ['B.PNG', 'a.webp', ...Object.values(KINDS).sort()]);
     assert.deepEqual(options, { image_upload: true });

@@ -2,12 +2,12 @@
  * Image files in and out: LoadImage, LoadImageMask, SaveImage and PreviewImage, as in ComfyUI 0.8.0's
  * nodes.py. None of them is heavy: they touch the file system, and their pixel work is one pass.
  */
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomicWrite';
 import type { NodeDef } from '../../workflow/types';
 import { defineNode, engineDefinition } from '../defineNode';
-import { imageFingerprint, listInputImages, openImage } from '../inputImages';
+import { imageFingerprint, openImage } from '../inputImages';
 import {
   alphaChannel,
   bandsOf,
@@ -28,6 +28,7 @@ import {
   type NodeContext,
   type NodeImpl,
   type NodeResult,
+  type WrittenFile,
 } from '../types';
 
 /** Byte value to float32 as numpy's `astype(np.float32) / 255.0` gives it. */
@@ -119,16 +120,16 @@ async function runLoadImageMask(inputs: Record<string, unknown>, ctx: NodeContex
   return { outputs: [mask] };
 }
 
-/** The definition with the image list of the input folder, as ComfyUI builds it per request. */
-async function liveImageDef(classType: string, inputDir: string): Promise<NodeDef> {
-  const def = structuredClone(engineDefinition(classType));
+/**
+ * The definition with the image list of the input folder, as ComfyUI builds it per request. Only the
+ * path to the list is copied; the rest is shared with the fixed definition, which nobody mutates.
+ */
+function liveImageDef(classType: string, images: readonly string[]): NodeDef {
+  const def = engineDefinition(classType);
   const required = def.input.required ?? {};
   const spec = required.image;
-  required.image = [
-    await listInputImages(inputDir),
-    ...(spec && spec.length > 1 ? [spec[1]] : []),
-  ] as typeof spec;
-  return def;
+  const image = [[...images], ...(spec && spec.length > 1 ? [spec[1]] : [])] as typeof spec;
+  return { ...def, input: { ...def.input, required: { ...required, image } } };
 }
 
 /**
@@ -213,18 +214,24 @@ async function saveImages(
   const { folder, names, subfolder } = await reserveNames(prefix, images, target);
   const texts = pngTexts(ctx);
   const channels = images.channels as 2 | 3 | 4;
+  const refs: FileRef[] = names.map((filename) => ({ filename, subfolder, type: target.type }));
+  const files: WrittenFile[] = [];
   try {
     for (let b = 0; b < images.batch; b++) {
       const raster = { width: images.width, height: images.height, channels, data: imageBytes(images, b) };
-      await writeFileAtomic(join(folder, names[b]), encodePng(raster, texts, target.compressLevel));
+      const bytes = encodePng(raster, texts, target.compressLevel);
+      const path = join(folder, names[b]);
+      await writeFileAtomic(path, bytes);
+      // Described from the bytes in hand, so that collecting the file needs no second read.
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      files.push({ ...refs[b], path, size: bytes.length, sha256 });
     }
   } finally {
     const pending = pendingNames.get(folder);
     for (const n of names) pending?.delete(n);
     if (pending?.size === 0) pendingNames.delete(folder);
   }
-  const refs: FileRef[] = names.map((filename) => ({ filename, subfolder, type: target.type }));
-  return { outputs: [], ui: { images: refs } };
+  return { outputs: [], ui: { images: refs }, files };
 }
 
 /** The `prompt` chunk and one chunk per `extra_pnginfo` key, each `json.dumps`-ed. */
@@ -253,12 +260,12 @@ export const ioNodes: NodeImpl[] = [
   defineNode('LoadImage', {
     run: runLoadImage,
     fingerprint: (inputs, ctx) => imageFingerprint(inputs.image, ctx),
-    liveDef: (ctx) => liveImageDef('LoadImage', ctx.inputDir),
+    liveDef: (live) => liveImageDef('LoadImage', live.inputImages),
   }),
   defineNode('LoadImageMask', {
     run: runLoadImageMask,
     fingerprint: (inputs, ctx) => imageFingerprint(inputs.image, ctx),
-    liveDef: (ctx) => liveImageDef('LoadImageMask', ctx.inputDir),
+    liveDef: (live) => liveImageDef('LoadImageMask', live.inputImages),
   }),
   defineNode('SaveImage', {
     run: (inputs, ctx) =>

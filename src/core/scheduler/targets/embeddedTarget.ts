@@ -1,41 +1,36 @@
 /**
- * The embedded engine as a run target: runs a job's prompt in-process and collects what its output nodes
- * wrote into the job's folder, the way a remote server's outputs are downloaded.
+ * The embedded engine as a run target: runs a job's prompt in-process with the job's folder as the
+ * prompt's output folder (previews in its `previews` subfolder), so every output file is written once,
+ * where the job keeps it, and described from the bytes the engine wrote: nothing is copied or read back.
  */
+import { mkdir } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
+import { join, relative, resolve } from 'node:path';
 import { RunnerError } from '../../util/runnerError';
 import type { Engine } from '../../engine/executor';
 import { isPreviewEvent, type EngineEvent } from '../../engine/engineEvents';
+import type { WrittenFile } from '../../engine/types';
 import type { ExecutionData } from '../../protocol/executionMessages';
-import { copyFileAtomic } from '../../util/atomicWrite';
-import { joinInside } from '../../util/safePath';
 import type { Job, JobError, JobOutput } from '../../jobs/job';
 import { describeOutput, outputDestination } from '../../jobs/runRecord';
 import { outputRefs } from '../../protocol/outputRefs';
 import { rejectionWithProblems } from './rejectionWithProblems';
 import type { RunHooks, RunResult, RunTarget } from './runTarget';
 
-/** Folders the engine reads and writes, needed to find its outputs. */
-export interface EmbeddedFolders {
-  outputDir: string;
-  tempDir: string;
-}
-
-/** A run target over an {@link Engine}. */
-export function embeddedTarget(engine: Engine, folders: EmbeddedFolders, name = 'embedded'): RunTarget {
+/** A run target over an {@link Engine}; disposing the target disposes the engine. */
+export function embeddedTarget(engine: Engine, name = 'embedded'): RunTarget {
   return {
     name,
     version: 'embedded',
     // The engine's own `/object_info`, so a pool sends it only jobs whose node classes it has.
     capabilities: () => engine.definitions(),
-    run: (job, hooks, signal) => runOnEngine(engine, folders, job, hooks, signal),
+    run: (job, hooks, signal) => runOnEngine(engine, job, hooks, signal),
     dispose: () => engine.dispose(),
   };
 }
 
 async function runOnEngine(
   engine: Engine,
-  folders: EmbeddedFolders,
   job: Job,
   hooks: RunHooks,
   signal: AbortSignal,
@@ -49,6 +44,10 @@ async function runOnEngine(
     if (event.type === 'execution_start') hooks.started();
     hooks.event(event);
   };
+  const written = new Map<string, WrittenFile>();
+  // Where outputDestination puts a collected file: outputs in the job's folder, previews below it.
+  const outputDir = resolve(job.outDir);
+  await mkdir(outputDir, { recursive: true });
   let outcome;
   try {
     outcome = await engine.execute(job.prompt, {
@@ -56,11 +55,14 @@ async function runOnEngine(
       extraData: job.extraPngInfo ? { extra_pnginfo: job.extraPngInfo } : {},
       onEvent,
       signal,
+      outputDir,
+      tempDir: join(outputDir, 'previews'),
+      onFileWritten: (_nodeId, file) => written.set(resolve(file.path), file),
     });
   } catch (e) {
     throw rejectionWithProblems(e, job);
   }
-  const outputs = await collectOutputs(outcome.outputs, folders, job.outDir);
+  const outputs = await collectOutputs(outcome.outputs, written, job.outDir);
   if (outcome.status === 'error') return { status: 'error', outputs, error: executionError(outcome.error) };
   return { status: outcome.status, outputs };
 }
@@ -77,20 +79,28 @@ function executionError(data: ExecutionData<'execution_error'> | undefined): Job
   };
 }
 
+/**
+ * The job's outputs, in the order the UI lists them. A file the engine reported is described from what
+ * it wrote; one it did not (a node that writes without reporting, a cached node replayed in place) is
+ * read back from the job's folder.
+ */
 async function collectOutputs(
   ui: Record<string, Record<string, unknown[]>>,
-  folders: EmbeddedFolders,
+  written: ReadonlyMap<string, WrittenFile>,
   outDir: string,
 ): Promise<JobOutput[]> {
   const outputs: JobOutput[] = [];
   for (const ref of outputRefs(ui)) {
-    const base = ref.type === 'temp' ? folders.tempDir : folders.outputDir;
-    const from = joinInside(base, ref.subfolder, ref.filename);
-    const to = outputDestination(outDir, ref);
-    if (!from || !to)
+    const path = outputDestination(outDir, ref);
+    if (!path)
       throw new RunnerError('protocol', `output name escapes its folder: ${ref.subfolder}/${ref.filename}`);
-    await copyFileAtomic(from, to);
-    outputs.push(await describeOutput(outDir, to, ref));
+    const file = written.get(resolve(path));
+    if (!file) {
+      outputs.push(await describeOutput(outDir, path, ref));
+      continue;
+    }
+    const { nodeId, kind, index } = ref;
+    outputs.push({ path: relative(outDir, path), nodeId, kind, index, size: file.size, sha256: file.sha256 });
   }
   return outputs;
 }
