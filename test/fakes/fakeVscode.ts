@@ -13,6 +13,8 @@ export interface FakeVscodeRecord {
   activeDocument?: { fileName: string; text: string };
   /** Settings the extension reads, by key without the `comfyuiRunner.` section; absent means the default. */
   settings: Map<string, unknown>;
+  /** Lines written to the extension's log output channel. */
+  log: string[];
 }
 
 class FakeRange {
@@ -34,6 +36,36 @@ class FakeDiagnostic {
   ) {}
 }
 
+/** VS Code's event emitter, as extensions use it. */
+class FakeEventEmitter<T> {
+  private listeners: ((e: T) => void)[] = [];
+  readonly event = (listener: (e: T) => void) => {
+    this.listeners.push(listener);
+    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+  };
+  fire(e: T): void {
+    for (const l of [...this.listeners]) l(e);
+  }
+  dispose(): void {
+    this.listeners = [];
+  }
+}
+
+/** A log output channel that keeps its lines. */
+function fakeLogChannel(lines: string[]) {
+  const put = (level: string) => (message: string) => lines.push(`${level} ${message}`);
+  return {
+    trace: put('trace'),
+    debug: put('debug'),
+    info: put('info'),
+    warn: put('warn'),
+    error: put('error'),
+    appendLine: put('line'),
+    show: () => undefined,
+    dispose: () => undefined,
+  };
+}
+
 /** Builds the fake module and a record of what it saw. */
 export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord } {
   const record: FakeVscodeRecord = {
@@ -42,6 +74,7 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
     messages: [],
     opened: [],
     settings: new Map(),
+    log: [],
   };
   const message = (level: 'info' | 'warning' | 'error') => (text: string) => {
     record.messages.push({ level, text });
@@ -55,6 +88,7 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
     };
   const module = {
     Range: FakeRange,
+    EventEmitter: FakeEventEmitter,
     Diagnostic: FakeDiagnostic,
     DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
     Uri: { file: (p: string) => ({ fsPath: p }) },
@@ -83,6 +117,7 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
       showWarningMessage: message('warning'),
       showErrorMessage: message('error'),
       showTextDocument: () => Promise.resolve(undefined),
+      createOutputChannel: () => fakeLogChannel(record.log),
     },
     workspace: {
       workspaceFolders: undefined,

@@ -1,0 +1,66 @@
+/**
+ * The extension's settings, read from VS Code's configuration into plain objects, and the credentials
+ * of each server from SecretStorage (never from settings). The mapping is all here so that a changed
+ * setting means one place to look.
+ */
+import * as vscode from 'vscode';
+import type { ServerCredentials, ServerSettings } from '../core/run/serverSettings';
+
+/** The configuration section of every setting. */
+export const SECTION = 'comfyuiRunner';
+
+/** A server as the `comfyuiRunner.servers` setting lists it. */
+export interface ServerSetting {
+  name?: string;
+  url: string;
+  slots?: number;
+  tags?: string[];
+  enabled?: boolean;
+  headers?: Record<string, string>;
+}
+
+/** The settings the runner is opened with. */
+export interface RunnerConfig {
+  /** The servers besides the embedded engine, as configured. */
+  servers: ServerSetting[];
+  /** The most jobs on servers at once; 0 means no cap. */
+  maxConcurrentJobs: number;
+  /** The folder of run folders and the store, relative to the workspace folder. */
+  outputFolder: string;
+}
+
+/** Reads the runner's settings. */
+export function readRunnerConfig(): RunnerConfig {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  return {
+    servers: c.get<ServerSetting[]>('servers', []).filter((s) => typeof s?.url === 'string' && s.url !== ''),
+    maxConcurrentJobs: c.get<number>('scheduler.maxConcurrentJobs', 0),
+    outputFolder: c.get<string>('outputs.folder', 'comfy-runs') || 'comfy-runs',
+  };
+}
+
+/** The SecretStorage key of a server's credentials. */
+export function credentialsKey(url: string): string {
+  return `${SECTION}.credentials:${url.replace(/\/+$/, '')}`;
+}
+
+/** The servers of the pool with their credentials from SecretStorage. */
+export async function serverSettings(
+  config: RunnerConfig,
+  secrets: vscode.SecretStorage,
+): Promise<ServerSettings[]> {
+  return Promise.all(
+    config.servers.map(async (s) => {
+      const stored = await secrets.get(credentialsKey(s.url));
+      const credentials = stored ? (JSON.parse(stored) as ServerCredentials) : undefined;
+      return {
+        url: s.url,
+        slots: s.slots,
+        tags: s.tags,
+        enabled: s.enabled,
+        headers: s.headers,
+        credentials,
+      };
+    }),
+  );
+}
