@@ -109,6 +109,20 @@ describe('a front end reloading while a job runs on its local server', function 
     assert.ok(!textUnder(join(rig.root, 'runs')).includes(server.token), 'the token is nowhere in the store');
   });
 
+  it('ends the job lost when the server died meanwhile and a new one took its place', async () => {
+    const server = await ensureLocalServer(rig.options);
+    rig.track(server.pid);
+    const job = await startAndReload(server);
+    process.kill(server.pid, 'SIGKILL');
+    while (processExists(server.pid)) await new Promise((r) => setTimeout(r, 20));
+    const replaced = await ensureLocalServer(rig.options);
+    rig.track(replaced.pid);
+    assert.equal(replaced.started, true);
+    const second = await runner(replaced, 'resume');
+    assert.deepEqual(second.restored.lost, [job.id]);
+    assert.equal(second.job(job.id)!.state, 'lost');
+  });
+
   it('finishes a job it was left with and only then exits by itself', async () => {
     // Long enough for the runner to attach after the server answered the launcher.
     const server = await ensureLocalServer({ ...rig.options, idleExitSeconds: 2 });
