@@ -3,6 +3,7 @@
  * failed or an internal error, 2 the input is at fault, 3 no server can run the work.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { tokenEnvVariable } from '../core/server/accessToken';
 import { isRunnerError, RunnerError } from '../core/util/runnerError';
 import { convertCommand } from './convertCommand';
 import { demoCommand } from './demoCommand';
@@ -37,6 +38,33 @@ function oneFile(positionals: string[], usage: string): string {
 /** A positive whole number option, or undefined when it is not given. */
 function optionalInt(name: string, text: string | undefined): number | undefined {
   return text === undefined ? undefined : positiveInt(name, text, 1);
+}
+
+/** A number of seconds above 0 (fractions allowed). */
+function seconds(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0)
+    throw usageError(`--${name} takes a number of seconds above 0, not "${text}"`);
+  return n;
+}
+
+/**
+ * The token `serve` asks for: `--token`, or with `--token-from-env` the variable, which is then removed
+ * from this process's environment so nothing it starts inherits it. Neither given: none.
+ */
+function serveToken(v: Values): string | undefined {
+  const given = str(v.token);
+  if (v['token-from-env'] !== true) {
+    if (given === '') throw usageError('--token takes a non-empty token');
+    return given;
+  }
+  if (given !== undefined) throw usageError('give --token or --token-from-env, not both');
+  const token = process.env[tokenEnvVariable];
+  delete process.env[tokenEnvVariable];
+  // Failing closed: a launcher that meant to protect the server must not get an open one.
+  if (!token) throw usageError(`--token-from-env: ${tokenEnvVariable} is not set or empty`);
+  return token;
 }
 
 /** A TCP port: 0 (any free one) to 65535. */
@@ -121,7 +149,7 @@ const commands: Record<string, Command> = {
   serve: {
     summary: 'serve the embedded engine over ComfyUI’s HTTP and WebSocket protocol',
     usage:
-      'comfy-runner serve [--host 127.0.0.1] [--port 8188] [--input-dir <dir>] [--output-dir <dir>] [--temp-dir <dir>] [--parallel N] [--json]',
+      'comfy-runner serve [--host 127.0.0.1] [--port 8188] [--input-dir <dir>] [--output-dir <dir>] [--temp-dir <dir>] [--parallel N] [--token <t>|--token-from-env] [--exit-when-idle <seconds>] [--json]',
     options: {
       ...common,
       host: { type: 'string', default: '127.0.0.1' },
@@ -129,6 +157,9 @@ const commands: Record<string, Command> = {
       'output-dir': { type: 'string', default: 'output' },
       'temp-dir': { type: 'string', default: 'temp' },
       parallel: { type: 'string' },
+      token: { type: 'string' },
+      'token-from-env': { type: 'boolean', default: false },
+      'exit-when-idle': { type: 'string' },
     },
     run: (v, _p, io) =>
       serveCommand(
@@ -140,6 +171,8 @@ const commands: Record<string, Command> = {
           tempDir: str(v['temp-dir'])!,
           parallel: positiveInt('parallel', str(v.parallel), 1),
           json: v.json === true,
+          token: serveToken(v),
+          exitWhenIdleSeconds: seconds('exit-when-idle', str(v['exit-when-idle'])),
         },
         io,
       ),

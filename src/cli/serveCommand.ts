@@ -1,9 +1,16 @@
 /**
  * `comfy-runner serve [--host 127.0.0.1] [--port 8188] [--input-dir] [--output-dir] [--temp-dir]
- * [--parallel N] [--json]`: the embedded engine behind ComfyUI's HTTP and WebSocket protocol, until
- * SIGINT or SIGTERM, then a clean stop (running prompts are interrupted and recorded, sockets closed).
+ * [--parallel N] [--token <t> | --token-from-env] [--exit-when-idle <seconds>] [--json]`: the embedded
+ * engine behind ComfyUI's HTTP and WebSocket protocol, until SIGINT or SIGTERM (or, with
+ * `--exit-when-idle`, until nobody used it for that long), then a clean stop (running prompts are
+ * interrupted and recorded, sockets closed) and exit code 0.
+ *
+ * `--token` makes every request and the socket upgrade carry the token (`Authorization: Bearer` or
+ * `?token=`); `--token-from-env` reads it from COMFY_RUNNER_TOKEN instead, so that it never shows in
+ * `ps` (how core/run/localServer.ts starts a server for a front end). The token is never printed.
  */
 import { startComfyServer } from '../core/server/comfyServer';
+import { whenIdleFor } from '../core/server/idleWatch';
 import type { CliIo } from './output';
 
 /** Options of the serve command. */
@@ -15,26 +22,36 @@ export interface ServeOptions {
   tempDir: string;
   parallel: number;
   json: boolean;
+  /** The token every request must carry. @default none */
+  token?: string;
+  /**
+   * Stop once no socket was open, nothing queued or running and no request came for this many
+   * seconds. @default never
+   */
+  exitWhenIdleSeconds?: number;
   /** Resolves when the server should stop. @default the first SIGINT or SIGTERM */
   stop?: Promise<unknown>;
 }
 
-/** The first SIGINT or SIGTERM; the listeners are removed once it came. */
-function firstSignal(): Promise<NodeJS.Signals> {
+/** The first SIGINT or SIGTERM; the listeners are removed once it came or `signal` aborts. */
+function firstSignal(signal: AbortSignal): Promise<NodeJS.Signals> {
   return new Promise((done) => {
-    const on = (signal: NodeJS.Signals) => {
+    const off = () => {
       process.off('SIGINT', on);
       process.off('SIGTERM', on);
-      done(signal);
+    };
+    const on = (s: NodeJS.Signals) => {
+      off();
+      done(s);
     };
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
+    signal.addEventListener('abort', off, { once: true });
   });
 }
 
 /** Runs the server until stopped; returns 0 after a clean stop. */
 export async function serveCommand(opts: ServeOptions, io: CliIo): Promise<number> {
-  const stop = opts.stop ?? firstSignal();
   const server = await startComfyServer({
     host: opts.host,
     port: opts.port,
@@ -42,13 +59,25 @@ export async function serveCommand(opts: ServeOptions, io: CliIo): Promise<numbe
     outputDir: opts.outputDir,
     tempDir: opts.tempDir,
     parallel: opts.parallel,
+    token: opts.token,
   });
+  const watching = new AbortController();
+  const idleMs = opts.exitWhenIdleSeconds === undefined ? undefined : opts.exitWhenIdleSeconds * 1000;
+  const idle = idleMs === undefined ? [] : [whenIdleFor(server, idleMs, watching.signal).then(() => 'idle')];
+  const stop = Promise.race([opts.stop ?? firstSignal(watching.signal), ...idle]);
   if (opts.json) io.out(JSON.stringify({ type: 'listening', url: server.url, parallel: opts.parallel }));
-  else io.out(`ComfyUI-compatible server (embedded engine) listening on ${server.url}; Ctrl+C stops it`);
-  await stop;
-  if (!opts.json) io.out('stopping: interrupting running prompts');
+  else io.out(`ComfyUI-compatible server (embedded engine) listening on ${server.url}; ${howItStops(opts)}`);
+  const why = await stop;
+  watching.abort();
+  if (!opts.json) io.out(why === 'idle' ? 'stopping: idle' : 'stopping: interrupting running prompts');
   await server.close();
-  if (opts.json) io.out(JSON.stringify({ type: 'stopped' }));
+  if (opts.json)
+    io.out(JSON.stringify(why === 'idle' ? { type: 'stopped', reason: 'idle' } : { type: 'stopped' }));
   else io.out('stopped');
   return 0;
+}
+
+function howItStops(opts: ServeOptions): string {
+  const idle = opts.exitWhenIdleSeconds;
+  return idle === undefined ? 'Ctrl+C stops it' : `stops after ${idle} s unused, or on Ctrl+C`;
 }

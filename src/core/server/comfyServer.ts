@@ -10,7 +10,11 @@
  * prompt at a time, and separate engines keep that true.
  *
  * Like ComfyUI without `--enable-cors-header`, it listens on loopback by default and refuses cross-site
- * browser requests (originCheck.ts).
+ * browser requests (originCheck.ts). Given a `token`, it also refuses every request and socket upgrade
+ * that does not carry it (accessToken.ts), as ComfyUI-Login does.
+ *
+ * It keeps an idle clock ({@link ComfyServer.idleMs}) so that a server started for one front end can
+ * stop by itself once nobody uses it (idleWatch.ts).
  *
  * Lifetimes: the server owns its HTTP server, its sockets and the engines it created; `close()` stops
  * listening, closes every socket, interrupts running prompts, waits for them to end and disposes the
@@ -25,15 +29,15 @@ import { runnerVersion } from '../util/runnerVersion';
 import type { EngineEvent } from '../engine/engineEvents';
 import { createEngine, type Engine } from '../engine/executor';
 import { RunnerError } from '../util/runnerError';
+import { redactToken } from './accessToken';
 import { EventDelivery } from './eventDelivery';
 import { jobsRoutes } from './jobsRoutes';
-import { refusedByOrigin } from './originCheck';
 import { PromptHistory } from './promptHistory';
 import { PromptQueue } from './promptQueue';
 import { promptRoutes, queueInfo } from './promptRoutes';
 import { clientIdOf } from './queueItem';
 import { queueRoutes } from './queueRoutes';
-import { routeRequests } from './router';
+import { refusalOf, routeRequests, type Route } from './router';
 import type { ServerFolders, ServerState } from './serverState';
 import { SocketHub } from './socketHub';
 import { serverFeatureFlags, systemRoutes } from './systemRoutes';
@@ -52,6 +56,12 @@ export interface ComfyServerOptions extends ServerFolders {
   engine?: Engine;
   /** Request bodies above this many bytes are refused with 413. @default 100 MiB, as ComfyUI */
   maxUploadSize?: number;
+  /**
+   * A token every HTTP request and the socket upgrade must carry, as `Authorization: Bearer <token>` or
+   * `?token=<token>`; others get 401. Never logged; blanked out of `/system_stats`'s argv.
+   * @default none: no token is asked for, as in ComfyUI
+   */
+  token?: string;
 }
 
 /** A running server. */
@@ -59,6 +69,11 @@ export interface ComfyServer {
   /** `http://host:port`, without a trailing slash. */
   readonly url: string;
   readonly port: number;
+  /**
+   * How many milliseconds the server has been idle: no socket open, no prompt queued or running, and no
+   * HTTP request since. 0 while any of these holds.
+   */
+  idleMs(): number;
   /** Stops the server; see the module comment for what it waits for. */
   close(): Promise<void>;
 }
@@ -89,12 +104,43 @@ function foldersOf(options: ComfyServerOptions): ServerFolders {
   return folders;
 }
 
+/** The time of the last sign of use and the requests being answered; {@link ComfyServer.idleMs}. */
+class IdleClock {
+  private last = Date.now();
+  private requests = 0;
+
+  touch(): void {
+    this.last = Date.now();
+  }
+
+  /** A request arrived; the returned function says it ended (once). */
+  request(): () => void {
+    this.requests++;
+    this.touch();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.requests--;
+      this.touch();
+    };
+  }
+
+  idleMs(busy: boolean): number {
+    if (busy || this.requests > 0) return 0;
+    return Math.max(0, Date.now() - this.last);
+  }
+}
+
 /** The queue, history, sockets and state of one server, wired together. */
-function assemble(options: ComfyServerOptions, engines: Engine[], folders: ServerFolders) {
+function assemble(options: ComfyServerOptions, engines: Engine[], folders: ServerFolders, clock: IdleClock) {
   const history = new PromptHistory();
   const maxUploadSize = options.maxUploadSize ?? 100 * 1024 * 1024;
   const hooks = {
-    statusChanged: () => hub.broadcast({ type: 'status', data: { status: queueInfo(state) } }),
+    statusChanged: () => {
+      clock.touch();
+      hub.broadcast({ type: 'status', data: { status: queueInfo(state) } });
+    },
     event: (item: Parameters<typeof clientIdOf>[0], e: EngineEvent) => delivery.deliver(e, clientIdOf(item)),
   };
   const queue = new PromptQueue(engines, history, hooks);
@@ -105,6 +151,7 @@ function assemble(options: ComfyServerOptions, engines: Engine[], folders: Serve
     definitions: () => engines[0].definitions(),
     featureFlags: () => serverFeatureFlags(maxUploadSize),
     version: embeddedServerVersion,
+    argv: process.argv.map((a) => redactToken(a, options.token)),
     maxUploadSize,
     counter: 0,
   };
@@ -112,6 +159,7 @@ function assemble(options: ComfyServerOptions, engines: Engine[], folders: Serve
     queueRemaining: () => queue.remaining(),
     lastNodeOf: (clientId) => queue.lastNodeOf(clientId),
     featureFlags: state.featureFlags,
+    socketsChanged: () => clock.touch(),
   });
   const delivery = new EventDelivery(hub);
   return { state, hub };
@@ -142,11 +190,21 @@ async function shutDown(
   await Promise.all(owned.map((e) => e.dispose()));
 }
 
+/** The request listener: every request, refused or not, counts as use on the idle clock. */
+function listener(routes: Route[], options: ComfyServerOptions, state: ServerState, clock: IdleClock) {
+  const route = routeRequests(routes, { maxBody: state.maxUploadSize, token: options.token });
+  return (req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.once('close', clock.request());
+    route(req, res);
+  };
+}
+
 /** Starts a ComfyUI-compatible server in front of the embedded engine; resolves once it listens. */
 export async function startComfyServer(options: ComfyServerOptions): Promise<ComfyServer> {
   const folders = foldersOf(options);
   const engines = enginesFor(options, folders);
-  const { state, hub } = assemble(options, engines, folders);
+  const clock = new IdleClock();
+  const { state, hub } = assemble(options, engines, folders, clock);
   const routes = [
     ...promptRoutes(state),
     ...queueRoutes(state),
@@ -155,10 +213,16 @@ export async function startComfyServer(options: ComfyServerOptions): Promise<Com
     ...jobsRoutes(state),
     ...systemRoutes(state),
   ];
-  const server = http.createServer(routeRequests(routes, state.maxUploadSize));
+  const server = http.createServer(listener(routes, options, state, clock));
   server.on('upgrade', (req, socket, head: Buffer) => {
+    clock.touch();
     if (!SocketHub.isSocketPath(req)) return void socket.destroy();
-    if (refusedByOrigin(req)) return void socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+    const refused = refusalOf(req, options.token);
+    if (refused === 403) return void socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+    if (refused === 401)
+      return void socket.end(
+        'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nContent-Length: 0\r\n\r\n',
+      );
     hub.handleUpgrade(req, socket, head);
   });
   const host = options.host ?? '127.0.0.1';
@@ -166,6 +230,7 @@ export async function startComfyServer(options: ComfyServerOptions): Promise<Com
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= shutDown(server, hub, state, options.engine ? [] : engines));
+  const idleMs = () => clock.idleMs(hub.connections > 0 || state.queue.remaining() > 0);
   const shown = host.includes(':') ? `[${host}]` : host;
-  return { url: `http://${shown}:${port}`, port, close };
+  return { url: `http://${shown}:${port}`, port, idleMs, close };
 }

@@ -2,9 +2,11 @@
  * The server's route table. Every route answers both at `/<path>` and at `/api/<path>`, as ComfyUI mirrors
  * its main table since mid-2024; routes declared `apiOnly` (the jobs API) exist only under `/api`, as in
  * ComfyUI, where those paths carry the prefix already. A handler that throws gets aiohttp's plain 500.
+ * Before any route, a request passes the gate the socket upgrade passes too ({@link refusalOf}).
  */
 import type * as http from 'node:http';
 import { BodyTooLarge, readRequestBody, sendEmpty, sendInternalError } from './httpKit';
+import { refusedByToken } from './accessToken';
 import { refusedByOrigin } from './originCheck';
 
 /** What a handler gets. */
@@ -69,15 +71,41 @@ export function findRoute(
   return undefined;
 }
 
+/** What {@link routeRequests} needs besides the routes. */
+export interface RouterOptions {
+  /** Request bodies above this many bytes get 413. */
+  maxBody: number;
+  /** The token every request must carry (accessToken.ts). @default none: no token is asked for */
+  token?: string;
+}
+
 /**
- * A request listener over a route table: cross-site browser requests get 403 (originCheck.ts), unknown
- * paths 404, bodies over `maxBody` 413.
+ * The status a request (or a socket upgrade) is refused with before any route sees it: 403 for a
+ * cross-site browser request (originCheck.ts), then 401 when the server wants a token and the request
+ * has no right one (accessToken.ts); undefined when it passes.
  */
-export function routeRequests(routes: readonly Route[], maxBody: number): http.RequestListener {
+export function refusalOf(req: http.IncomingMessage, token: string | undefined): 401 | 403 | undefined {
+  if (refusedByOrigin(req)) return 403;
+  if (refusedByToken(req, token)) return 401;
+  return undefined;
+}
+
+/** Answers a refused request; a 401 names the scheme, as HTTP asks. */
+function refuse(res: http.ServerResponse, status: 401 | 403): void {
+  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  sendEmpty(res, status);
+}
+
+/**
+ * A request listener over a route table: requests the gate refuses get 403 or 401 ({@link refusalOf}),
+ * unknown paths 404, bodies over `maxBody` 413.
+ */
+export function routeRequests(routes: readonly Route[], options: RouterOptions): http.RequestListener {
   return (req, res) => {
-    if (refusedByOrigin(req)) {
+    const refused = refusalOf(req, options.token);
+    if (refused) {
       req.resume();
-      return sendEmpty(res, 403);
+      return refuse(res, refused);
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const found = findRoute(routes, req.method ?? 'GET', url.pathname);
@@ -91,7 +119,7 @@ export function routeRequests(routes: readonly Route[], maxBody: number): http.R
       res,
       url,
       params: found.params,
-      body: () => (body ??= readRequestBody(req, maxBody)),
+      body: () => (body ??= readRequestBody(req, options.maxBody)),
     };
     void Promise.resolve()
       .then(() => found.route.handle(ctx))

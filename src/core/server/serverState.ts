@@ -24,6 +24,8 @@ export interface ServerState {
   featureFlags(): Record<string, unknown>;
   /** `system.comfyui_version` of `/system_stats`. */
   readonly version: string;
+  /** `system.argv` of `/system_stats`: the process's arguments, the server's token blanked out. */
+  readonly argv: readonly string[];
   /** Request bodies above this many bytes get 413 (`--max-upload-size`). */
   readonly maxUploadSize: number;
   /** ComfyUI's prompt counter: the default `number` of the next prompt; restarts at 0 with the server. */

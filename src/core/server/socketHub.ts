@@ -22,6 +22,8 @@ export interface HubSources {
   lastNodeOf(clientId: string): string | undefined;
   /** The server's feature flags, sent in answer to a client's. */
   featureFlags(): Record<string, unknown>;
+  /** A socket connected or closed (the server's idle clock). @default nothing */
+  socketsChanged?(): void;
 }
 
 /** A `{type, data}` message. */
@@ -87,6 +89,11 @@ export class SocketHub {
     return this.sockets.size;
   }
 
+  /** The number of open sockets, a replaced one included until it closes. */
+  get connections(): number {
+    return this.wss.clients.size;
+  }
+
   /** Closes every socket at once (clients see the server go away) and stops accepting new ones. */
   close(): void {
     for (const ws of this.wss.clients) ws.terminate();
@@ -96,8 +103,10 @@ export class SocketHub {
 
   private accept(ws: WebSocket, clientId: string): void {
     this.sockets.set(clientId, ws);
+    this.sources.socketsChanged?.();
     ws.on('close', () => {
       if (this.sockets.get(clientId) === ws) this.sockets.delete(clientId);
+      this.sources.socketsChanged?.();
     });
     ws.on('error', () => ws.terminate());
     this.send(ws, {

@@ -33,7 +33,7 @@ function systemStats(state: ServerState): unknown {
       python_version: `none: comfy-runner embedded engine on Node.js ${process.version}`,
       pytorch_version: 'none',
       embedded_python: false,
-      argv: process.argv,
+      argv: state.argv,
     },
     devices: [
       {
