@@ -175,7 +175,7 @@ function planWorkflow(
         prompt,
         extraPngInfo: w.extraPngInfo,
         overrides,
-        batch: { ...batch, index: jobs.length + 1 },
+        batch: { id: batch.id, index: jobs.length + 1, size: batch.size },
         outDir: runFolder(request.out, source.file, id),
         warnings: w.warnings,
       };
@@ -206,20 +206,23 @@ function targetKey(node: string, input: string): string {
  * from its cache, so N runs would give one result N times.
  */
 function identicalRuns(w: LoadedWorkflow, runs: number, controlOf: ControlOf): RunnerError {
-  const names = w.seeds.flatMap((s) => s.targets.map((t) => `${t.node}.${t.input}`));
+  const names = w.seeds.flatMap((s) => s.targets.map((t) => `${t.node}.${t.input}`)).join(', ');
+  const fixed = w.seeds.length > 0 && w.seeds.every((s) => controlOf(s) === 'fixed');
   const why =
     w.seeds.length === 0
       ? 'it has no seed input'
-      : w.seeds.every((s) => controlOf(s) === 'fixed')
-        ? `its seed inputs (${names.join(', ')}) are fixed`
-        : `its seed inputs (${names.join(', ')}) do not change from run to run`;
+      : fixed
+        ? `its seed inputs (${names}) are fixed`
+        : `its seed inputs (${names}) do not change from run to run`;
+  const change = fixed
+    ? 'let its seeds change (a control of increment, decrement or randomize: --seed on the command line)'
+    : 'give it a seed input that changes';
   const later = runs === 2 ? 'run 2' : `runs 2 to ${runs}`;
   return new RunnerError(
     'bad_input',
     `${w.file}: ${why}, so its ${runs} runs would send the same prompt and a server would answer ` +
-      `${later} from its cache with the first run's outputs. Give it a seed that changes ` +
-      '(a seed control of increment, decrement or randomize), sweep an input instead, or allow ' +
-      'identical runs (--allow-identical on the command line).',
+      `${later} from its cache with the first run's outputs. To get ${runs} results, ${change} or ` +
+      'sweep an input; to run it anyway, allow identical runs (--allow-identical on the command line).',
     { file: w.file },
   );
 }
