@@ -9,11 +9,11 @@
  * seed, fixed seeds) are refused unless the request allows them, since a server would answer all but
  * the first from its cache.
  *
- * Every prompt is checked against the pool before anything is queued, through the scheduler's own
- * capability check (whose verdicts the dispatch then reuses): a prompt no server can run (a node class
- * or model file missing everywhere) is `no_capable_server` with the reasons server by server; a prompt
- * that is wrong wherever it could run (a seed stepped out of its input's range, too) is `bad_input`
- * naming file, node and input.
+ * Every distinct prompt (each run's, when its seeds differ) is checked against the pool before
+ * anything is queued, through the scheduler's own capability check (whose verdicts the dispatch then
+ * reuses): a prompt no server can run (a node class or model file missing everywhere) is
+ * `no_capable_server` with the reasons server by server; a prompt that is wrong wherever it could run
+ * is `bad_input` naming file, node and input.
  */
 import { randomUUID } from 'node:crypto';
 import { basename, extname, join } from 'node:path';
