@@ -39,6 +39,7 @@ export async function demoCommand(opts: { out: string; json: boolean }, io: CliI
       runs: 1,
       sets: [],
       sweeps: [],
+      allowIdentical: false,
       servers: ['embedded'],
       out: opts.out,
       inputDir: join(dir, 'input'),

@@ -9,7 +9,7 @@ import { convertCommand } from './convertCommand';
 import { demoCommand } from './demoCommand';
 import { jobsActions, jobsCommand, parseAge, type JobsAction } from './jobsCommand';
 import { processIo, type CliIo } from './output';
-import { positiveInt, runCommand } from './runCommand';
+import { positiveInt, runCommand, seedControlOption } from './runCommand';
 import { serveCommand } from './serveCommand';
 import { validateCommand } from './validateCommand';
 
@@ -78,10 +78,12 @@ const commands: Record<string, Command> = {
   run: {
     summary: 'run workflows as durable jobs over the embedded engine and ComfyUI servers, with live progress',
     usage:
-      'comfy-runner run <workflow files...> [--server <url>|embedded]... [--runs N] [--sweep <node>.<input>=<v1>,<v2>,...]... [--set <node>.<input>=<json>]... [--concurrency N] [--out <dir>] [--store <dir>] [--input-dir <dir>] [--json]',
+      'comfy-runner run <workflow files...> [--server <url>|embedded]... [--runs N] [--seed increment|decrement|randomize|fixed] [--allow-identical] [--sweep <node>.<input>=<v1>,<v2>,...]... [--set <node>.<input>=<json>]... [--concurrency N] [--out <dir>] [--store <dir>] [--input-dir <dir>] [--json]',
     options: {
       ...common,
       runs: { type: 'string' },
+      seed: { type: 'string' },
+      'allow-identical': { type: 'boolean', default: false },
       set: { type: 'string', multiple: true, default: [] },
       sweep: { type: 'string', multiple: true, default: [] },
       out: { type: 'string', short: 'o', default: 'comfy-runs' },
@@ -98,6 +100,8 @@ const commands: Record<string, Command> = {
           runs: positiveInt('runs', str(v.runs), 1),
           sets: v.set as string[],
           sweeps: v.sweep as string[],
+          seed: seedControlOption(str(v.seed)),
+          allowIdentical: v['allow-identical'] === true,
           out: str(v.out)!,
           store: str(v.store),
           inputDir: str(v['input-dir'])!,

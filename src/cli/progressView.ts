@@ -5,6 +5,7 @@
  */
 import type { Job } from '../core/jobs/job';
 import { finishedCount, progressFraction, type PromptProgress } from '../core/protocol/promptProgress';
+import { jobLabel } from '../core/run/jobLabel';
 import type { RunnerEvent } from '../core/run/runner';
 import { paint, type CliIo } from './output';
 
@@ -12,6 +13,8 @@ import { paint, type CliIo } from './output';
 export interface JobSummary {
   id: string;
   workflow: string;
+  /** The job's run label ({@link jobLabel}): `#3 seed=1234`; empty for a single run of the file as is. */
+  label: string;
   state: Job['state'];
   server: string | null;
   outputs: string[];
@@ -23,6 +26,7 @@ export function summarize(job: Job): JobSummary {
   return {
     id: job.id,
     workflow: job.workflow.file,
+    label: jobLabel(job),
     state: job.state,
     server: job.server ?? null,
     outputs: job.outputs.map((o) => `${job.outDir}/${o.path}`),
@@ -44,13 +48,19 @@ function bar(fraction: number, width = 16): string {
   return '█'.repeat(full) + '░'.repeat(width - full);
 }
 
+/** How every line names a job: its id's first 8 characters, its workflow file and its run label. */
+export function jobName(job: Job): string {
+  const label = jobLabel(job);
+  return `${job.id.slice(0, 8)} ${job.workflow.file}${label ? ` ${label}` : ''}`;
+}
+
 /** One line for a job on the live view. */
 export function jobLine(
   job: Job,
   progress: PromptProgress | undefined,
   classOf: (nodeId: string) => string,
 ): string {
-  const label = `${job.id.slice(0, 8)} ${job.workflow.file}`;
+  const label = jobName(job);
   const colour = stateColour[job.state as keyof typeof stateColour];
   const state = colour ? paint(job.state, colour) : job.state;
   if (!progress || job.state === 'queued') return `${label}  ${state}`;
@@ -84,8 +94,7 @@ export function attachView(
       if (event.type === 'job/progress' || event.type === 'job/state' || event.type === 'job/added') redraw();
       return;
     }
-    if (event.type === 'job/state')
-      io.out(`${event.jobId.slice(0, 8)} ${event.job.workflow.file}: ${event.to}`);
+    if (event.type === 'job/state') io.out(`${jobName(event.job)}: ${event.to}`);
   };
 }
 
@@ -98,7 +107,7 @@ export function printSummary(io: CliIo, jobs: Job[], json: boolean): void {
   for (const job of jobs) {
     const colour = stateColour[job.state as keyof typeof stateColour];
     io.out(
-      `${job.id.slice(0, 8)} ${job.workflow.file}: ${colour ? paint(job.state, colour) : job.state}, ${job.outputs.length} output(s) in ${job.outDir}`,
+      `${jobName(job)}: ${colour ? paint(job.state, colour) : job.state}, ${job.outputs.length} output(s) in ${job.outDir}`,
     );
     if (job.error) {
       const where = job.error.node_id ? ` (node ${job.error.node_id} ${job.error.node_type ?? ''})` : '';

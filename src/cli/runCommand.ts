@@ -1,15 +1,17 @@
 /**
  * `comfy-runner run <workflow files...>`: runs workflows as jobs through the durable scheduler over a
- * pool (`--server <url>`, repeatable; `embedded` is the built-in engine and the default), with `--runs`,
- * `--sweep` (one job per combination of values), `--set`, a global `--concurrency` cap, live progress,
- * one output folder per job, and a summary. Jobs are kept in a store (`--store`, default `<out>/.store`),
- * so that if this process dies, `comfy-runner jobs resume --store <dir>` takes them back. Argument
- * parsing and printing only: the run is core/run's.
+ * pool (`--server <url>`, repeatable; `embedded` is the built-in engine and the default), with `--runs`
+ * (each run's seeds stepped by their control, or by `--seed`; identical runs refused unless
+ * `--allow-identical`), `--sweep` (one job per combination of values), `--set`, a global
+ * `--concurrency` cap, live progress, one output folder per job, and a summary. Jobs are kept in a
+ * store (`--store`, default `<out>/.store`), so that if this process dies, `comfy-runner jobs resume
+ * --store <dir>` takes them back. Argument parsing and printing only: the run is core/run's.
  */
 import { join } from 'node:path';
 import { openRunner, type Runner } from '../core/run/runner';
 import { RunnerError } from '../core/util/runnerError';
 import { parseOverride, parseSweep, sweepCombinations } from '../core/workflow/overrides';
+import { seedControls, type SeedControl } from '../core/workflow/seeds';
 import type { CliIo } from './output';
 import { attachView, printSummary } from './progressView';
 import { cliStoreOptions, exitCodeOf, stopOnSignals, stoppedExitCode } from './runSession';
@@ -21,6 +23,13 @@ export interface RunOptions {
   sets: string[];
   /** `<node>.<input>=<v1>,<v2>,...`, each a dimension of the cartesian product of runs. */
   sweeps: string[];
+  /**
+   * `--seed`: how every seed changes from run to run, over what an editor file saved.
+   * @default each editor seed's saved control; increment for API files
+   */
+  seed?: SeedControl;
+  /** `--allow-identical`: run N times even when every run would send the same prompt. */
+  allowIdentical: boolean;
   out: string;
   inputDir: string;
   /** The most jobs on servers at once over the pool; undefined leaves it to each server's slots. */
@@ -39,6 +48,14 @@ export function positiveInt(name: string, text: string | undefined, fallback: nu
   if (!Number.isInteger(n) || n < 1)
     throw new RunnerError('bad_input', `--${name} takes a whole number of at least 1, not "${text}"`);
   return n;
+}
+
+/** Parses `--seed`: one of the seed controls. */
+export function seedControlOption(text: string | undefined): SeedControl | undefined {
+  if (text === undefined) return undefined;
+  const control = seedControls.find((c) => c === text);
+  if (!control) throw new RunnerError('bad_input', `--seed takes ${seedControls.join(', ')}, not "${text}"`);
+  return control;
 }
 
 /** Runs the command; returns 0 when every job succeeded, 3 when no server could run one, 1 otherwise. */
@@ -62,7 +79,15 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
   });
   try {
     const workflows = opts.files.map((file) => ({ file }));
-    const planned = await runner.plan({ workflows, runs: opts.runs, sets, sweeps, out: opts.out });
+    const planned = await runner.plan({
+      workflows,
+      runs: opts.runs,
+      sets,
+      sweeps,
+      seedControl: opts.seed,
+      allowIdentical: opts.allowIdentical,
+      out: opts.out,
+    });
     return await followToEnd(runner, [], () => runner.add(planned), opts.json, io);
   } finally {
     await runner.close();

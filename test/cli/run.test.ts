@@ -62,11 +62,13 @@ describe('comfy-runner run', () => {
   });
 
   it('gives each of N runs its own job and folder', async () => {
+    // The fixture has no seed, so its runs are identical and have to be allowed.
     const run = await runCli([
       'run',
       join(workflows, '01_invert.json'),
       '--runs',
       '2',
+      '--allow-identical',
       '--out',
       out(),
       '--json',

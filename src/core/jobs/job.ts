@@ -54,6 +54,16 @@ export interface AutoRetryRecord {
   target: string;
 }
 
+/** Where a job stands among the jobs one request made of one workflow: its runs and sweep combinations. */
+export interface JobBatch {
+  /** The same for every job of the batch. */
+  id: string;
+  /** The job's run number within the batch, from 1, in the order the jobs were planned. */
+  index: number;
+  /** How many jobs the batch has. */
+  size: number;
+}
+
 /** The timestamps of a job, in ms since the epoch. */
 export interface JobTimes {
   queued: number;
@@ -75,8 +85,13 @@ export interface Job {
   workflow: { file: string; sourceHash: string; promptHash: string };
   prompt: ApiPrompt;
   extraPngInfo?: { workflow: EditorWorkflow };
-  /** Input values set on the prompt before it ran (`--set`, a sweep's values). */
+  /**
+   * Input values set on the prompt before it ran: `--set`, a sweep's values, then the seeds a run of
+   * several chose (each seed whose control is not fixed, on every run of the batch).
+   */
   overrides: Override[];
+  /** Which run of its batch the job is; absent for jobs made before batches were recorded. */
+  batch?: JobBatch;
   state: JobState;
   /** The server it ran or runs on, by name. */
   server?: string;
@@ -112,7 +127,10 @@ export interface Job {
 /** What the caller supplies to create a job. */
 export type NewJob = Pick<Job, 'workflow' | 'prompt' | 'extraPngInfo' | 'overrides' | 'outDir'> &
   Partial<
-    Pick<Job, 'attempt' | 'retryOf' | 'id' | 'priority' | 'dependsOn' | 'runOn' | 'onNoTarget' | 'warnings'>
+    Pick<
+      Job,
+      'attempt' | 'retryOf' | 'id' | 'priority' | 'dependsOn' | 'runOn' | 'onNoTarget' | 'warnings' | 'batch'
+    >
   >;
 
 /** A new job in state `queued`. */

@@ -43,6 +43,7 @@ export interface RunRecord {
   retryOf?: string;
   workflow: Job['workflow'];
   overrides: Job['overrides'];
+  batch?: Job['batch'];
   server?: string;
   comfyuiVersion?: string;
   promptId?: string;
@@ -61,6 +62,7 @@ export async function writeRunRecord(job: Job, comfyuiVersion?: string): Promise
     retryOf: job.retryOf,
     workflow: job.workflow,
     overrides: job.overrides,
+    batch: job.batch,
     server: job.server,
     comfyuiVersion,
     promptId: job.promptId,

@@ -1,11 +1,19 @@
 /**
  * The jobs of a run: each workflow, once per combination of the sweep values (the cartesian product),
  * `runs` times each, with the overrides and that combination's values applied and recorded on the job,
- * and the conversion's warnings (a muted or bypassed node's input that disappeared) carried on it. Every
- * prompt is checked against the pool before anything is queued, through the scheduler's own capability
- * check (whose verdicts the dispatch then reuses): a prompt no server can run (a node class or model
- * file missing everywhere) is `no_capable_server` with the reasons server by server; a prompt that is
- * wrong wherever it could run is `bad_input` naming file, node and input.
+ * and the conversion's warnings (a muted or bypassed node's input that disappeared) carried on it.
+ *
+ * Running N times means N results, as ComfyUI's Queue button gives them: each seed follows its
+ * control (workflow/seeds.ts) from run to run, and the values chosen are recorded on each job as
+ * overrides, with the job's run number in its batch. Runs that would still send the same prompt (no
+ * seed, fixed seeds) are refused unless the request allows them, since a server would answer all but
+ * the first from its cache.
+ *
+ * Every distinct prompt (each run's, when its seeds differ) is checked against the pool before
+ * anything is queued, through the scheduler's own capability check (whose verdicts the dispatch then
+ * reuses): a prompt no server can run (a node class or model file missing everywhere) is
+ * `no_capable_server` with the reasons server by server; a prompt that is wrong wherever it could run
+ * is `bad_input` naming file, node and input.
  */
 import { randomUUID } from 'node:crypto';
 import { basename, extname, join } from 'node:path';
@@ -14,7 +22,15 @@ import type { TargetVerdict } from '../scheduler/pool/capabilityCheck';
 import { noCapableServer, type ServerVerdict } from '../scheduler/pool/promptRequirements';
 import { RunnerError } from '../util/runnerError';
 import { loadWorkflowBytes, readWorkflowBytes, type LoadedWorkflow } from '../workflow/loadWorkflow';
-import { applyOverrides, sweepCombinations, type Override, type Sweep } from '../workflow/overrides';
+import { promptHash } from '../workflow/graph';
+import {
+  applyOverrides,
+  resolveNode,
+  sweepCombinations,
+  type Override,
+  type Sweep,
+} from '../workflow/overrides';
+import { seedOverridesByRun, type ControlOf, type SeedControl } from '../workflow/seeds';
 import type { ApiPrompt, NodeDefs } from '../workflow/types';
 import { formatProblem, listProblems, validatePrompt } from '../workflow/validate';
 
@@ -41,6 +57,23 @@ export interface PlanRequest {
   readonly sets?: readonly Override[];
   /** One dimension of the cartesian product of runs each. @default [] */
   readonly sweeps?: readonly Sweep[];
+  /**
+   * How every seed changes from one run to the next, whatever the workflow saved (seeds.ts).
+   * @default each seed's own control as an editor file saved it, else {@link defaultSeedControl}
+   */
+  readonly seedControl?: SeedControl;
+  /**
+   * How a seed changes from run to run when the workflow saves no control for it: every seed of an
+   * API-format file.
+   * @default 'increment'
+   */
+  readonly defaultSeedControl?: SeedControl;
+  /**
+   * Plan runs that would send the same prompt (no seed, or fixed seeds, and nothing swept), which a
+   * server answers from its cache with the first run's outputs. Refused with `bad_input` otherwise.
+   * @default false
+   */
+  readonly allowIdentical?: boolean;
   /** The folder the run folders go in. */
   readonly out: string;
 }
@@ -106,25 +139,90 @@ export async function planJobs(request: PlanRequest, ctx: PlanContext): Promise<
   const jobs: NewJob[] = [];
   for (const source of request.workflows) {
     const w = await loadSource(source, firstDefs);
-    for (const combination of combinations) {
-      const overrides = [...(request.sets ?? []), ...combination];
-      const prompt: ApiPrompt = applyOverrides(w.prompt, overrides);
-      for (let i = 0; i < (request.runs ?? 1); i++) {
-        const id = randomUUID();
-        const job = {
-          id,
-          workflow: { file: w.file, sourceHash: w.sourceHash, promptHash: w.promptHash },
-          prompt,
-          extraPngInfo: w.extraPngInfo,
-          overrides,
-          outDir: runFolder(request.out, source.file, id),
-          warnings: w.warnings,
-        };
-        // Runs of one combination share their prompt: checked once, for the first of them.
-        if (i === 0) checkRunnable(job, source.file, ctx);
-        jobs.push(job);
-      }
-    }
+    jobs.push(...planWorkflow(w, source, combinations, request, ctx));
   }
   return jobs;
+}
+
+/** The jobs of one workflow: one batch, every combination's runs, each run with its seeds. */
+function planWorkflow(
+  w: LoadedWorkflow,
+  source: WorkflowSource,
+  combinations: readonly Override[][],
+  request: PlanRequest,
+  ctx: PlanContext,
+): NewJob[] {
+  const runs = request.runs ?? 1;
+  const sets = request.sets ?? [];
+  const controlOf = seedControlOf(request);
+  // Seeds step the same way in every combination, so a sweep compares its values at the same seeds.
+  const seedsByRun =
+    runs > 1 ? seedOverridesByRun(applyOverrides(w.prompt, sets), w.seeds, runs, controlOf) : [[]];
+  const batch = { id: randomUUID(), size: combinations.length * runs };
+  const checked = new Set<string>();
+  const jobs: NewJob[] = [];
+  for (const combination of combinations) {
+    const swept = new Set(combination.map((o) => targetKey(resolveNode(w.prompt, o), o.input)));
+    const hashes = new Set<string>();
+    for (let i = 0; i < runs; i++) {
+      const seeds = (seedsByRun[i] ?? []).filter((o) => !swept.has(targetKey(o.node, o.input)));
+      const overrides = [...sets, ...combination, ...seeds];
+      const prompt: ApiPrompt = applyOverrides(w.prompt, overrides);
+      const id = randomUUID();
+      const job = {
+        id,
+        workflow: { file: w.file, sourceHash: w.sourceHash, promptHash: w.promptHash },
+        prompt,
+        extraPngInfo: w.extraPngInfo,
+        overrides,
+        batch: { id: batch.id, index: jobs.length + 1, size: batch.size },
+        outDir: runFolder(request.out, source.file, id),
+        warnings: w.warnings,
+      };
+      const hash = promptHash(prompt);
+      hashes.add(hash);
+      // Runs that send the same prompt need checking once.
+      if (!checked.has(hash)) checkRunnable(job, source.file, ctx);
+      checked.add(hash);
+      jobs.push(job);
+    }
+    if (hashes.size < runs && !request.allowIdentical) throw identicalRuns(w, runs, controlOf);
+  }
+  return jobs;
+}
+
+/** Each seed's control: the request's, else the one the file saved, else the request's default. */
+function seedControlOf(request: PlanRequest): ControlOf {
+  const fallback = request.defaultSeedControl ?? 'increment';
+  return (seed) => request.seedControl ?? seed.control ?? fallback;
+}
+
+function targetKey(node: string, input: string): string {
+  return `${node}\u0000${input}`;
+}
+
+/**
+ * The refusal of runs that would send the same prompt: a server answers every one after the first
+ * from its cache, so N runs would give one result N times.
+ */
+function identicalRuns(w: LoadedWorkflow, runs: number, controlOf: ControlOf): RunnerError {
+  const names = w.seeds.flatMap((s) => s.targets.map((t) => `${t.node}.${t.input}`)).join(', ');
+  const fixed = w.seeds.length > 0 && w.seeds.every((s) => controlOf(s) === 'fixed');
+  const why =
+    w.seeds.length === 0
+      ? 'it has no seed input'
+      : fixed
+        ? `its seed inputs (${names}) are fixed`
+        : `its seed inputs (${names}) do not change from run to run`;
+  const change = fixed
+    ? 'let its seeds change (a control of increment, decrement or randomize: --seed on the command line)'
+    : 'give it a seed input that changes';
+  const later = runs === 2 ? 'run 2' : `runs 2 to ${runs}`;
+  return new RunnerError(
+    'bad_input',
+    `${w.file}: ${why}, so its ${runs} runs would send the same prompt and a server would answer ` +
+      `${later} from its cache with the first run's outputs. To get ${runs} results, ${change} or ` +
+      'sweep an input; to run it anyway, allow identical runs (--allow-identical on the command line).',
+    { file: w.file },
+  );
 }

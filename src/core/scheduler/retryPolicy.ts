@@ -81,8 +81,8 @@ export interface RetryPlan {
 }
 
 /**
- * The new job of an explicit retry: the same workflow, prompt, overrides, priority, placement (unless
- * pinned) and wish on no target, linked to the old job by `retryOf`.
+ * The new job of an explicit retry: the same workflow, prompt, overrides, place in its batch, priority,
+ * placement (unless pinned) and wish on no target, linked to the old job by `retryOf`.
  */
 export function retrySpec(previous: Job, plan: RetryPlan): NewJob {
   return {
@@ -90,6 +90,8 @@ export function retrySpec(previous: Job, plan: RetryPlan): NewJob {
     prompt: previous.prompt,
     extraPngInfo: previous.extraPngInfo,
     overrides: previous.overrides,
+    // A retry is the same run again: it keeps its place (and label) in the batch.
+    batch: previous.batch,
     outDir: plan.outDir,
     attempt: plan.attempt,
     retryOf: previous.id,

@@ -19,6 +19,7 @@ const jobFields = {
   prompt: true,
   extraPngInfo: true,
   overrides: true,
+  batch: true,
   state: true,
   server: true,
   promptId: true,
@@ -59,6 +60,10 @@ const storedJob = z.object({
   prompt: z.record(z.string(), z.unknown()),
   extraPngInfo: z.looseObject({ workflow: z.unknown() }).optional(),
   overrides: z.array(z.unknown()),
+  // Absent in job files written before batches were recorded.
+  batch: z
+    .looseObject({ id: z.string(), index: z.number().int().min(1), size: z.number().int().min(1) })
+    .optional(),
   state: z.enum(stateNames),
   server: z.string().optional(),
   promptId: z.string().optional(),

@@ -14,6 +14,7 @@ import type { FlatWorkflow } from './convertFlatten';
 import { buildApiNode } from './convertNode';
 import { isLink } from './graph';
 import { isRecord } from './nodeDefs';
+import type { SeedWidget } from './seeds';
 import type { ApiPrompt, EditorWorkflow, NodeDefs } from './types';
 
 /** Options of {@link convertEditorToApi}. */
@@ -30,6 +31,11 @@ export interface ConvertResult {
   extraPngInfo: { workflow: EditorWorkflow };
   /** Things converted with a caveat (an input lost to a muted node, defaults used, ...), one sentence each. */
   warnings: string[];
+  /**
+   * The seeds of the prompt with the control-after-generate saved for each (seeds.ts), in the order
+   * their nodes were built: the inputs each sets, so a run of N can step them as the frontend would.
+   */
+  seeds: SeedWidget[];
 }
 
 /**
@@ -41,7 +47,7 @@ export function convertEditorToApi(
   defs: NodeDefs,
   options: ConvertOptions = {},
 ): ConvertResult {
-  const ctx: ConvertContext = { defs, fileName: options.fileName, warnings: [] };
+  const ctx: ConvertContext = { defs, fileName: options.fileName, warnings: [], seeds: new Map() };
   if (!isRecord(workflow) || !Array.isArray(workflow.nodes)) {
     throw new RunnerError('bad_input', 'This is not an editor-format workflow: it has no nodes array.', {
       file: ctx.fileName,
@@ -53,7 +59,7 @@ export function convertEditorToApi(
     if (exec.kind === 'real' && isActive(exec.node)) prompt[exec.id] = buildApiNode(flat, ctx, exec);
   }
   dropLinksToMissingNodes(prompt, flat, ctx);
-  return { prompt, extraPngInfo: { workflow }, warnings: ctx.warnings };
+  return { prompt, extraPngInfo: { workflow }, warnings: ctx.warnings, seeds: [...ctx.seeds.values()] };
 }
 
 /**

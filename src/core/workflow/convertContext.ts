@@ -1,9 +1,10 @@
 /**
- * The state one conversion carries (definitions, file name, warnings) and the one way it refuses a
+ * The state one conversion carries (definitions, file name, warnings, seeds) and the one way it refuses a
  * node: a `bad_input` RunnerError whose message names the node by id, type and title, and whose
  * location lets an editor jump to it.
  */
 import { RunnerError } from '../util/runnerError';
+import type { SeedWidget } from './seeds';
 import type { EditorNode, NodeDefs } from './types';
 
 /** What every step of one conversion shares. */
@@ -13,6 +14,8 @@ export interface ConvertContext {
   fileName?: string;
   /** Things that were converted with a caveat the user should see; appended to as the walk goes. */
   warnings: string[];
+  /** The seeds found so far, keyed by where their value lives (a node's widget, or a PrimitiveNode). */
+  seeds: Map<string, SeedWidget>;
 }
 
 /** "node 3 (KSampler "Hires pass")": how messages name a node; `execId` is its id in the prompt. */

@@ -1,12 +1,13 @@
 /**
  * Builds the API-format entry of one active, real node: its widget values by input name, then each
  * connected input socket resolved through links (a link wins over the widget value it shadows), the
- * backend class and the title the frontend would send.
+ * backend class and the title the frontend would send; and notes the node's seeds on the conversion.
  */
 import type { ConvertContext } from './convertContext';
 import { refuseNode, warnNode } from './convertContext';
 import type { ExecNode, FlatWorkflow } from './convertFlatten';
-import { resolveInput } from './convertResolve';
+import { resolveInput, type Resolution } from './convertResolve';
+import { noteNodeSeeds } from './convertSeeds';
 import { innerWidgetKey } from './convertSubgraphs';
 import { lookupDef } from './nodeDefs';
 import type { ApiNode, NodeDef } from './types';
@@ -19,12 +20,15 @@ const GROUP_NODE_PREFIXES = ['workflow>', 'workflow/'];
 export function buildApiNode(flat: FlatWorkflow, ctx: ConvertContext, exec: ExecNode): ApiNode {
   const def = definitionOf(ctx, exec);
   const inputs: Record<string, unknown> = {};
-  for (const [name, value] of widgetInputs(ctx, exec, def)) {
+  const widgets = widgetInputs(ctx, exec, def);
+  for (const [name, value] of widgets.values) {
     if (value !== undefined) inputs[name] = apiValue(value);
   }
+  const sockets = new Map<string, Resolution | undefined>();
   (exec.node.inputs ?? []).forEach((input, slot) => {
     if (input.link === null || input.link === undefined) return;
     const resolved = resolveInput(flat, ctx, exec, slot);
+    sockets.set(input.name, resolved);
     if (!resolved) return;
     if (resolved.kind === 'link') inputs[input.name] = resolved.link;
     else if (resolved.kind === 'value') inputs[input.name] = apiValue(resolved.value);
@@ -33,6 +37,7 @@ export function buildApiNode(flat: FlatWorkflow, ctx: ConvertContext, exec: Exec
       warnNode(ctx, exec.id, exec.node, `input "${input.name}" is dropped: ${resolved.because}.`);
     }
   });
+  noteNodeSeeds(ctx, { nodeId: exec.id, def, inputs, controls: widgets.controls, sockets });
   return { inputs, class_type: exec.node.type, _meta: { title: titleOf(exec, def) } };
 }
 
@@ -73,7 +78,11 @@ function definitionOf(ctx: ConvertContext, exec: ExecNode): NodeDef {
   return def;
 }
 
-function widgetInputs(ctx: ConvertContext, exec: ExecNode, def: NodeDef): Map<string, unknown> {
+function widgetInputs(
+  ctx: ConvertContext,
+  exec: ExecNode,
+  def: NodeDef,
+): { values: Map<string, unknown>; controls: Map<string, unknown> } {
   const mapping = mapWidgetValues(exec.node, def);
   if (!mapping.ok) refuseNode(ctx, exec.id, exec.node, mapping.problem);
   for (const warning of mapping.warnings) warnNode(ctx, exec.id, exec.node, warning);
@@ -84,7 +93,7 @@ function widgetInputs(ctx: ConvertContext, exec: ExecNode, def: NodeDef): Map<st
       if (promoted.has(key)) mapping.values.set(name, promoted.get(key));
     }
   }
-  return mapping.values;
+  return mapping;
 }
 
 /** The saved title, else the definition's display name: the frontend's default title. */

@@ -21,7 +21,15 @@ import type { ApiLink } from './types';
  * means "not connected to anything": the node's own widget value, if any, stands.
  */
 export type Resolution =
-  { kind: 'link'; link: ApiLink } | { kind: 'value'; value: unknown } | { kind: 'dropped'; because: string };
+  | { kind: 'link'; link: ApiLink }
+  | { kind: 'value'; value: unknown; primitive?: PrimitiveSource }
+  | { kind: 'dropped'; because: string };
+
+/** The PrimitiveNode a value came from: its id and the control-after-generate value saved after it. */
+export interface PrimitiveSource {
+  id: string;
+  control: unknown;
+}
 
 interface Walk {
   flat: FlatWorkflow;
@@ -90,7 +98,10 @@ function fromOutput(walk: Walk, exec: ExecNode, slot: number, wanted: unknown): 
 
 function primitiveValue(walk: Walk, exec: ExecNode): Resolution | undefined {
   const saved = exec.node.widgets_values;
-  if (Array.isArray(saved) && saved.length > 0) return { kind: 'value', value: saved[0] };
+  if (Array.isArray(saved) && saved.length > 0) {
+    // A PrimitiveNode on a number saves its own control widget's value second.
+    return { kind: 'value', value: saved[0], primitive: { id: exec.id, control: saved[1] } };
+  }
   warnNode(
     walk.ctx,
     exec.id,

@@ -6,9 +6,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { RunnerError } from '../util/runnerError';
-import { convertEditorToApi } from './convert';
+import { convertEditorToApi, type ConvertResult } from './convert';
 import { detectWorkflow } from './detect';
 import { promptHash } from './graph';
+import { findPromptSeeds, type SeedWidget } from './seeds';
 import type { ApiPrompt, EditorWorkflow, NodeDefs } from './types';
 
 /** A workflow file ready to run. */
@@ -23,6 +24,11 @@ export interface LoadedWorkflow {
   extraPngInfo?: { workflow: EditorWorkflow };
   /** Warnings from the conversion, if any. */
   warnings: string[];
+  /**
+   * The prompt's seeds: with their saved controls for an editor file (the conversion's), without for
+   * an API prompt, whose seeds the definitions tell (seeds.ts).
+   */
+  seeds: SeedWidget[];
   /** SHA-256 of the file's bytes. */
   sourceHash: string;
   /** The stable content hash of the API prompt ({@link promptHash}). */
@@ -48,13 +54,14 @@ export function loadWorkflowBytes(file: string, bytes: Uint8Array, defs: NodeDef
     format: LoadedWorkflow['format'],
     prompt: ApiPrompt,
     extra?: LoadedWorkflow['extraPngInfo'],
-    warnings: string[] = [],
+    converted?: ConvertResult,
   ) => ({
     file,
     format,
     prompt,
     extraPngInfo: extra,
-    warnings,
+    warnings: converted?.warnings ?? [],
+    seeds: converted?.seeds ?? findPromptSeeds(prompt, defs),
     sourceHash,
     promptHash: promptHash(prompt),
   });
@@ -63,15 +70,16 @@ export function loadWorkflowBytes(file: string, bytes: Uint8Array, defs: NodeDef
       return done('api', detected.prompt);
     case 'editor': {
       const converted = convertEditorToApi(detected.workflow, defs, { fileName: file });
-      return done('editor', converted.prompt, converted.extraPngInfo, converted.warnings);
+      return done('editor', converted.prompt, converted.extraPngInfo, converted);
     }
     case 'png': {
+      // The prompt the PNG embeds is what ran; the controls its workflow saved may not match it.
       if (detected.prompt) {
         return done('png', detected.prompt, detected.workflow ? { workflow: detected.workflow } : undefined);
       }
       if (detected.workflow) {
         const converted = convertEditorToApi(detected.workflow, defs, { fileName: file });
-        return done('png', converted.prompt, converted.extraPngInfo, converted.warnings);
+        return done('png', converted.prompt, converted.extraPngInfo, converted);
       }
       throw new RunnerError('bad_input', `${file}: the PNG carries no workflow`, { file });
     }

@@ -145,7 +145,11 @@ function describe(node: ApiNode): string {
   return title && title !== node.class_type ? `${node.class_type} "${title}"` : node.class_type;
 }
 
-function resolveNode(prompt: ApiPrompt, o: Override): NodeId {
+/**
+ * The id of the node an override names: the id itself, else the one node with that `_meta.title`.
+ * Throws `RunnerError('bad_input')` when no node or several nodes match.
+ */
+export function resolveNode(prompt: ApiPrompt, o: Pick<Override, 'node' | 'input'>): NodeId {
   if (Object.hasOwn(prompt, o.node)) return o.node;
   const matches = Object.keys(prompt).filter((id) => prompt[id]._meta?.title === o.node);
   if (matches.length === 1) return matches[0];

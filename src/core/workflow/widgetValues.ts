@@ -30,7 +30,14 @@ export interface WidgetSlot {
 
 /** The result of mapping one node's widget values: the values by input name, or why they do not fit. */
 export type WidgetMapping =
-  { ok: true; values: Map<string, unknown>; warnings: string[] } | { ok: false; problem: string };
+  | {
+      ok: true;
+      values: Map<string, unknown>;
+      /** The saved control-after-generate value of each input that has one, by input name. */
+      controls: Map<string, unknown>;
+      warnings: string[];
+    }
+  | { ok: false; problem: string };
 
 /** Widget types the core frontend builds a widget for; every other type is a plain socket. */
 const WIDGET_TYPES = new Set(['INT', 'FLOAT', 'BOOLEAN', 'STRING', 'COMBO', 'MARKDOWN']);
@@ -104,6 +111,14 @@ export function widgetLayout(def: NodeDef, options: WidgetLayoutOptions = {}): W
     }
   }
   return slots;
+}
+
+/**
+ * True when an input is a seed: an INT whose widget the frontend follows with a control-after-generate
+ * value (`control_after_generate` set, or, when the flag is absent, the name seed or noise_seed).
+ */
+export function hasSeedControl(name: string, spec: InputSpec): boolean {
+  return specType(spec) === 'INT' && controlCount(name, spec) > 0;
 }
 
 /**
@@ -201,15 +216,17 @@ function fromPositions(saved: unknown[], layout: WidgetSlot[]): WidgetMapping {
     return { ok: false, problem: countProblem(saved.length, layout, fixed, hasTail) };
   }
   const values = new Map<string, unknown>();
+  const controls = new Map<string, unknown>();
   let pos = 0;
   for (const slot of layout) {
     if (slot.kind === 'uiTail') pos += extra;
     else {
       if (slot.kind === 'value') values.set(slot.name, saved[pos]);
+      if (slot.kind === 'control') controls.set(slot.name, saved[pos]);
       pos += 1;
     }
   }
-  return { ok: true, values, warnings: [] };
+  return { ok: true, values, controls, warnings: [] };
 }
 
 function countProblem(count: number, layout: WidgetSlot[], fixed: number, hasTail: boolean): string {
@@ -233,7 +250,7 @@ function fromNamedValues(saved: Record<string, unknown>, layout: WidgetSlot[]): 
   }
   const warnings =
     missing.length > 0 ? [`its saved widget values have no value for ${missing.join(', ')}`] : [];
-  return { ok: true, values, warnings };
+  return { ok: true, values, controls: new Map(), warnings };
 }
 
 /** A node saved without `widgets_values` shows its definition defaults, so those are what it means. */
@@ -244,7 +261,7 @@ function fromDefaults(layout: WidgetSlot[]): WidgetMapping {
   }
   const warnings =
     values.size > 0 ? ['it was saved without widget values; the definition defaults are used'] : [];
-  return { ok: true, values, warnings };
+  return { ok: true, values, controls: new Map(), warnings };
 }
 
 /** The value a fresh widget starts with, as the frontend's widget constructors choose it. */

@@ -35,6 +35,7 @@ describe('job store: jobs', () => {
       promptId: 'p-1',
       attempt: 2,
       retryOf: 'first',
+      batch: { id: 'batch-1', index: 2, size: 3 },
       outputs: [{ path: 'a.png', nodeId: '9', kind: 'images', index: 0, size: 3, sha256: 'c'.repeat(64) }],
       error: { message: 'boom', reason: 'execution_failed', node_id: '3', traceback: ['line'] },
       priority: 5,
