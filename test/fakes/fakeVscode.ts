@@ -15,6 +15,86 @@ export interface FakeVscodeRecord {
   settings: Map<string, unknown>;
   /** Lines written to the extension's log output channel. */
   log: string[];
+  /** Tree views by id, with the provider each was created with. */
+  treeViews: Map<string, FakeTreeView>;
+  /** Status bar items, in the order they were created. */
+  statusBarItems: FakeStatusBarItem[];
+  /** Commands run through `commands.executeCommand` (`setContext` among them), with their arguments. */
+  executed: { id: string; args: unknown[] }[];
+  /** What was written to the clipboard, last last. */
+  clipboard: string[];
+  /** What `window.showTextDocument` was asked to show. */
+  shown: unknown[];
+  /** Fires `window.onDidChangeActiveTextEditor`. */
+  activeEditorChanged: FakeEventEmitter<unknown>;
+  /** Fires `workspace.onDidChangeConfiguration` with the event given. */
+  configurationChanged: FakeEventEmitter<{ affectsConfiguration(section: string): boolean }>;
+  /** Fires `workspace.onDidSaveTextDocument`. */
+  documentSaved: FakeEventEmitter<unknown>;
+}
+
+/** A tree view as `window.createTreeView` makes it; the test reads what the extension set on it. */
+export interface FakeTreeView {
+  readonly id: string;
+  readonly options: {
+    treeDataProvider: FakeTreeDataProvider;
+    canSelectMany?: boolean;
+    showCollapseAll?: boolean;
+  };
+  badge?: { value: number; tooltip: string };
+  description?: string;
+  message?: string;
+  selection: unknown[];
+  visible: boolean;
+  revealed: unknown[];
+  disposed: boolean;
+}
+
+/** The parts of a tree data provider the fake calls. */
+export interface FakeTreeDataProvider {
+  onDidChangeTreeData?: (listener: (e: unknown) => void) => { dispose(): void };
+  getTreeItem(element: unknown): FakeTreeItem | Promise<FakeTreeItem>;
+  getChildren(element?: unknown): unknown[] | undefined | null | Promise<unknown[] | undefined | null>;
+  getParent?(element: unknown): unknown;
+}
+
+/** A status bar item as `window.createStatusBarItem` makes it. */
+export interface FakeStatusBarItem {
+  readonly alignment: number;
+  readonly priority?: number;
+  name?: string;
+  text: string;
+  tooltip?: string;
+  command?: string;
+  visible: boolean;
+  disposed: boolean;
+}
+
+/** VS Code's TreeItem, as extensions fill it in. */
+export class FakeTreeItem {
+  id?: string;
+  description?: string;
+  tooltip?: string;
+  iconPath?: FakeThemeIcon;
+  contextValue?: string;
+  command?: { command: string; title: string; arguments?: unknown[] };
+  constructor(
+    readonly label: string,
+    readonly collapsibleState: number = 0,
+  ) {}
+}
+
+/** VS Code's ThemeIcon: a codicon id and an optional colour. */
+export class FakeThemeIcon {
+  constructor(
+    readonly id: string,
+    readonly color?: FakeThemeColor,
+  ) {}
+}
+
+/** VS Code's ThemeColor: a colour id of the theme. */
+export class FakeThemeColor {
+  constructor(readonly id: string) {}
 }
 
 class FakeRange {
@@ -37,7 +117,7 @@ class FakeDiagnostic {
 }
 
 /** VS Code's event emitter, as extensions use it. */
-class FakeEventEmitter<T> {
+export class FakeEventEmitter<T> {
   private listeners: ((e: T) => void)[] = [];
   readonly event = (listener: (e: T) => void) => {
     this.listeners.push(listener);
@@ -75,6 +155,14 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
     opened: [],
     settings: new Map(),
     log: [],
+    treeViews: new Map(),
+    statusBarItems: [],
+    executed: [],
+    clipboard: [],
+    shown: [],
+    activeEditorChanged: new FakeEventEmitter(),
+    configurationChanged: new FakeEventEmitter(),
+    documentSaved: new FakeEventEmitter(),
   };
   const message = (level: 'info' | 'warning' | 'error') => (text: string) => {
     record.messages.push({ level, text });
@@ -91,11 +179,28 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
     EventEmitter: FakeEventEmitter,
     Diagnostic: FakeDiagnostic,
     DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
-    Uri: { file: (p: string) => ({ fsPath: p }) },
+    Uri: { file: (p: string) => ({ fsPath: p, scheme: 'file', toString: () => `file://${p}` }) },
+    TreeItem: FakeTreeItem,
+    TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
+    ThemeIcon: FakeThemeIcon,
+    ThemeColor: FakeThemeColor,
+    StatusBarAlignment: { Left: 1, Right: 2 },
     commands: {
       registerCommand: (id: string, fn: (...args: unknown[]) => unknown) => {
         record.commands.set(id, fn);
         return { dispose: () => record.commands.delete(id) };
+      },
+      executeCommand: (id: string, ...args: unknown[]) => {
+        record.executed.push({ id, args });
+        return Promise.resolve(undefined);
+      },
+    },
+    env: {
+      clipboard: {
+        writeText: (text: string) => {
+          record.clipboard.push(text);
+          return Promise.resolve();
+        },
       },
     },
     languages: {
@@ -116,8 +221,47 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
       showInformationMessage: message('info'),
       showWarningMessage: message('warning'),
       showErrorMessage: message('error'),
-      showTextDocument: () => Promise.resolve(undefined),
+      showTextDocument: (what: unknown) => {
+        record.shown.push(what);
+        return Promise.resolve(undefined);
+      },
       createOutputChannel: () => fakeLogChannel(record.log),
+      onDidChangeActiveTextEditor: record.activeEditorChanged.event,
+      createTreeView: (id: string, options: FakeTreeView['options']) => {
+        const view: FakeTreeView = {
+          id,
+          options,
+          selection: [],
+          visible: true,
+          revealed: [],
+          disposed: false,
+        };
+        record.treeViews.set(id, view);
+        return Object.assign(view, {
+          reveal: (element: unknown) => {
+            view.revealed.push(element);
+            return Promise.resolve();
+          },
+          dispose: () => {
+            view.disposed = true;
+          },
+        });
+      },
+      createStatusBarItem: (alignment: number, priority?: number) => {
+        const item: FakeStatusBarItem = { alignment, priority, text: '', visible: false, disposed: false };
+        record.statusBarItems.push(item);
+        return Object.assign(item, {
+          show: () => {
+            item.visible = true;
+          },
+          hide: () => {
+            item.visible = false;
+          },
+          dispose: () => {
+            item.disposed = true;
+          },
+        });
+      },
     },
     workspace: {
       workspaceFolders: undefined,
@@ -126,6 +270,8 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
           record.settings.has(key) ? (record.settings.get(key) as T) : fallback,
       }),
       asRelativePath: (uri: { fsPath: string }) => uri.fsPath,
+      onDidChangeConfiguration: record.configurationChanged.event,
+      onDidSaveTextDocument: record.documentSaved.event,
       openTextDocument: (opts: { language?: string; content?: string }) => {
         record.opened.push(opts);
         return Promise.resolve(opts);
@@ -144,4 +290,18 @@ export function installFakeVscode(fake: unknown): void {
     if (request === 'vscode') return fake;
     return original.call(this, request, ...rest);
   };
+}
+
+let shared: { module: unknown; record: FakeVscodeRecord } | undefined;
+
+/**
+ * The one fake every test file of the glue uses, installed on first call. Modules of src/extension bind
+ * `vscode` once, when first loaded, so two files installing fakes of their own would see each other's.
+ */
+export function sharedFakeVscode(): { module: unknown; record: FakeVscodeRecord } {
+  if (!shared) {
+    shared = createFakeVscode();
+    installFakeVscode(shared.module);
+  }
+  return shared;
 }
