@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { createRunnerHost, type RunnerHost } from './runnerHost';
+import { registerJobViews } from './views/registerJobViews';
 import {
   convertActiveWorkflow,
   validateActiveWorkflow,
@@ -37,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): void {
   for (const [id, handler] of Object.entries(commandTable)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, (...args) => handler(shared, ...args)));
   }
+  registerJobViews(context, host);
 }
 
 /** Called by VS Code on shutdown: the runner stops writing and gives its store up; jobs on servers go on. */
