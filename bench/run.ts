@@ -3,6 +3,7 @@
  * each prints ratios against a baseline measured in the same run where one exists.
  */
 import { runEngineBench } from './engine.bench';
+import { runJobsTreeBench } from './jobsTree.bench';
 import { runMakespanBench } from './makespan.bench';
 import { runSchedulerBench } from './scheduler.bench';
 
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
     engine: runEngineBench,
     scheduler: runSchedulerBench,
     makespan: runMakespanBench,
+    jobsTree: runJobsTreeBench,
   };
   for (const [name, bench] of Object.entries(benches)) {
     if (only && only !== name) continue;

@@ -108,10 +108,11 @@ export class JobStream {
   /** A snapshot of every job as the runner gives it, with the queue order given (else as added). */
   snapshot(queueOrder?: string[]): { jobs: JobView[]; paused: boolean } {
     const queued = queueOrder ?? [...this.jobs.values()].filter((j) => j.state === 'queued').map((j) => j.id);
+    const position = new Map(queued.map((id, i) => [id, i]));
     const jobs = [...this.jobs.values()].map((job) => {
       const view: JobView = { job: structuredClone(job), progress: initialProgress(job.prompt) };
-      const at = queued.indexOf(job.id);
-      if (at >= 0) view.position = at;
+      const at = position.get(job.id);
+      if (at !== undefined) view.position = at;
       return view;
     });
     return { jobs, paused: false };
