@@ -3,7 +3,26 @@
  * everything with a lifetime. Nothing heavy loads here: the runner opens on first use.
  */
 import * as vscode from 'vscode';
+import { notifyOutcomes } from './notifications';
+import {
+  cancelAllQueued,
+  pauseQueue,
+  resumeQueue,
+  retryAllFailed,
+  retryJobOnAnotherServer,
+  showLog,
+} from './queueCommands';
+import { runSweep, runWorkflow, runWorkflowTimes } from './runCommands';
 import { createRunnerHost, type RunnerHost } from './runnerHost';
+import {
+  addServer,
+  disableServer,
+  enableServer,
+  removeServer,
+  setServerCredentials,
+  testServerConnection,
+} from './serverCommands';
+import { SECTION } from './settings';
 import {
   convertActiveWorkflow,
   validateActiveWorkflow,
@@ -14,6 +33,8 @@ import {
 export interface CommandContext extends WorkflowCommandContext {
   readonly host: RunnerHost;
   readonly log: vscode.LogOutputChannel;
+  /** Where server credentials are kept; never settings, logs or files. */
+  readonly secrets: vscode.SecretStorage;
 }
 
 /** A command handler; `args` are what VS Code passes (a tree item, a URI), if anything. */
@@ -23,7 +44,27 @@ export type CommandHandler = (ctx: CommandContext, ...args: unknown[]) => Promis
 export const commandTable: Record<string, CommandHandler> = {
   'comfyuiRunner.validateWorkflow': validateActiveWorkflow,
   'comfyuiRunner.convertWorkflow': convertActiveWorkflow,
+  'comfyuiRunner.runWorkflow': runWorkflow,
+  'comfyuiRunner.runWorkflowTimes': runWorkflowTimes,
+  'comfyuiRunner.runSweep': runSweep,
+  'comfyuiRunner.cancelAllQueued': cancelAllQueued,
+  'comfyuiRunner.retryAllFailed': retryAllFailed,
+  'comfyuiRunner.retryJobOnAnotherServer': retryJobOnAnotherServer,
+  'comfyuiRunner.pauseQueue': pauseQueue,
+  'comfyuiRunner.resumeQueue': resumeQueue,
+  'comfyuiRunner.addServer': addServer,
+  'comfyuiRunner.removeServer': removeServer,
+  'comfyuiRunner.enableServer': enableServer,
+  'comfyuiRunner.disableServer': disableServer,
+  'comfyuiRunner.setServerCredentials': setServerCredentials,
+  'comfyuiRunner.testServerConnection': testServerConnection,
+  'comfyuiRunner.showLog': showLog,
 };
+
+/** Settings whose change means opening the runner again (jobs on servers are taken back by prompt id). */
+const RUNNER_SETTINGS = ['servers', 'scheduler.maxConcurrentJobs', 'outputs.folder'].map(
+  (k) => `${SECTION}.${k}`,
+);
 
 let host: RunnerHost | undefined;
 
@@ -31,12 +72,28 @@ let host: RunnerHost | undefined;
 export function activate(context: vscode.ExtensionContext): void {
   const diagnostics = vscode.languages.createDiagnosticCollection('comfyui-runner');
   const log = vscode.window.createOutputChannel('ComfyUI Runner', { log: true });
-  host = createRunnerHost({ secrets: context.secrets, log });
+  host = createRunnerHost({
+    secrets: context.secrets,
+    log,
+    cliPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath,
+    stateDir: (context.storageUri ?? context.globalStorageUri).fsPath,
+  });
   context.subscriptions.push(diagnostics, log, host);
-  const shared: CommandContext = { diagnostics, host, log };
+  const shared: CommandContext = { diagnostics, host, log, secrets: context.secrets };
   for (const [id, handler] of Object.entries(commandTable)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, (...args) => handler(shared, ...args)));
   }
+  const runnerHost = host;
+  context.subscriptions.push(
+    runnerHost.onDidOpen((runner) => {
+      const stop = notifyOutcomes(runner);
+      context.subscriptions.push({ dispose: stop });
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!RUNNER_SETTINGS.some((k) => e.affectsConfiguration(k))) return;
+      void runnerHost.reopen().catch((err: unknown) => log.error(`reopening the runner: ${String(err)}`));
+    }),
+  );
 }
 
 /** Called by VS Code on shutdown: the runner stops writing and gives its store up; jobs on servers go on. */

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createFakeVscode, installFakeVscode, type FakeVscodeRecord } from '../fakes/fakeVscode';
+import {
+  createFakeVscode,
+  fakeExtensionContext,
+  installFakeVscode,
+  type FakeVscodeRecord,
+} from '../fakes/fakeVscode';
 import { workflowsDir } from '../fakes/fixturePaths';
 import { tempDir } from '../fakes/tempDirs';
 
@@ -14,7 +19,7 @@ describe('the extension glue', () => {
   before(async () => {
     const { activate } =
       (await import('../../src/extension/extension')) as typeof import('../../src/extension/extension');
-    activate({ subscriptions: [] } as never);
+    activate(fakeExtensionContext(tempDir('comfy-ext-storage-')) as never);
   });
 
   it('registers every command the manifest contributes', () => {

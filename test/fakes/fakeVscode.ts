@@ -91,7 +91,12 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
     EventEmitter: FakeEventEmitter,
     Diagnostic: FakeDiagnostic,
     DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
-    Uri: { file: (p: string) => ({ fsPath: p }) },
+    Uri: {
+      file: (p: string) => ({ fsPath: p }),
+      joinPath: (base: { fsPath: string }, ...parts: string[]) => ({
+        fsPath: [base.fsPath, ...parts].join('/'),
+      }),
+    },
     commands: {
       registerCommand: (id: string, fn: (...args: unknown[]) => unknown) => {
         record.commands.set(id, fn);
@@ -126,6 +131,8 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
           record.settings.has(key) ? (record.settings.get(key) as T) : fallback,
       }),
       asRelativePath: (uri: { fsPath: string }) => uri.fsPath,
+      onDidChangeConfiguration: () => ({ dispose: () => undefined }),
+      isTrusted: true,
       openTextDocument: (opts: { language?: string; content?: string }) => {
         record.opened.push(opts);
         return Promise.resolve(opts);
@@ -143,5 +150,22 @@ export function installFakeVscode(fake: unknown): void {
   mod._load = function (request: string, ...rest: unknown[]) {
     if (request === 'vscode') return fake;
     return original.call(this, request, ...rest);
+  };
+}
+
+/** An extension context with secret storage in memory and private storage under `storage`. */
+export function fakeExtensionContext(storage: string) {
+  const secrets = new Map<string, string>();
+  return {
+    subscriptions: [] as { dispose(): unknown }[],
+    extensionUri: { fsPath: storage },
+    storageUri: { fsPath: storage },
+    globalStorageUri: { fsPath: storage },
+    secrets: {
+      get: (key: string) => Promise.resolve(secrets.get(key)),
+      store: (key: string, value: string) => Promise.resolve(void secrets.set(key, value)),
+      delete: (key: string) => Promise.resolve(void secrets.delete(key)),
+      onDidChange: () => ({ dispose: () => undefined }),
+    },
   };
 }
