@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  createFakeVscode,
-  fakeExtensionContext,
-  installFakeVscode,
-  type FakeVscodeRecord,
-} from '../fakes/fakeVscode';
+import { fakeExtensionContext, sharedFakeVscode, type FakeVscodeRecord } from '../fakes/fakeVscode';
 import { workflowsDir } from '../fakes/fixturePaths';
 import { tempDir } from '../fakes/tempDirs';
 
-const fake = createFakeVscode();
-installFakeVscode(fake.module);
-const record: FakeVscodeRecord = fake.record;
+const record: FakeVscodeRecord = sharedFakeVscode();
 const workflows = workflowsDir;
 
 describe('the extension glue', () => {

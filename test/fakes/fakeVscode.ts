@@ -15,6 +15,12 @@ export interface FakeVscodeRecord {
   settings: Map<string, unknown>;
   /** Lines written to the extension's log output channel. */
   log: string[];
+  /** What the next input boxes and quick picks answer, in order (a quick pick's answer is its label). */
+  answers: (string | undefined)[];
+  /** Commands the extension executed, with their arguments. */
+  executed: { id: string; args: unknown[] }[];
+  /** Whether the workspace is trusted. */
+  trusted: boolean;
 }
 
 class FakeRange {
@@ -75,7 +81,11 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
     opened: [],
     settings: new Map(),
     log: [],
+    answers: [],
+    executed: [],
+    trusted: true,
   };
+  const answer = () => Promise.resolve(record.answers.shift());
   const message = (level: 'info' | 'warning' | 'error') => (text: string) => {
     record.messages.push({ level, text });
     return Promise.resolve(undefined);
@@ -89,6 +99,7 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
   const module = {
     Range: FakeRange,
     EventEmitter: FakeEventEmitter,
+    ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
     Diagnostic: FakeDiagnostic,
     DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
     Uri: {
@@ -101,6 +112,10 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
       registerCommand: (id: string, fn: (...args: unknown[]) => unknown) => {
         record.commands.set(id, fn);
         return { dispose: () => record.commands.delete(id) };
+      },
+      executeCommand: (id: string, ...args: unknown[]) => {
+        record.executed.push({ id, args });
+        return Promise.resolve(undefined);
       },
     },
     languages: {
@@ -122,6 +137,11 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
       showWarningMessage: message('warning'),
       showErrorMessage: message('error'),
       showTextDocument: () => Promise.resolve(undefined),
+      showInputBox: answer,
+      showQuickPick: async (items: { label: string }[] | Promise<{ label: string }[]>) => {
+        const label = await answer();
+        return (await items).find((i) => i.label === label);
+      },
       createOutputChannel: () => fakeLogChannel(record.log),
     },
     workspace: {
@@ -129,10 +149,14 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
       getConfiguration: () => ({
         get: <T>(key: string, fallback: T) =>
           record.settings.has(key) ? (record.settings.get(key) as T) : fallback,
+        inspect: (key: string) => ({ workspaceValue: record.settings.get(key) }),
+        update: (key: string, value: unknown) => Promise.resolve(void record.settings.set(key, value)),
       }),
       asRelativePath: (uri: { fsPath: string }) => uri.fsPath,
       onDidChangeConfiguration: () => ({ dispose: () => undefined }),
-      isTrusted: true,
+      get isTrusted() {
+        return record.trusted;
+      },
       openTextDocument: (opts: { language?: string; content?: string }) => {
         record.opened.push(opts);
         return Promise.resolve(opts);
@@ -168,4 +192,18 @@ export function fakeExtensionContext(storage: string) {
       onDidChange: () => ({ dispose: () => undefined }),
     },
   };
+}
+
+let shared: { module: unknown; record: FakeVscodeRecord } | undefined;
+
+/**
+ * The one fake every test file of the glue uses, installed on first use: the extension's modules bind
+ * `vscode` once, when they are first loaded, so two fakes in one run would not both be seen.
+ */
+export function sharedFakeVscode(): FakeVscodeRecord {
+  if (!shared) {
+    shared = createFakeVscode();
+    installFakeVscode(shared.module);
+  }
+  return shared.record;
 }
