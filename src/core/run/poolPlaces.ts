@@ -63,7 +63,12 @@ async function serverPlace(setup: PoolSetup, settings: ServerSettings): Promise<
   const inputDir = resolve(setup.inputDir);
   try {
     const definitions = await client.nodeDefinitions();
-    const target = remoteTarget({ client, inputDir, definitions, name: settings.name ?? serverName(settings.url) });
+    const target = remoteTarget({
+      client,
+      inputDir,
+      definitions,
+      name: settings.name ?? serverName(settings.url),
+    });
     return { name: target.name, target, defs: await withLocalInputs(definitions, inputDir), settings };
   } catch (e) {
     await client.dispose();
