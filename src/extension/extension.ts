@@ -3,31 +3,10 @@
  * everything with a lifetime. Nothing heavy loads here: the runner opens on first use.
  */
 import * as vscode from 'vscode';
-import { notifyOutcomes } from './notifications';
-import {
-  cancelAllQueued,
-  pauseQueue,
-  resumeQueue,
-  retryAllFailed,
-  retryJobOnAnotherServer,
-  showLog,
-} from './queueCommands';
-import { runSweep, runWorkflow, runWorkflowTimes } from './runCommands';
+import { loadCore } from './loadCore';
 import { createRunnerHost, type RunnerHost } from './runnerHost';
-import {
-  addServer,
-  disableServer,
-  enableServer,
-  removeServer,
-  setServerCredentials,
-  testServerConnection,
-} from './serverCommands';
 import { SECTION } from './settings';
-import {
-  convertActiveWorkflow,
-  validateActiveWorkflow,
-  type WorkflowCommandContext,
-} from './workflowCommands';
+import type { WorkflowCommandContext } from './workflowCommands';
 
 /** What every command handler is given: the extension-lifetime services. */
 export interface CommandContext extends WorkflowCommandContext {
@@ -40,26 +19,26 @@ export interface CommandContext extends WorkflowCommandContext {
 /** A command handler; `args` are what VS Code passes (a tree item, a URI), if anything. */
 export type CommandHandler = (ctx: CommandContext, ...args: unknown[]) => Promise<void>;
 
-/** Command ids to handlers; every id here is contributed in package.json and vice versa. */
-export const commandTable: Record<string, CommandHandler> = {
-  'comfyuiRunner.validateWorkflow': validateActiveWorkflow,
-  'comfyuiRunner.convertWorkflow': convertActiveWorkflow,
-  'comfyuiRunner.runWorkflow': runWorkflow,
-  'comfyuiRunner.runWorkflowTimes': runWorkflowTimes,
-  'comfyuiRunner.runSweep': runSweep,
-  'comfyuiRunner.cancelAllQueued': cancelAllQueued,
-  'comfyuiRunner.retryAllFailed': retryAllFailed,
-  'comfyuiRunner.retryJobOnAnotherServer': retryJobOnAnotherServer,
-  'comfyuiRunner.pauseQueue': pauseQueue,
-  'comfyuiRunner.resumeQueue': resumeQueue,
-  'comfyuiRunner.addServer': addServer,
-  'comfyuiRunner.removeServer': removeServer,
-  'comfyuiRunner.enableServer': enableServer,
-  'comfyuiRunner.disableServer': disableServer,
-  'comfyuiRunner.setServerCredentials': setServerCredentials,
-  'comfyuiRunner.testServerConnection': testServerConnection,
-  'comfyuiRunner.showLog': showLog,
-};
+/** The ids of every command; their handlers are in extensionCore.ts, loaded on the first call. */
+export const commandIds: readonly string[] = [
+  'comfyuiRunner.validateWorkflow',
+  'comfyuiRunner.convertWorkflow',
+  'comfyuiRunner.runWorkflow',
+  'comfyuiRunner.runWorkflowTimes',
+  'comfyuiRunner.runSweep',
+  'comfyuiRunner.cancelAllQueued',
+  'comfyuiRunner.retryAllFailed',
+  'comfyuiRunner.retryJobOnAnotherServer',
+  'comfyuiRunner.pauseQueue',
+  'comfyuiRunner.resumeQueue',
+  'comfyuiRunner.addServer',
+  'comfyuiRunner.removeServer',
+  'comfyuiRunner.enableServer',
+  'comfyuiRunner.disableServer',
+  'comfyuiRunner.setServerCredentials',
+  'comfyuiRunner.testServerConnection',
+  'comfyuiRunner.showLog',
+];
 
 /** Settings whose change means opening the runner again (jobs on servers are taken back by prompt id). */
 const RUNNER_SETTINGS = ['servers', 'scheduler.maxConcurrentJobs', 'outputs.folder'].map(
@@ -80,13 +59,14 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   context.subscriptions.push(diagnostics, log, host);
   const shared: CommandContext = { diagnostics, host, log, secrets: context.secrets };
-  for (const [id, handler] of Object.entries(commandTable)) {
-    context.subscriptions.push(vscode.commands.registerCommand(id, (...args) => handler(shared, ...args)));
+  for (const id of commandIds) {
+    const run = (...args: unknown[]) => loadCore().commandTable[id](shared, ...args);
+    context.subscriptions.push(vscode.commands.registerCommand(id, run));
   }
   const runnerHost = host;
   context.subscriptions.push(
     runnerHost.onDidOpen((runner) => {
-      const stop = notifyOutcomes(runner);
+      const stop = loadCore().notifyOutcomes(runner);
       context.subscriptions.push({ dispose: stop });
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {

@@ -13,9 +13,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { ensureLocalServer, localServerSettings } from '../core/run/localServer';
-import { openRunner, type Runner } from '../core/run/runner';
+import type { Runner } from '../core/run/runner';
 import type { ServerSpec } from '../core/run/serverSettings';
+import { loadCore } from './loadCore';
 import { readRunnerConfig, serverSettings } from './settings';
 
 /** The runner's owner; views and commands reach the runner through it. */
@@ -65,7 +65,7 @@ export function createRunnerHost(options: RunnerHostOptions): RunnerHost {
     const out = join(folder, config.outputFolder);
     const engine = await startEngine(options, folder, out);
     const servers: ServerSpec[] = [engine, ...(await serverSettings(config, options.secrets))];
-    const runner = await openRunner({
+    const runner = await loadCore().openRunner({
       storeDir: join(out, '.store'),
       unfinished: 'resume',
       servers,
@@ -117,6 +117,7 @@ async function startEngine(options: RunnerHostOptions, folder: string, out: stri
     token = randomBytes(24).toString('base64url');
     await options.secrets.store(TOKEN_KEY, token);
   }
+  const { ensureLocalServer, localServerSettings } = loadCore();
   const server = await ensureLocalServer({
     stateFile: join(options.stateDir, 'engine-server.json'),
     logFile: join(options.stateDir, 'engine-server.log'),

@@ -25,6 +25,11 @@ describe('the extension glue', () => {
     );
   });
 
+  it('has a handler in the heavy half for every command it registers, and no other', async () => {
+    const { commandTable } = await import('../../src/extension/extensionCore');
+    assert.deepEqual(Object.keys(commandTable).sort(), [...record.commands.keys()].sort());
+  });
+
   it('lists each validation problem in the Problems panel at its node', async () => {
     const file = resolve(workflows, '06c_validation_bad_value.json');
     record.activeDocument = { fileName: file, text: readFileSync(file, 'utf8') };
