@@ -4,12 +4,12 @@
  * `useWorkbench` wires a session into a mocha suite: one per test file, as each file gets its own
  * workspace.
  */
-import { cpSync, existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { prepareCodeServer, startCodeServer, type CodeServer } from './codeServer';
 import { createSandbox, removeSandbox, type Sandbox } from './sandbox';
-import { waitForWorkbench, workbenchOn, type Workbench } from './workbench';
+import { screenshotDir, waitForWorkbench, workbenchOn, type Workbench } from './workbench';
 
 /** The repository's root folder. */
 export const repoRoot = resolve(__dirname, '../../..');
@@ -18,8 +18,8 @@ export const repoRoot = resolve(__dirname, '../../..');
 export const defaultVsix = resolve(repoRoot, 'dist/comfyui-runner.vsix');
 
 /**
- * User settings that keep the workbench quiet: no welcome page, tips, update checks or telemetry, and no
- * animations, so a screenshot never catches a notification halfway in.
+ * User settings that keep the workbench quiet: no welcome page, tips, update checks, telemetry or Git
+ * repository scan, and no animations, so a screenshot never catches a notification halfway in.
  */
 export const quietSettings: Readonly<Record<string, unknown>> = {
   'workbench.startupEditor': 'none',
@@ -29,6 +29,7 @@ export const quietSettings: Readonly<Record<string, unknown>> = {
   'extensions.autoCheckUpdates': false,
   'extensions.autoUpdate': false,
   'update.mode': 'none',
+  'git.enabled': false,
 };
 
 /** The browser of ../shared/docs/vscode-testing.md and the flags that keep it from reaching out. */
@@ -136,9 +137,22 @@ async function declineTrust(workbench: Workbench): Promise<void> {
 }
 
 /**
+ * What a failing test leaves in test-results/e2e/: a screenshot, code-server's output and the workbench's
+ * logs (the extension host's among them), each named after the test.
+ */
+async function keepEvidence(session: Session, title: string): Promise<void> {
+  const shot = await session.workbench.screenshot(`failed-${title}`).catch(() => undefined);
+  const base = (shot ?? join(screenshotDir, 'failed')).replace(/\.png$/, '');
+  mkdirSync(screenshotDir, { recursive: true });
+  writeFileSync(`${base}.code-server.log`, session.codeServer.output());
+  const logs = join(session.sandbox.userDataDir, 'logs');
+  if (existsSync(logs)) cpSync(logs, `${base}.logs`, { recursive: true });
+}
+
+/**
  * Opens one session for the enclosing mocha suite (in `before`, closed in `after`) and returns a getter
  * for its workbench. Each test starts with no notifications; the editors, panels and files the tests
- * before it left stay. A failing test leaves a screenshot named after it in test-results/e2e/.
+ * before it left stay. A failing test leaves its evidence in test-results/e2e/ (see keepEvidence).
  */
 export function useWorkbench(options: SessionOptions = {}): () => Workbench {
   let session: Session | undefined;
@@ -151,7 +165,7 @@ export function useWorkbench(options: SessionOptions = {}): () => Workbench {
   });
   afterEach(async function () {
     if (session && this.currentTest?.state === 'failed')
-      await session.workbench.screenshot(`failed-${this.currentTest.fullTitle()}`).catch(() => undefined);
+      await keepEvidence(session, this.currentTest.fullTitle());
   });
   after(async function () {
     this.timeout(30_000);
