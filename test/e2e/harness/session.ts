@@ -6,7 +6,7 @@
  */
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { prepareCodeServer, startCodeServer, type CodeServer } from './codeServer';
 import { createSandbox, removeSandbox, type Sandbox } from './sandbox';
 import { screenshotDir, waitForWorkbench, workbenchOn, type Workbench } from './workbench';
@@ -76,14 +76,16 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
   const vsix = options.vsix ?? defaultVsix;
   if (!existsSync(vsix)) throw new Error(`${vsix} is missing: run npm run package first`);
   const sandbox = createSandbox();
+  // What to stop, in the order things started; close() stops them last first, once.
   const stops: (() => Promise<void>)[] = [];
-  const close = async (): Promise<void> => {
-    const errors: unknown[] = [];
-    for (const stop of [...stops.reverse(), () => removeSandbox(sandbox)]) {
-      await stop().catch((e: unknown) => errors.push(e));
-    }
-    if (errors.length > 0) throw errors[0];
-  };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      const errors: unknown[] = [];
+      for (const stop of [...stops].reverse().concat(() => removeSandbox(sandbox)))
+        await stop().catch((e: unknown) => errors.push(e));
+      if (errors.length > 0) throw errors[0];
+    })());
   try {
     for (const [to, from] of Object.entries(options.workspace ?? {}))
       cpSync(resolve(repoRoot, from), resolve(sandbox.workspace, to), { recursive: true });
@@ -95,7 +97,7 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`${codeServer.url}?folder=${encodeURIComponent(sandbox.workspace)}`);
     await waitForWorkbench(page);
-    if (options.trusted === false) await declineTrust(workbenchOn(page));
+    if (options.trusted === false) await declineTrust(page);
     return { workbench: workbenchOn(page), sandbox, codeServer, close };
   } catch (e) {
     await close().catch(() => undefined);
@@ -126,8 +128,8 @@ async function launchBrowser(sandbox: Sandbox): Promise<BrowserContext> {
   }
 }
 
-async function declineTrust(workbench: Workbench): Promise<void> {
-  const page = workbench.page;
+/** Answers workspace trust's start-up prompt as a cautious user does, and waits for Restricted Mode. */
+async function declineTrust(page: Page): Promise<void> {
   await page
     .locator('.monaco-dialog-box .dialog-buttons .monaco-button', {
       hasText: "No, I don't trust the authors",
