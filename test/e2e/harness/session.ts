@@ -157,6 +157,12 @@ async function keepEvidence(session: Session, title: string): Promise<void> {
  * before it left stay. A failing test leaves its evidence in test-results/e2e/ (see keepEvidence).
  */
 export function useWorkbench(options: SessionOptions = {}): () => Workbench {
+  const session = useSession(options);
+  return () => session().workbench;
+}
+
+/** As {@link useWorkbench}, but returns the whole session: its sandbox has the workspace's folder. */
+export function useSession(options: SessionOptions = {}): () => Session {
   let session: Session | undefined;
   before(async function () {
     this.timeout(90_000);
@@ -176,6 +182,6 @@ export function useWorkbench(options: SessionOptions = {}): () => Workbench {
   });
   return () => {
     if (!session) throw new Error('the end-to-end session did not start; see the before-all hook');
-    return session.workbench;
+    return session;
   };
 }
