@@ -2,10 +2,12 @@
  * Activation only wires: a table of command ids to small functions, the views, and the owners of
  * everything with a lifetime. Nothing heavy loads here: the runner opens on first use.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { loadCore } from './loadCore';
 import { createRunnerHost, type RunnerHost } from './runnerHost';
-import { SECTION } from './settings';
+import { readRunnerConfig, SECTION } from './settings';
 import type { WorkflowCommandContext } from './workflowCommands';
 
 /** What every command handler is given: the extension-lifetime services. */
@@ -69,11 +71,41 @@ export function activate(context: vscode.ExtensionContext): void {
       const stop = loadCore().notifyOutcomes(runner);
       context.subscriptions.push({ dispose: stop });
     }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => resumeInBackground(runnerHost, log)),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!RUNNER_SETTINGS.some((k) => e.affectsConfiguration(k))) return;
       void runnerHost.reopen().catch((err: unknown) => log.error(`reopening the runner: ${String(err)}`));
     }),
   );
+  resumeInBackground(runnerHost, log);
+}
+
+/**
+ * Takes the store back soon after activation when the workspace has one (a window reload mid-run):
+ * queued jobs go on and jobs on servers are reattached by prompt id. Deferred, so activation itself
+ * stays light; never in an untrusted workspace, where nothing runs or connects.
+ */
+function resumeInBackground(runnerHost: RunnerHost, log: vscode.LogOutputChannel): void {
+  if (!vscode.workspace.isTrusted || !runnerHost.folder) return;
+  const store = join(runnerHost.folder, readRunnerConfig().outputFolder, '.store', 'store.json');
+  if (!existsSync(store)) return;
+  setTimeout(() => {
+    runnerHost.ensure().then(
+      (runner) => log.info(`took the job store back: ${JSON.stringify(summary(runner.restored))}`),
+      (e: unknown) =>
+        log.error(`could not take the job store back: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }, 0);
+}
+
+/** How many stored jobs were taken back, by what became of them. */
+function summary(r: { queued: string[]; reattached: string[]; requeued: string[]; lost: string[] }) {
+  return {
+    queued: r.queued.length,
+    reattached: r.reattached.length,
+    requeued: r.requeued.length,
+    lost: r.lost.length,
+  };
 }
 
 /** Called by VS Code on shutdown: the runner stops writing and gives its store up; jobs on servers go on. */

@@ -154,6 +154,7 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
       }),
       asRelativePath: (uri: { fsPath: string }) => uri.fsPath,
       onDidChangeConfiguration: () => ({ dispose: () => undefined }),
+      onDidGrantWorkspaceTrust: () => ({ dispose: () => undefined }),
       get isTrusted() {
         return record.trusted;
       },
