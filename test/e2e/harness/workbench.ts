@@ -36,6 +36,10 @@ export interface Workbench {
   problem(text: string): Promise<string>;
   /** Saves a screenshot of the whole workbench as test-results/e2e/`name`.png and returns its path. */
   screenshot(name: string): Promise<string>;
+  /** Answers the input box or quick pick a command opened: types `text` and presses Enter. */
+  answerInput(text: string): Promise<void>;
+  /** Reloads the window (Developer: Reload Window) and waits for the workbench to be back. */
+  reload(): Promise<void>;
 }
 
 /** The helpers over a page that shows a loaded workbench. */
@@ -43,6 +47,8 @@ export function workbenchOn(page: Page): Workbench {
   return {
     page,
     runCommand: (title) => runCommand(page, title),
+    answerInput: (text) => answerInput(page, text),
+    reload: () => reload(page),
     notification: (text) => notification(page, text),
     clearNotifications: () => runCommand(page, 'Notifications: Clear All Notifications'),
     treeRow: (text) => treeRow(page, text),
@@ -116,6 +122,20 @@ async function pickFromQuickInput(page: Page, query: string, label: string): Pro
   throw new Error(
     `quick input: no row ${css(label)} for ${css(query)} in 3 tries; it offered ${css(offered.join(' | '))}`,
   );
+}
+
+async function answerInput(page: Page, text: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible', timeout: waitMs });
+  await input.fill(text);
+  await input.press('Enter');
+  await input.waitFor({ state: 'hidden', timeout: waitMs });
+}
+
+async function reload(page: Page): Promise<void> {
+  await runCommand(page, 'Developer: Reload Window');
+  await page.waitForLoadState('load');
+  await waitForWorkbench(page);
 }
 
 async function runCommand(page: Page, title: string): Promise<void> {
