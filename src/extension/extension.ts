@@ -3,6 +3,10 @@
  * everything with a lifetime. Nothing heavy loads here: the runner opens on first use.
  */
 import * as vscode from 'vscode';
+import { runnerLastRuns } from './documents/lastRuns';
+import { createNodeDefinitions } from './documents/nodeDefinitions';
+import { registerWorkflowDocuments } from './documents/workflowDocuments';
+import { revealOutputs, runSweep, runWorkflow, runWorkflowTimes } from './runCommands';
 import { createRunnerHost, type RunnerHost } from './runnerHost';
 import {
   convertActiveWorkflow,
@@ -23,6 +27,10 @@ export type CommandHandler = (ctx: CommandContext, ...args: unknown[]) => Promis
 export const commandTable: Record<string, CommandHandler> = {
   'comfyuiRunner.validateWorkflow': validateActiveWorkflow,
   'comfyuiRunner.convertWorkflow': convertActiveWorkflow,
+  'comfyuiRunner.runWorkflow': runWorkflow,
+  'comfyuiRunner.runWorkflowTimes': runWorkflowTimes,
+  'comfyuiRunner.runSweep': runSweep,
+  'comfyuiRunner.revealOutputs': revealOutputs,
 };
 
 let host: RunnerHost | undefined;
@@ -32,8 +40,12 @@ export function activate(context: vscode.ExtensionContext): void {
   const diagnostics = vscode.languages.createDiagnosticCollection('comfyui-runner');
   const log = vscode.window.createOutputChannel('ComfyUI Runner', { log: true });
   host = createRunnerHost({ secrets: context.secrets, log });
-  context.subscriptions.push(diagnostics, log, host);
-  const shared: CommandContext = { diagnostics, host, log };
+  // Nothing is read until the first workflow needs the definitions.
+  const definitions = createNodeDefinitions();
+  const lastRuns = runnerLastRuns(host);
+  context.subscriptions.push(diagnostics, log, host, definitions, lastRuns);
+  context.subscriptions.push(registerWorkflowDocuments({ diagnostics, definitions, lastRuns, log }));
+  const shared: CommandContext = { diagnostics, definitions, host, log };
   for (const [id, handler] of Object.entries(commandTable)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, (...args) => handler(shared, ...args)));
   }

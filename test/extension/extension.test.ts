@@ -1,20 +1,25 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createFakeVscode, installFakeVscode, type FakeVscodeRecord } from '../fakes/fakeVscode';
+import { sharedFakeVscode, type FakeVscodeRecord } from '../fakes/fakeVscode';
 import { workflowsDir } from '../fakes/fixturePaths';
 import { tempDir } from '../fakes/tempDirs';
 
-const fake = createFakeVscode();
-installFakeVscode(fake.module);
+const fake = sharedFakeVscode();
 const record: FakeVscodeRecord = fake.record;
 const workflows = workflowsDir;
 
 describe('the extension glue', () => {
+  const subscriptions: { dispose(): unknown }[] = [];
   before(async () => {
     const { activate } =
       (await import('../../src/extension/extension')) as typeof import('../../src/extension/extension');
-    activate({ subscriptions: [] } as never);
+    activate({ subscriptions } as never);
+  });
+  // The fake is shared with the other tests of the glue: leave it with nothing of this activation.
+  after(() => {
+    subscriptions.forEach((d) => d.dispose());
+    record.activeDocument = undefined;
   });
 
   it('registers every command the manifest contributes', () => {
@@ -40,6 +45,18 @@ describe('the extension glue', () => {
       record.activeDocument.text.split('\n')[items[0].range.startLine].trim().startsWith('"width"'),
       true,
     );
+  });
+
+  it('validates the document a lens or the editor title names, not the active one', async () => {
+    const file = resolve(workflows, '06c_validation_bad_value.json');
+    const doc = fake.documents.open(file, readFileSync(file, 'utf8'));
+    record.activeDocument = { fileName: 'other.json', text: '{}' };
+    try {
+      await record.commands.get('comfyuiRunner.validateWorkflow')!(doc.uri);
+    } finally {
+      fake.documents.close(doc);
+    }
+    assert.match(record.messages.at(-1)!.text, /06c_validation_bad_value\.json has 2 problem\(s\)/);
   });
 
   it('says a valid workflow is valid', async () => {

@@ -27,7 +27,7 @@ export function lastRunStatus(job: Job): LastRunStatus {
   }
 }
 
-/** A short account of `job`, e.g. `succeeded in 1.2 s, 3 outputs`; `now` times a run still going. */
+/** A short account of `job`, e.g. `succeeded in 1.2 s, 3 outputs`; `now` ends a run whose end is not stamped. */
 export function lastRunSummary(job: Job, now = Date.now()): string {
   const t = job.times;
   const took = formatDuration((t.finished ?? now) - (t.started ?? t.dispatched ?? t.queued));
@@ -37,7 +37,8 @@ export function lastRunSummary(job: Job, now = Date.now()): string {
     case 'dispatching':
       return `starting${job.server ? ` on ${job.server}` : ''}`;
     case 'running':
-      return `running for ${took}${job.server ? ` on ${job.server}` : ''}`;
+      // Untimed: a lens or a tooltip showing it is not redrawn every second.
+      return `running${job.server ? ` on ${job.server}` : ''}`;
     case 'succeeded':
       return `succeeded in ${took}, ${count(job.outputs.length, 'output')}`;
     case 'failed':
