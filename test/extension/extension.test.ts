@@ -32,6 +32,21 @@ describe('the extension glue', () => {
     );
   });
 
+  it('ships the API-format schema its manifest names, and the schema requires what detection does', () => {
+    const root = resolve(__dirname, '../..');
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      contributes: { jsonValidation: { fileMatch: string[]; url: string }[] };
+    };
+    const [entry] = manifest.contributes.jsonValidation;
+    assert.deepEqual(entry.fileMatch, ['*.api.json', 'workflow_api*.json']);
+    const schema = JSON.parse(readFileSync(join(root, entry.url), 'utf8')) as {
+      definitions: { node: { required: string[] } };
+    };
+    assert.deepEqual(schema.definitions.node.required, ['class_type', 'inputs']);
+    const shipped = readFileSync(join(root, '.vscodeignore'), 'utf8').split('\n');
+    assert.ok(shipped.includes(`!${entry.url.replace(/^\.\//, '').split('/')[0]}/**`));
+  });
+
   it('lists each validation problem in the Problems panel at its node', async () => {
     const file = resolve(workflows, '06c_validation_bad_value.json');
     record.activeDocument = { fileName: file, text: readFileSync(file, 'utf8') };
