@@ -63,9 +63,6 @@ export class FakeUri {
   static file(path: string): FakeUri {
     return new FakeUri('file', path);
   }
-  static untitled(name: string): FakeUri {
-    return new FakeUri('untitled', name);
-  }
   toString(): string {
     return `${this.scheme}:${this.fsPath}`;
   }
