@@ -21,12 +21,14 @@ function probeScript(target: string, storage: string): string {
   return `
 const Module = require('node:module');
 const stub = () => new Proxy(function () {}, {
-  get: (t, k) => (k === 'then' || typeof k === 'symbol' ? undefined : (t[k] ??= stub())),
+  get: (t, k) => (k === Symbol.iterator ? function* () {} : k === 'then' || typeof k === 'symbol' ? undefined : (k in t ? t[k] : (t[k] = stub()))),
   apply: () => stub(),
   construct: () => stub(),
 });
 const names = ${JSON.stringify(vscodeNames)};
 const vscode = Object.fromEntries(names.map((n) => [n, stub()]));
+// A window with no folder open, as VS Code starts: nothing to take back.
+vscode.workspace.workspaceFolders = undefined;
 const load = Module._load;
 Module._load = function (request, ...rest) { return request === 'vscode' ? vscode : load.call(this, request, ...rest); };
 const t0 = process.hrtime.bigint();

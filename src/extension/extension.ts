@@ -5,6 +5,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { runnerLastRuns } from './documents/lastRuns';
+import { createNodeDefinitions } from './documents/nodeDefinitions';
+import { registerWorkflowDocuments } from './documents/workflowDocuments';
 import { loadCore } from './loadCore';
 import { createRunnerHost, type RunnerHost } from './runnerHost';
 import { readRunnerConfig, SECTION } from './settings';
@@ -28,6 +31,7 @@ export const commandIds: readonly string[] = [
   'comfyuiRunner.runWorkflow',
   'comfyuiRunner.runWorkflowTimes',
   'comfyuiRunner.runSweep',
+  'comfyuiRunner.revealOutputs',
   'comfyuiRunner.cancelAllQueued',
   'comfyuiRunner.retryAllFailed',
   'comfyuiRunner.retryJobOnAnotherServer',
@@ -59,8 +63,12 @@ export function activate(context: vscode.ExtensionContext): void {
     cliPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath,
     stateDir: (context.storageUri ?? context.globalStorageUri).fsPath,
   });
-  context.subscriptions.push(diagnostics, log, host);
-  const shared: CommandContext = { diagnostics, host, log, secrets: context.secrets };
+  // Nothing is read until the first workflow needs the definitions.
+  const definitions = createNodeDefinitions();
+  const lastRuns = runnerLastRuns(host);
+  context.subscriptions.push(diagnostics, log, host, definitions, lastRuns);
+  context.subscriptions.push(registerWorkflowDocuments({ diagnostics, definitions, lastRuns, log }));
+  const shared: CommandContext = { diagnostics, definitions, host, log, secrets: context.secrets };
   for (const id of commandIds) {
     const run = (...args: unknown[]) => loadCore().commandTable[id](shared, ...args);
     context.subscriptions.push(vscode.commands.registerCommand(id, run));

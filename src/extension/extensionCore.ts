@@ -14,6 +14,7 @@ import {
   resumeQueue,
   retryAllFailed,
   retryJobOnAnotherServer,
+  revealOutputs,
   showLog,
 } from './queueCommands';
 import { runSweep, runWorkflow, runWorkflowTimes } from './runCommands';
@@ -34,6 +35,7 @@ export const commandTable: Record<string, CommandHandler> = {
   'comfyuiRunner.runWorkflow': runWorkflow,
   'comfyuiRunner.runWorkflowTimes': runWorkflowTimes,
   'comfyuiRunner.runSweep': runSweep,
+  'comfyuiRunner.revealOutputs': revealOutputs,
   'comfyuiRunner.cancelAllQueued': cancelAllQueued,
   'comfyuiRunner.retryAllFailed': retryAllFailed,
   'comfyuiRunner.retryJobOnAnotherServer': retryJobOnAnotherServer,
@@ -49,3 +51,6 @@ export const commandTable: Record<string, CommandHandler> = {
 };
 
 export { ensureLocalServer, localServerSettings, notifyOutcomes, openRunner };
+export { DefinitionsCache } from '../core/run/workflowDefinitions';
+export { formatProblem } from '../core/workflow/validate';
+export { workflowTextProblems } from '../core/workflow/workflowProblems';

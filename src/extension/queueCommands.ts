@@ -93,3 +93,14 @@ export async function retryJobOnAnotherServer(ctx: CommandContext, arg?: unknown
 export async function showLog(ctx: CommandContext): Promise<void> {
   ctx.log.show();
 }
+
+/** Shows a job's run folder in the operating system's file manager. */
+export async function revealOutputs(ctx: CommandContext, arg?: unknown): Promise<void> {
+  const id = jobIdOf(arg);
+  const job = id ? (ctx.host.current ?? (await ctx.host.ensure())).job(id) : undefined;
+  if (!job) {
+    void vscode.window.showWarningMessage('ComfyUI Runner: no such job in this workspace.');
+    return;
+  }
+  await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(job.outDir));
+}

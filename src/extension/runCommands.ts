@@ -12,8 +12,16 @@ import type { CommandContext } from './extension';
 import { SECTION } from './settings';
 import { validateActiveWorkflow } from './workflowCommands';
 
-/** The workflow of the active editor: its file name and its current text. */
-function activeWorkflow(): { file: string; content: string } | undefined {
+/**
+ * The workflow a command is about: the file a lens or the editor title passed (its open editor's text,
+ * saved or not, else the file itself, which may be a PNG), or the active editor's.
+ */
+function activeWorkflow(arg?: unknown): { file: string; content?: string } | undefined {
+  const uri = arg as { fsPath?: unknown } | undefined;
+  if (typeof uri?.fsPath === 'string') {
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === uri.fsPath);
+    return open ? { file: open.fileName, content: open.getText() } : { file: uri.fsPath };
+  }
   const doc = vscode.window.activeTextEditor?.document;
   if (!doc) {
     void vscode.window.showWarningMessage('ComfyUI Runner: open a workflow file first.');
@@ -72,14 +80,14 @@ export async function reportRunFailure(ctx: CommandContext, e: unknown): Promise
 }
 
 /** Runs the active workflow once. */
-export async function runWorkflow(ctx: CommandContext): Promise<void> {
-  const w = activeWorkflow();
+export async function runWorkflow(ctx: CommandContext, arg?: unknown): Promise<void> {
+  const w = activeWorkflow(arg);
   if (w) await queue(ctx, { workflows: [w] });
 }
 
 /** Asks how many times, then runs the active workflow that many times, each with its own seeds. */
-export async function runWorkflowTimes(ctx: CommandContext): Promise<void> {
-  const w = activeWorkflow();
+export async function runWorkflowTimes(ctx: CommandContext, arg?: unknown): Promise<void> {
+  const w = activeWorkflow(arg);
   if (!w) return;
   const fallback = vscode.workspace.getConfiguration(SECTION).get<number>('scheduler.defaultRuns', 4);
   const text = await vscode.window.showInputBox({
@@ -93,8 +101,8 @@ export async function runWorkflowTimes(ctx: CommandContext): Promise<void> {
 }
 
 /** Asks for a node input and its values, then runs one job per value. */
-export async function runSweep(ctx: CommandContext): Promise<void> {
-  const w = activeWorkflow();
+export async function runSweep(ctx: CommandContext, arg?: unknown): Promise<void> {
+  const w = activeWorkflow(arg);
   if (!w) return;
   const text = await vscode.window.showInputBox({
     title: 'Run Sweep',

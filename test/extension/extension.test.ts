@@ -5,14 +5,21 @@ import { fakeExtensionContext, sharedFakeVscode, type FakeVscodeRecord } from '.
 import { workflowsDir } from '../fakes/fixturePaths';
 import { tempDir } from '../fakes/tempDirs';
 
-const record: FakeVscodeRecord = sharedFakeVscode();
+const fake = sharedFakeVscode();
+const record: FakeVscodeRecord = fake.record;
 const workflows = workflowsDir;
 
 describe('the extension glue', () => {
+  const subscriptions: { dispose(): unknown }[] = [];
   before(async () => {
     const { activate } =
       (await import('../../src/extension/extension')) as typeof import('../../src/extension/extension');
-    activate(fakeExtensionContext(tempDir('comfy-ext-storage-')) as never);
+    activate({ ...fakeExtensionContext(tempDir('comfy-ext-storage-')), subscriptions } as never);
+  });
+  // The fake is shared with the other tests of the glue: leave it with nothing of this activation.
+  after(() => {
+    subscriptions.forEach((d) => d.dispose());
+    record.activeDocument = undefined;
   });
 
   it('registers every command the manifest contributes', () => {
@@ -30,6 +37,21 @@ describe('the extension glue', () => {
     assert.deepEqual(Object.keys(commandTable).sort(), [...record.commands.keys()].sort());
   });
 
+  it('ships the API-format schema its manifest names, and the schema requires what detection does', () => {
+    const root = resolve(__dirname, '../..');
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      contributes: { jsonValidation: { fileMatch: string[]; url: string }[] };
+    };
+    const [entry] = manifest.contributes.jsonValidation;
+    assert.deepEqual(entry.fileMatch, ['*.api.json', 'workflow_api*.json']);
+    const schema = JSON.parse(readFileSync(join(root, entry.url), 'utf8')) as {
+      definitions: { node: { required: string[] } };
+    };
+    assert.deepEqual(schema.definitions.node.required, ['class_type', 'inputs']);
+    const shipped = readFileSync(join(root, '.vscodeignore'), 'utf8').split('\n');
+    assert.ok(shipped.includes(`!${entry.url.replace(/^\.\//, '').split('/')[0]}/**`));
+  });
+
   it('lists each validation problem in the Problems panel at its node', async () => {
     const file = resolve(workflows, '06c_validation_bad_value.json');
     record.activeDocument = { fileName: file, text: readFileSync(file, 'utf8') };
@@ -43,6 +65,18 @@ describe('the extension glue', () => {
       record.activeDocument.text.split('\n')[items[0].range.startLine].trim().startsWith('"width"'),
       true,
     );
+  });
+
+  it('validates the document a lens or the editor title names, not the active one', async () => {
+    const file = resolve(workflows, '06c_validation_bad_value.json');
+    const doc = fake.documents.open(file, readFileSync(file, 'utf8'));
+    record.activeDocument = { fileName: 'other.json', text: '{}' };
+    try {
+      await record.commands.get('comfyuiRunner.validateWorkflow')!(doc.uri);
+    } finally {
+      fake.documents.close(doc);
+    }
+    assert.match(record.messages.at(-1)!.text, /06c_validation_bad_value\.json has 2 problem\(s\)/);
   });
 
   it('says a valid workflow is valid', async () => {

@@ -6,7 +6,7 @@ import { workflowsDir } from '../fakes/fixturePaths';
 import { tempDir } from '../fakes/tempDirs';
 import type { Runner } from '../../src/core/run/runner';
 
-const record = sharedFakeVscode();
+const record = sharedFakeVscode().record;
 const examples = resolve(__dirname, '../../examples');
 
 /** The extension's modules, loaded after the fake is installed. */

@@ -1,26 +1,95 @@
 /**
  * A small fake of the `vscode` module for unit tests of the glue in src/extension: it records what the
- * extension registers and shows. Installed for `require('vscode')` by {@link installFakeVscode}.
+ * extension registers and shows, and lets a test open, edit, show and close documents, which fires the
+ * events VS Code would. Installed for `require('vscode')` by {@link installFakeVscode}; test files share
+ * one installation through {@link sharedFakeVscode}, since the extension's modules, once loaded, keep
+ * the `vscode` they were loaded with.
  */
+import { readFile, stat } from 'node:fs/promises';
 import Module from 'node:module';
 
 /** What the fake saw. */
 export interface FakeVscodeRecord {
   commands: Map<string, (...args: unknown[]) => unknown>;
-  diagnostics: Map<string, { message: string; code: unknown; range: FakeRange }[]>;
+  /** Commands the extension executed other than `setContext`, in order. */
+  executed: { command: string; args: unknown[] }[];
+  /** Context keys the extension set with `setContext`. */
+  context: Map<string, unknown>;
+  diagnostics: Map<string, { message: string; code: unknown; source?: string; range: FakeRange }[]>;
   messages: { level: 'info' | 'warning' | 'error'; text: string }[];
   opened: { language?: string; content?: string }[];
+  /** The active editor's document, set by a test directly (see also {@link FakeDocuments.show}). */
   activeDocument?: { fileName: string; text: string };
   /** Settings the extension reads, by key without the `comfyuiRunner.` section; absent means the default. */
   settings: Map<string, unknown>;
   /** Lines written to the extension's log output channel. */
   log: string[];
+  codeLensProviders: FakeCodeLensProvider[];
+  decorationProviders: FakeDecorationProvider[];
   /** What the next input boxes and quick picks answer, in order (a quick pick's answer is its label). */
   answers: (string | undefined)[];
-  /** Commands the extension executed, with their arguments. */
-  executed: { id: string; args: unknown[] }[];
   /** Whether the workspace is trusted. */
   trusted: boolean;
+}
+
+/** What a code lens provider offers, as the extension registers it. */
+export interface FakeCodeLensProvider {
+  provideCodeLenses(doc: FakeTextDocument): FakeCodeLens[];
+  onDidChangeCodeLenses?: (listener: () => void) => { dispose(): void };
+}
+
+/** What a file decoration provider offers, as the extension registers it. */
+export interface FakeDecorationProvider {
+  provideFileDecoration(uri: FakeUri): FakeFileDecoration | undefined;
+  onDidChangeFileDecorations?: (listener: (uris: FakeUri[] | undefined) => void) => { dispose(): void };
+}
+
+/** Lets a test act as the user on documents; each call fires the event VS Code would. */
+export interface FakeDocuments {
+  open(fileName: string, text: string, languageId?: string): FakeTextDocument;
+  /** Replaces the whole text: a new version, one content change. */
+  edit(doc: FakeTextDocument, text: string): void;
+  /** Makes `doc` the active text editor's, or leaves no text editor active (with `tabUri`, a tab shows it). */
+  show(doc: FakeTextDocument | undefined, tabUri?: FakeUri): void;
+  close(doc: FakeTextDocument): void;
+  /** Changes a setting and tells the extension, as the Settings editor does. */
+  setSetting(key: string, value: unknown): void;
+}
+
+export class FakeUri {
+  private constructor(
+    readonly scheme: string,
+    readonly fsPath: string,
+  ) {}
+  get path(): string {
+    return this.fsPath;
+  }
+  static file(path: string): FakeUri {
+    return new FakeUri('file', path);
+  }
+
+  static joinPath(base: FakeUri, ...parts: string[]): FakeUri {
+    return new FakeUri(base.scheme, [base.fsPath, ...parts].join('/'));
+  }
+  toString(): string {
+    return `${this.scheme}:${this.fsPath}`;
+  }
+}
+
+export class FakeTextDocument {
+  version = 1;
+  isClosed = false;
+  constructor(
+    readonly uri: FakeUri,
+    public text: string,
+    readonly languageId: string,
+  ) {}
+  get fileName(): string {
+    return this.uri.fsPath;
+  }
+  getText(): string {
+    return this.text;
+  }
 }
 
 class FakeRange {
@@ -40,6 +109,35 @@ class FakeDiagnostic {
     readonly message: string,
     readonly severity: number,
   ) {}
+}
+
+export class FakeCodeLens {
+  constructor(
+    readonly range: FakeRange,
+    readonly command?: { title: string; command: string; arguments?: unknown[]; tooltip?: string },
+  ) {}
+}
+
+class FakeThemeColor {
+  constructor(readonly id: string) {}
+}
+
+export class FakeFileDecoration {
+  constructor(
+    readonly badge?: string,
+    readonly tooltip?: string,
+    readonly color?: FakeThemeColor,
+  ) {}
+}
+
+class FakeDisposable {
+  constructor(private readonly callOnDispose: () => void) {}
+  static from(...items: { dispose(): unknown }[]): FakeDisposable {
+    return new FakeDisposable(() => items.forEach((d) => d.dispose()));
+  }
+  dispose(): void {
+    this.callOnDispose();
+  }
 }
 
 /** VS Code's event emitter, as extensions use it. */
@@ -72,17 +170,26 @@ function fakeLogChannel(lines: string[]) {
   };
 }
 
-/** Builds the fake module and a record of what it saw. */
-export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord } {
+/** Registers `item` in `list` until the returned disposable is disposed. */
+function listed<T>(list: T[], item: T) {
+  list.push(item);
+  return { dispose: () => list.splice(list.indexOf(item) >>> 0, 1) };
+}
+
+/** Builds the fake module, a record of what it saw and the documents a test acts on. */
+export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord; documents: FakeDocuments } {
   const record: FakeVscodeRecord = {
     commands: new Map(),
+    executed: [],
+    context: new Map(),
     diagnostics: new Map(),
     messages: [],
     opened: [],
     settings: new Map(),
     log: [],
+    codeLensProviders: [],
+    decorationProviders: [],
     answers: [],
-    executed: [],
     trusted: true,
   };
   const answer = () => Promise.resolve(record.answers.shift());
@@ -90,48 +197,67 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
     record.messages.push({ level, text });
     return Promise.resolve(undefined);
   };
-  const doc = () =>
-    record.activeDocument && {
-      fileName: record.activeDocument.fileName,
-      uri: { fsPath: record.activeDocument.fileName, toString: () => record.activeDocument!.fileName },
-      getText: () => record.activeDocument!.text,
-    };
+  const textDocuments: FakeTextDocument[] = [];
+  let activeEditorDocument: FakeTextDocument | undefined;
+  let activeTab: { input: { uri: FakeUri } } | undefined;
+  const events = {
+    open: new FakeEventEmitter<FakeTextDocument>(),
+    change: new FakeEventEmitter<{ document: FakeTextDocument; contentChanges: unknown[] }>(),
+    close: new FakeEventEmitter<FakeTextDocument>(),
+    activeEditor: new FakeEventEmitter<unknown>(),
+    tabs: new FakeEventEmitter<unknown>(),
+    configuration: new FakeEventEmitter<{ affectsConfiguration(section: string): boolean }>(),
+  };
+  const activeTextEditor = () => {
+    const legacy = record.activeDocument;
+    if (legacy) return { document: new FakeTextDocument(FakeUri.file(legacy.fileName), legacy.text, 'json') };
+    return activeEditorDocument && { document: activeEditorDocument };
+  };
   const module = {
     Range: FakeRange,
     EventEmitter: FakeEventEmitter,
-    ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
+    Disposable: FakeDisposable,
     Diagnostic: FakeDiagnostic,
     DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
-    Uri: {
-      file: (p: string) => ({ fsPath: p }),
-      joinPath: (base: { fsPath: string }, ...parts: string[]) => ({
-        fsPath: [base.fsPath, ...parts].join('/'),
-      }),
-    },
+    CodeLens: FakeCodeLens,
+    FileDecoration: FakeFileDecoration,
+    ThemeColor: FakeThemeColor,
+    Uri: FakeUri,
+    ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
     commands: {
       registerCommand: (id: string, fn: (...args: unknown[]) => unknown) => {
         record.commands.set(id, fn);
         return { dispose: () => record.commands.delete(id) };
       },
-      executeCommand: (id: string, ...args: unknown[]) => {
-        record.executed.push({ id, args });
+      executeCommand: (command: string, ...args: unknown[]) => {
+        if (command === 'setContext') record.context.set(args[0] as string, args[1]);
+        else record.executed.push({ command, args });
         return Promise.resolve(undefined);
       },
     },
     languages: {
       createDiagnosticCollection: () => ({
-        set: (uri: { fsPath: string }, items: FakeDiagnostic[]) =>
+        set: (uri: FakeUri, items: FakeDiagnostic[]) =>
           record.diagnostics.set(
             uri.fsPath,
-            items.map((d) => ({ message: d.message, code: d.code, range: d.range })),
+            items.map((d) => ({ message: d.message, code: d.code, source: d.source, range: d.range })),
           ),
+        delete: (uri: FakeUri) => record.diagnostics.delete(uri.fsPath),
         dispose: () => undefined,
       }),
+      registerCodeLensProvider: (_selector: unknown, provider: FakeCodeLensProvider) =>
+        listed(record.codeLensProviders, provider),
     },
     window: {
       get activeTextEditor() {
-        const d = doc();
-        return d ? { document: d } : undefined;
+        return activeTextEditor();
+      },
+      onDidChangeActiveTextEditor: events.activeEditor.event,
+      tabGroups: {
+        get activeTabGroup() {
+          return { activeTab };
+        },
+        onDidChangeTabs: events.tabs.event,
       },
       showInformationMessage: message('info'),
       showWarningMessage: message('warning'),
@@ -143,9 +269,20 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
         return (await items).find((i) => i.label === label);
       },
       createOutputChannel: () => fakeLogChannel(record.log),
+      registerFileDecorationProvider: (provider: FakeDecorationProvider) =>
+        listed(record.decorationProviders, provider),
     },
     workspace: {
       workspaceFolders: undefined,
+      get isTrusted() {
+        return record.trusted;
+      },
+      textDocuments,
+      onDidOpenTextDocument: events.open.event,
+      onDidChangeTextDocument: events.change.event,
+      onDidCloseTextDocument: events.close.event,
+      onDidChangeConfiguration: events.configuration.event,
+      onDidGrantWorkspaceTrust: new FakeEventEmitter<void>().event,
       getConfiguration: () => ({
         get: <T>(key: string, fallback: T) =>
           record.settings.has(key) ? (record.settings.get(key) as T) : fallback,
@@ -153,19 +290,53 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord 
         update: (key: string, value: unknown) => Promise.resolve(void record.settings.set(key, value)),
       }),
       asRelativePath: (uri: { fsPath: string }) => uri.fsPath,
-      onDidChangeConfiguration: () => ({ dispose: () => undefined }),
-      onDidGrantWorkspaceTrust: () => ({ dispose: () => undefined }),
-      get isTrusted() {
-        return record.trusted;
+      openTextDocument: async (opts: FakeUri | { language?: string; content?: string }) => {
+        if (!(opts instanceof FakeUri)) {
+          record.opened.push(opts);
+          return opts;
+        }
+        const known = textDocuments.find((d) => d.uri.toString() === opts.toString());
+        return known ?? documents.open(opts.fsPath, await readFile(opts.fsPath, 'utf8'));
       },
-      openTextDocument: (opts: { language?: string; content?: string }) => {
-        record.opened.push(opts);
-        return Promise.resolve(opts);
+      fs: {
+        readFile: (uri: FakeUri) => readFile(uri.fsPath).then((b) => new Uint8Array(b)),
+        stat: (uri: FakeUri) => stat(uri.fsPath).then((s) => ({ size: s.size, mtime: s.mtimeMs })),
       },
-      fs: { readFile: () => Promise.reject(new Error('not used')) },
     },
   };
-  return { module, record };
+  const documents: FakeDocuments = {
+    open: (fileName, text, languageId = 'json') => {
+      const doc = new FakeTextDocument(FakeUri.file(fileName), text, languageId);
+      textDocuments.push(doc);
+      events.open.fire(doc);
+      return doc;
+    },
+    edit: (doc, text) => {
+      doc.text = text;
+      doc.version++;
+      events.change.fire({ document: doc, contentChanges: [{ text }] });
+    },
+    show: (doc, tabUri) => {
+      record.activeDocument = undefined;
+      activeEditorDocument = doc;
+      activeTab = doc ? { input: { uri: doc.uri } } : tabUri && { input: { uri: tabUri } };
+      events.activeEditor.fire(activeTextEditor());
+      events.tabs.fire({});
+    },
+    close: (doc) => {
+      textDocuments.splice(textDocuments.indexOf(doc) >>> 0, 1);
+      doc.isClosed = true;
+      if (activeEditorDocument === doc) documents.show(undefined);
+      events.close.fire(doc);
+    },
+    setSetting: (key, value) => {
+      record.settings.set(key, value);
+      events.configuration.fire({
+        affectsConfiguration: (section) => `comfyuiRunner.${key}`.startsWith(section),
+      });
+    },
+  };
+  return { module, record, documents };
 }
 
 /** Makes `require('vscode')` return `fake` from now on. */
@@ -178,14 +349,26 @@ export function installFakeVscode(fake: unknown): void {
   };
 }
 
+let shared: ReturnType<typeof createFakeVscode> | undefined;
+
+/** The one fake every test file of the glue uses, installed on first call. */
+export function sharedFakeVscode(): ReturnType<typeof createFakeVscode> {
+  if (!shared) {
+    shared = createFakeVscode();
+    installFakeVscode(shared.module);
+  }
+  return shared;
+}
+
 /** An extension context with secret storage in memory and private storage under `storage`. */
 export function fakeExtensionContext(storage: string) {
   const secrets = new Map<string, string>();
+  const uri = FakeUri.file(storage);
   return {
     subscriptions: [] as { dispose(): unknown }[],
-    extensionUri: { fsPath: storage },
-    storageUri: { fsPath: storage },
-    globalStorageUri: { fsPath: storage },
+    extensionUri: uri,
+    storageUri: uri,
+    globalStorageUri: uri,
     secrets: {
       get: (key: string) => Promise.resolve(secrets.get(key)),
       store: (key: string, value: string) => Promise.resolve(void secrets.set(key, value)),
@@ -193,18 +376,4 @@ export function fakeExtensionContext(storage: string) {
       onDidChange: () => ({ dispose: () => undefined }),
     },
   };
-}
-
-let shared: { module: unknown; record: FakeVscodeRecord } | undefined;
-
-/**
- * The one fake every test file of the glue uses, installed on first use: the extension's modules bind
- * `vscode` once, when they are first loaded, so two fakes in one run would not both be seen.
- */
-export function sharedFakeVscode(): FakeVscodeRecord {
-  if (!shared) {
-    shared = createFakeVscode();
-    installFakeVscode(shared.module);
-  }
-  return shared.record;
 }
