@@ -9,6 +9,7 @@ import { useSession } from './harness/session';
 
 interface RunRecord {
   state: string;
+  attempt: number;
   outputs: { path: string }[];
   workflow: { file: string };
   /** The run folder the record was read from (not in the file). */
@@ -20,7 +21,8 @@ async function runRecords(
   workspace: string,
   count: number,
   state: string,
-  timeoutMs = 60_000,
+  of = '',
+  timeoutMs = 90_000,
 ): Promise<RunRecord[]> {
   const root = join(workspace, 'comfy-runs');
   const deadline = Date.now() + timeoutMs;
@@ -31,7 +33,7 @@ async function runRecords(
           .filter((dir) => existsSync(join(dir, 'run.json')))
           .map((dir) => ({ ...(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord), dir }))
       : [];
-    const done = records.filter((r) => r.state === state);
+    const done = records.filter((r) => r.state === state && r.workflow.file.endsWith(of));
     if (done.length >= count) return done;
     if (Date.now() > deadline)
       throw new Error(
@@ -42,7 +44,13 @@ async function runRecords(
 }
 
 describe('running workflows in VS Code', () => {
-  const session = useSession({ workspace: { '.': 'examples' } });
+  const session = useSession({
+    workspace: {
+      '.': 'examples',
+      'broken/runtime-error.json': 'test/fixtures/comfyui-0.8.0/workflows/05_runtime_error.json',
+      'slow/slow.json': 'test/fixtures/comfyui-0.8.0/workflows/03_slow.json',
+    },
+  });
 
   it('runs the open workflow from the palette with no server configured and writes its outputs under comfy-runs/', async () => {
     const { workbench: wb, sandbox } = session();
@@ -54,4 +62,62 @@ describe('running workflows in VS Code', () => {
     assert.ok(record.outputs.length > 0);
     for (const o of record.outputs) assert.ok(existsSync(join(record.dir, o.path)), o.path);
   });
+
+  it('runs a workflow three times at once and writes three runs, each with its own seed', async () => {
+    const { workbench: wb, sandbox } = session();
+    await wb.openFile('editor/variations.json');
+    await wb.runCommand('ComfyUI Runner: Run Workflow N Times…');
+    await wb.answerInput('3');
+    const records = await runRecords(sandbox.workspace, 3, 'succeeded', 'variations.json');
+    await wb.screenshot('run-three-times');
+    assert.equal(records.length, 3);
+  });
+
+  it('retries a failed job as a new attempt from the palette', async () => {
+    const { workbench: wb, sandbox } = session();
+    await wb.openFile('broken/runtime-error.json');
+    await wb.runCommand('ComfyUI Runner: Run Workflow');
+    await runRecords(sandbox.workspace, 1, 'failed', 'runtime-error.json');
+    await wb.notification('failed');
+    await wb.screenshot('job-failed');
+    await wb.runCommand('ComfyUI Runner: Retry All Failed');
+    const failed = await runRecords(sandbox.workspace, 2, 'failed', 'runtime-error.json');
+    assert.deepEqual(failed.map((r) => r.attempt).sort(), [1, 2]);
+  });
+
+  it('reloads the window mid-run, takes the run back and completes it with its outputs', async () => {
+    const { workbench: wb, sandbox } = session();
+    await wb.openFile('slow/slow.json');
+    await wb.runCommand('ComfyUI Runner: Run Workflow');
+    await storedJobIn(sandbox.workspace, 'running', 'slow.json');
+    await wb.screenshot('reload-before');
+    await wb.reload();
+    const [record] = await runRecords(sandbox.workspace, 1, 'succeeded', 'slow.json');
+    await wb.screenshot('reload-after');
+    assert.equal(record.attempt, 1);
+    for (const o of record.outputs) assert.ok(existsSync(join(record.dir, o.path)), o.path);
+  });
 });
+
+/** Waits for a job of the workflow `of` in the workspace's store to be in `state`. */
+async function storedJobIn(workspace: string, state: string, of: string, timeoutMs = 60_000): Promise<void> {
+  const jobs = join(workspace, 'comfy-runs', '.store', 'jobs');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const found = existsSync(jobs)
+      ? readdirSync(jobs)
+          .filter((f) => f.endsWith('.json'))
+          .map(
+            (f) =>
+              JSON.parse(readFileSync(join(jobs, f), 'utf8')) as {
+                state: string;
+                workflow: { file: string };
+              },
+          )
+          .some((j) => j.state === state && j.workflow.file.endsWith(of))
+      : false;
+    if (found) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no job of ${of} became ${state} in ${jobs}`);
+}
