@@ -1,5 +1,5 @@
-// One options object per bundle, as the house style asks: the extension host, the command-line runner,
-// the engine's worker thread, and the webview. `node esbuild.mjs --watch` rebuilds on change.
+// One options object per bundle, as the house style asks: the extension host (in two halves), the
+// command-line runner, the engine's worker thread, and the webview. `node esbuild.mjs --watch` rebuilds on change.
 import { existsSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 
@@ -15,7 +15,11 @@ const common = {
   legalComments: 'none',
 };
 
-/** The extension host: Node, CommonJS, `vscode` provided by the host. */
+/**
+ * The extension host: Node, CommonJS, `vscode` provided by the host. What activation loads is kept
+ * small; the heavy half (command handlers, the runner, the engine's server launcher) is a bundle of its
+ * own, required on first use (src/extension/loadCore.ts), so activating parses none of it.
+ */
 const extensionHost = {
   ...common,
   entryPoints: { extension: 'src/extension/extension.ts' },
@@ -23,6 +27,13 @@ const extensionHost = {
   platform: 'node',
   format: 'cjs',
   target: 'node20',
+  external: ['vscode', './extensionCore.js'],
+};
+
+/** The heavy half of the extension host, loaded on the first command. */
+const extensionCore = {
+  ...extensionHost,
+  entryPoints: { extensionCore: 'src/extension/extensionCore.ts' },
   external: ['vscode'],
 };
 
@@ -57,7 +68,7 @@ const webview = {
   target: 'es2022',
 };
 
-const bundles = [extensionHost, cli, engineWorker, webview].filter((b) =>
+const bundles = [extensionHost, extensionCore, cli, engineWorker, webview].filter((b) =>
   Object.values(b.entryPoints).every((p) => existsSync(p)),
 );
 

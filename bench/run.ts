@@ -2,6 +2,7 @@
  * `npm run bench`: runs every benchmark and prints its figures. Benchmarks never pass or fail on time;
  * each prints ratios against a baseline measured in the same run where one exists.
  */
+import { runActivationBench } from './activation.bench';
 import { runEngineBench } from './engine.bench';
 import { runJobsTreeBench } from './jobsTree.bench';
 import { runMakespanBench } from './makespan.bench';
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
     engine: runEngineBench,
     scheduler: runSchedulerBench,
     makespan: runMakespanBench,
+    activation: runActivationBench,
     jobsTree: runJobsTreeBench,
   };
   for (const [name, bench] of Object.entries(benches)) {

@@ -2,29 +2,55 @@
  * Activation only wires: a table of command ids to small functions, the views, and the owners of
  * everything with a lifetime. Nothing heavy loads here: the runner opens on first use.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { runnerLastRuns } from './documents/lastRuns';
+import { createNodeDefinitions } from './documents/nodeDefinitions';
+import { registerWorkflowDocuments } from './documents/workflowDocuments';
+import { loadCore } from './loadCore';
 import { createRunnerHost, type RunnerHost } from './runnerHost';
+import { readRunnerConfig, SECTION } from './settings';
 import { registerJobViews } from './views/registerJobViews';
-import {
-  convertActiveWorkflow,
-  validateActiveWorkflow,
-  type WorkflowCommandContext,
-} from './workflowCommands';
+import type { WorkflowCommandContext } from './workflowCommands';
 
 /** What every command handler is given: the extension-lifetime services. */
 export interface CommandContext extends WorkflowCommandContext {
   readonly host: RunnerHost;
   readonly log: vscode.LogOutputChannel;
+  /** Where server credentials are kept; never settings, logs or files. */
+  readonly secrets: vscode.SecretStorage;
 }
 
 /** A command handler; `args` are what VS Code passes (a tree item, a URI), if anything. */
 export type CommandHandler = (ctx: CommandContext, ...args: unknown[]) => Promise<void>;
 
-/** Command ids to handlers; every id here is contributed in package.json and vice versa. */
-export const commandTable: Record<string, CommandHandler> = {
-  'comfyuiRunner.validateWorkflow': validateActiveWorkflow,
-  'comfyuiRunner.convertWorkflow': convertActiveWorkflow,
-};
+/** The ids of every command; their handlers are in extensionCore.ts, loaded on the first call. */
+export const commandIds: readonly string[] = [
+  'comfyuiRunner.validateWorkflow',
+  'comfyuiRunner.convertWorkflow',
+  'comfyuiRunner.runWorkflow',
+  'comfyuiRunner.runWorkflowTimes',
+  'comfyuiRunner.runSweep',
+  'comfyuiRunner.revealOutputs',
+  'comfyuiRunner.cancelAllQueued',
+  'comfyuiRunner.retryAllFailed',
+  'comfyuiRunner.retryJobOnAnotherServer',
+  'comfyuiRunner.pauseQueue',
+  'comfyuiRunner.resumeQueue',
+  'comfyuiRunner.addServer',
+  'comfyuiRunner.removeServer',
+  'comfyuiRunner.enableServer',
+  'comfyuiRunner.disableServer',
+  'comfyuiRunner.setServerCredentials',
+  'comfyuiRunner.testServerConnection',
+  'comfyuiRunner.showLog',
+];
+
+/** Settings whose change means opening the runner again (jobs on servers are taken back by prompt id). */
+const RUNNER_SETTINGS = ['servers', 'scheduler.maxConcurrentJobs', 'outputs.folder'].map(
+  (k) => `${SECTION}.${k}`,
+);
 
 let host: RunnerHost | undefined;
 
@@ -32,13 +58,64 @@ let host: RunnerHost | undefined;
 export function activate(context: vscode.ExtensionContext): void {
   const diagnostics = vscode.languages.createDiagnosticCollection('comfyui-runner');
   const log = vscode.window.createOutputChannel('ComfyUI Runner', { log: true });
-  host = createRunnerHost({ secrets: context.secrets, log });
-  context.subscriptions.push(diagnostics, log, host);
-  const shared: CommandContext = { diagnostics, host, log };
-  for (const [id, handler] of Object.entries(commandTable)) {
-    context.subscriptions.push(vscode.commands.registerCommand(id, (...args) => handler(shared, ...args)));
+  host = createRunnerHost({
+    secrets: context.secrets,
+    log,
+    cliPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath,
+    stateDir: (context.storageUri ?? context.globalStorageUri).fsPath,
+  });
+  // Nothing is read until the first workflow needs the definitions.
+  const definitions = createNodeDefinitions();
+  const lastRuns = runnerLastRuns(host);
+  context.subscriptions.push(diagnostics, log, host, definitions, lastRuns);
+  context.subscriptions.push(registerWorkflowDocuments({ diagnostics, definitions, lastRuns, log }));
+  const shared: CommandContext = { diagnostics, definitions, host, log, secrets: context.secrets };
+  for (const id of commandIds) {
+    const run = (...args: unknown[]) => loadCore().commandTable[id](shared, ...args);
+    context.subscriptions.push(vscode.commands.registerCommand(id, run));
   }
   registerJobViews(context, host);
+  const runnerHost = host;
+  context.subscriptions.push(
+    runnerHost.onDidOpen((runner) => {
+      const stop = loadCore().notifyOutcomes(runner);
+      context.subscriptions.push({ dispose: stop });
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => resumeInBackground(runnerHost, log)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!RUNNER_SETTINGS.some((k) => e.affectsConfiguration(k))) return;
+      void runnerHost.reopen().catch((err: unknown) => log.error(`reopening the runner: ${String(err)}`));
+    }),
+  );
+  resumeInBackground(runnerHost, log);
+}
+
+/**
+ * Takes the store back soon after activation when the workspace has one (a window reload mid-run):
+ * queued jobs go on and jobs on servers are reattached by prompt id. Deferred, so activation itself
+ * stays light; never in an untrusted workspace, where nothing runs or connects.
+ */
+function resumeInBackground(runnerHost: RunnerHost, log: vscode.LogOutputChannel): void {
+  if (!vscode.workspace.isTrusted || !runnerHost.folder) return;
+  const store = join(runnerHost.folder, readRunnerConfig().outputFolder, '.store', 'store.json');
+  if (!existsSync(store)) return;
+  setTimeout(() => {
+    runnerHost.ensure().then(
+      (runner) => log.info(`took the job store back: ${JSON.stringify(summary(runner.restored))}`),
+      (e: unknown) =>
+        log.error(`could not take the job store back: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }, 0);
+}
+
+/** How many stored jobs were taken back, by what became of them. */
+function summary(r: { queued: string[]; reattached: string[]; requeued: string[]; lost: string[] }) {
+  return {
+    queued: r.queued.length,
+    reattached: r.reattached.length,
+    requeued: r.requeued.length,
+    lost: r.lost.length,
+  };
 }
 
 /** Called by VS Code on shutdown: the runner stops writing and gives its store up; jobs on servers go on. */

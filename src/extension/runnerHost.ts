@@ -3,11 +3,19 @@
  * store in the workspace's `comfy-runs/` folder, the same the command line uses, so both see the same
  * jobs. Opening takes the store back: queued jobs stay queued and jobs on servers are reattached by
  * prompt id. The host owns the runner's lifetime and closes it when the extension deactivates.
+ *
+ * The embedded engine does not run in the extension host: it runs as `comfy-runner serve`, a child
+ * process on a loopback port that answers only requests carrying a per-workspace token (kept in
+ * SecretStorage), outlives a window reload, and exits by itself once no client has been attached for a
+ * while and it is idle. Jobs on it are remote jobs, so a reload reattaches them by prompt id like jobs on
+ * any server; an engine inside the extension host would die with every reload and lose its runs.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { openRunner, type Runner } from '../core/run/runner';
+import type { Runner } from '../core/run/runner';
 import type { ServerSpec } from '../core/run/serverSettings';
+import { loadCore } from './loadCore';
 import { readRunnerConfig, serverSettings } from './settings';
 
 /** The runner's owner; views and commands reach the runner through it. */
@@ -22,13 +30,28 @@ export interface RunnerHost extends vscode.Disposable {
   readonly folder: string | undefined;
   /** Closes the runner (jobs on servers go on, to be taken back next time). */
   close(): Promise<void>;
+  /**
+   * Opens the runner again with the current settings, if it is open: jobs on servers are taken back
+   * by prompt id, queued jobs stay queued. How a changed pool or cap applies without a window reload.
+   */
+  reopen(): Promise<void>;
 }
 
 /** Options of {@link createRunnerHost}. */
 export interface RunnerHostOptions {
   readonly secrets: vscode.SecretStorage;
   readonly log: vscode.LogOutputChannel;
+  /** The bundled command line (`dist/cli.js`), which serves the embedded engine. */
+  readonly cliPath: string;
+  /** The extension's private storage for this workspace: the engine server's state file and log. */
+  readonly stateDir: string;
 }
+
+/** The SecretStorage key of the embedded engine server's token. */
+const TOKEN_KEY = 'comfyuiRunner.engineToken';
+
+/** How long the engine server waits, idle and with no client, before it exits: a reload is far quicker. */
+const ENGINE_IDLE_EXIT_SECONDS = 600;
 
 /** Creates the host; nothing is opened until {@link RunnerHost.ensure}. */
 export function createRunnerHost(options: RunnerHostOptions): RunnerHost {
@@ -40,8 +63,9 @@ export function createRunnerHost(options: RunnerHostOptions): RunnerHost {
     if (!folder) throw new Error('Open a folder first: runs and their outputs are kept in it.');
     const config = readRunnerConfig();
     const out = join(folder, config.outputFolder);
-    const servers: ServerSpec[] = ['embedded', ...(await serverSettings(config, options.secrets))];
-    const runner = await openRunner({
+    const engine = await startEngine(options, folder, out);
+    const servers: ServerSpec[] = [engine, ...(await serverSettings(config, options.secrets))];
+    const runner = await loadCore().openRunner({
       storeDir: join(out, '.store'),
       unfinished: 'resume',
       servers,
@@ -56,27 +80,56 @@ export function createRunnerHost(options: RunnerHostOptions): RunnerHost {
     opened.fire(runner);
     return runner;
   };
+  const ensure = (): Promise<Runner> => {
+    opening ??= open().catch((e: unknown) => {
+      opening = undefined;
+      throw e;
+    });
+    return opening;
+  };
+  const close = async () => {
+    const runner = current ?? (await opening?.catch(() => undefined));
+    current = undefined;
+    opening = undefined;
+    await runner?.close();
+  };
   return {
     get current() {
       return current;
     },
     folder,
     onDidOpen: opened.event,
-    ensure: () => {
-      opening ??= open().catch((e: unknown) => {
-        opening = undefined;
-        throw e;
-      });
-      return opening;
-    },
-    close: async () => {
-      const runner = current;
-      current = undefined;
-      opening = undefined;
-      await runner?.close();
+    ensure,
+    close,
+    reopen: async () => {
+      if (!current && !opening) return;
+      await close();
+      await ensure();
     },
     dispose: () => opened.dispose(),
   };
+}
+
+/** The embedded engine's server (started, or the one still running from before a reload) as a pool entry. */
+async function startEngine(options: RunnerHostOptions, folder: string, out: string): Promise<ServerSpec> {
+  let token = await options.secrets.get(TOKEN_KEY);
+  if (!token) {
+    token = randomBytes(24).toString('base64url');
+    await options.secrets.store(TOKEN_KEY, token);
+  }
+  const { ensureLocalServer, localServerSettings } = loadCore();
+  const server = await ensureLocalServer({
+    stateFile: join(options.stateDir, 'engine-server.json'),
+    logFile: join(options.stateDir, 'engine-server.log'),
+    cliPath: options.cliPath,
+    inputDir: join(folder, 'input'),
+    outputDir: join(out, '.engine', 'output'),
+    tempDir: join(out, '.engine', 'temp'),
+    idleExitSeconds: ENGINE_IDLE_EXIT_SECONDS,
+    token,
+  });
+  options.log.info(`embedded engine ${server.started ? 'started' : 'still running'} at ${server.url}`);
+  return localServerSettings(server, { name: 'embedded' });
 }
 
 /** An event as the log shows it: progress and ComfyUI messages without their bulk. */

@@ -1,18 +1,25 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { sharedFakeVscode, type FakeVscodeRecord } from '../fakes/fakeVscode';
+import { fakeExtensionContext, sharedFakeVscode, type FakeVscodeRecord } from '../fakes/fakeVscode';
 import { workflowsDir } from '../fakes/fixturePaths';
 import { tempDir } from '../fakes/tempDirs';
 
-const record: FakeVscodeRecord = sharedFakeVscode().record;
+const fake = sharedFakeVscode();
+const record: FakeVscodeRecord = fake.record;
 const workflows = workflowsDir;
 
 describe('the extension glue', () => {
+  const subscriptions: { dispose(): unknown }[] = [];
   before(async () => {
     const { activate } =
       (await import('../../src/extension/extension')) as typeof import('../../src/extension/extension');
-    activate({ subscriptions: [] } as never);
+    activate({ ...fakeExtensionContext(tempDir('comfy-ext-storage-')), subscriptions } as never);
+  });
+  // The fake is shared with the other tests of the glue: leave it with nothing of this activation.
+  after(() => {
+    subscriptions.forEach((d) => d.dispose());
+    record.activeDocument = undefined;
   });
 
   it('registers every command the manifest contributes', () => {
@@ -23,6 +30,32 @@ describe('the extension glue', () => {
       [...record.commands.keys()].sort(),
       manifest.contributes.commands.map((c) => c.command).sort(),
     );
+  });
+
+  it('has a handler in the heavy half for every command it registers, and no other', async () => {
+    const { commandTable } = await import('../../src/extension/extensionCore');
+    // The views' commands have a table of their own, loaded with the runner (their handlers need the trees).
+    const { viewCommandTable } = await import('../../src/extension/views/jobViewsCore');
+    const { viewCommandIds } = await import('../../src/extension/views/registerJobViews');
+    assert.deepEqual(Object.keys(viewCommandTable).sort(), [...viewCommandIds].sort());
+    const handled = [...Object.keys(commandTable), ...Object.keys(viewCommandTable)];
+    assert.equal(new Set(handled).size, handled.length, 'no command has two handlers');
+    assert.deepEqual(handled.sort(), [...record.commands.keys()].sort());
+  });
+
+  it('ships the API-format schema its manifest names, and the schema requires what detection does', () => {
+    const root = resolve(__dirname, '../..');
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      contributes: { jsonValidation: { fileMatch: string[]; url: string }[] };
+    };
+    const [entry] = manifest.contributes.jsonValidation;
+    assert.deepEqual(entry.fileMatch, ['*.api.json', 'workflow_api*.json']);
+    const schema = JSON.parse(readFileSync(join(root, entry.url), 'utf8')) as {
+      definitions: { node: { required: string[] } };
+    };
+    assert.deepEqual(schema.definitions.node.required, ['class_type', 'inputs']);
+    const shipped = readFileSync(join(root, '.vscodeignore'), 'utf8').split('\n');
+    assert.ok(shipped.includes(`!${entry.url.replace(/^\.\//, '').split('/')[0]}/**`));
   });
 
   it('lists each validation problem in the Problems panel at its node', async () => {
@@ -38,6 +71,18 @@ describe('the extension glue', () => {
       record.activeDocument.text.split('\n')[items[0].range.startLine].trim().startsWith('"width"'),
       true,
     );
+  });
+
+  it('validates the document a lens or the editor title names, not the active one', async () => {
+    const file = resolve(workflows, '06c_validation_bad_value.json');
+    const doc = fake.documents.open(file, readFileSync(file, 'utf8'));
+    record.activeDocument = { fileName: 'other.json', text: '{}' };
+    try {
+      await record.commands.get('comfyuiRunner.validateWorkflow')!(doc.uri);
+    } finally {
+      fake.documents.close(doc);
+    }
+    assert.match(record.messages.at(-1)!.text, /06c_validation_bad_value\.json has 2 problem\(s\)/);
   });
 
   it('says a valid workflow is valid', async () => {

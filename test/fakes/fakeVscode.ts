@@ -1,46 +1,49 @@
 /**
  * A small fake of the `vscode` module for unit tests of the glue in src/extension: it records what the
- * extension registers and shows. Installed for `require('vscode')` by {@link installFakeVscode}.
+ * extension registers and shows, and lets a test open, edit, show and close documents, which fires the
+ * events VS Code would. Installed for `require('vscode')` by {@link installFakeVscode}; test files share
+ * one installation through {@link sharedFakeVscode}, since the extension's modules, once loaded, keep
+ * the `vscode` they were loaded with.
  */
+import { readFile, stat } from 'node:fs/promises';
 import Module from 'node:module';
 
 /** What the fake saw. */
 export interface FakeVscodeRecord {
   commands: Map<string, (...args: unknown[]) => unknown>;
-  diagnostics: Map<string, { message: string; code: unknown; range: FakeRange }[]>;
+  /** Commands the extension executed other than `setContext`, in order. */
+  executed: { command: string; args: unknown[] }[];
+  /** Context keys the extension set with `setContext`. */
+  context: Map<string, unknown>;
+  diagnostics: Map<string, { message: string; code: unknown; source?: string; range: FakeRange }[]>;
   messages: { level: 'info' | 'warning' | 'error'; text: string }[];
   opened: { language?: string; content?: string }[];
+  /** The active editor's document, set by a test directly (see also {@link FakeDocuments.show}). */
   activeDocument?: { fileName: string; text: string };
   /** Settings the extension reads, by key without the `comfyuiRunner.` section; absent means the default. */
   settings: Map<string, unknown>;
   /** Lines written to the extension's log output channel. */
   log: string[];
+  codeLensProviders: FakeCodeLensProvider[];
+  decorationProviders: FakeDecorationProvider[];
+  /** What the next input boxes and quick picks answer, in order (a quick pick's answer is its label). */
+  answers: (string | undefined)[];
+  /** Whether the workspace is trusted. */
+  trusted: boolean;
   /** Tree views by id, with the provider each was created with. */
   treeViews: Map<string, FakeTreeView>;
   /** Status bar items, in the order they were created. */
   statusBarItems: FakeStatusBarItem[];
-  /** Commands run through `commands.executeCommand` (`setContext` among them), with their arguments. */
-  executed: { id: string; args: unknown[] }[];
   /** What was written to the clipboard, last last. */
   clipboard: string[];
   /** What `window.showTextDocument` was asked to show. */
   shown: unknown[];
-  /** Fires `window.onDidChangeActiveTextEditor`. */
-  activeEditorChanged: FakeEventEmitter<unknown>;
-  /** Fires `workspace.onDidChangeConfiguration` with the event given. */
-  configurationChanged: FakeEventEmitter<{ affectsConfiguration(section: string): boolean }>;
-  /** Fires `workspace.onDidSaveTextDocument`. */
-  documentSaved: FakeEventEmitter<unknown>;
 }
 
 /** A tree view as `window.createTreeView` makes it; the test reads what the extension set on it. */
 export interface FakeTreeView {
   readonly id: string;
-  readonly options: {
-    treeDataProvider: FakeTreeDataProvider;
-    canSelectMany?: boolean;
-    showCollapseAll?: boolean;
-  };
+  readonly options: { treeDataProvider: unknown; canSelectMany?: boolean; showCollapseAll?: boolean };
   badge?: { value: number; tooltip: string };
   description?: string;
   message?: string;
@@ -48,14 +51,6 @@ export interface FakeTreeView {
   visible: boolean;
   revealed: unknown[];
   disposed: boolean;
-}
-
-/** The parts of a tree data provider the fake calls. */
-export interface FakeTreeDataProvider {
-  onDidChangeTreeData?: (listener: (e: unknown) => void) => { dispose(): void };
-  getTreeItem(element: unknown): FakeTreeItem | Promise<FakeTreeItem>;
-  getChildren(element?: unknown): unknown[] | undefined | null | Promise<unknown[] | undefined | null>;
-  getParent?(element: unknown): unknown;
 }
 
 /** A status bar item as `window.createStatusBarItem` makes it. */
@@ -92,9 +87,66 @@ export class FakeThemeIcon {
   ) {}
 }
 
-/** VS Code's ThemeColor: a colour id of the theme. */
-export class FakeThemeColor {
-  constructor(readonly id: string) {}
+/** What a code lens provider offers, as the extension registers it. */
+export interface FakeCodeLensProvider {
+  provideCodeLenses(doc: FakeTextDocument): FakeCodeLens[];
+  onDidChangeCodeLenses?: (listener: () => void) => { dispose(): void };
+}
+
+/** What a file decoration provider offers, as the extension registers it. */
+export interface FakeDecorationProvider {
+  provideFileDecoration(uri: FakeUri): FakeFileDecoration | undefined;
+  onDidChangeFileDecorations?: (listener: (uris: FakeUri[] | undefined) => void) => { dispose(): void };
+}
+
+/** Lets a test act as the user on documents; each call fires the event VS Code would. */
+export interface FakeDocuments {
+  open(fileName: string, text: string, languageId?: string): FakeTextDocument;
+  /** Replaces the whole text: a new version, one content change. */
+  edit(doc: FakeTextDocument, text: string): void;
+  /** Makes `doc` the active text editor's, or leaves no text editor active (with `tabUri`, a tab shows it). */
+  show(doc: FakeTextDocument | undefined, tabUri?: FakeUri): void;
+  close(doc: FakeTextDocument): void;
+  /** Changes a setting and tells the extension, as the Settings editor does. */
+  setSetting(key: string, value: unknown): void;
+  /** Saves a document: fires `onDidSaveTextDocument`. */
+  save(doc: FakeTextDocument): void;
+}
+
+export class FakeUri {
+  private constructor(
+    readonly scheme: string,
+    readonly fsPath: string,
+  ) {}
+  get path(): string {
+    return this.fsPath;
+  }
+  static file(path: string): FakeUri {
+    return new FakeUri('file', path);
+  }
+
+  static joinPath(base: FakeUri, ...parts: string[]): FakeUri {
+    return new FakeUri(base.scheme, [base.fsPath, ...parts].join('/'));
+  }
+  toString(): string {
+    return `${this.scheme}:${this.fsPath}`;
+  }
+}
+
+export class FakeTextDocument {
+  version = 1;
+  isClosed = false;
+  constructor(
+    readonly uri: FakeUri,
+    public text: string,
+    readonly languageId: string,
+  ) {}
+  get fileName(): string {
+    return this.uri.fsPath;
+  }
+  getText(): string {
+    return this.text;
+  }
 }
 
 class FakeRange {
@@ -114,6 +166,35 @@ class FakeDiagnostic {
     readonly message: string,
     readonly severity: number,
   ) {}
+}
+
+export class FakeCodeLens {
+  constructor(
+    readonly range: FakeRange,
+    readonly command?: { title: string; command: string; arguments?: unknown[]; tooltip?: string },
+  ) {}
+}
+
+export class FakeThemeColor {
+  constructor(readonly id: string) {}
+}
+
+export class FakeFileDecoration {
+  constructor(
+    readonly badge?: string,
+    readonly tooltip?: string,
+    readonly color?: FakeThemeColor,
+  ) {}
+}
+
+class FakeDisposable {
+  constructor(private readonly callOnDispose: () => void) {}
+  static from(...items: { dispose(): unknown }[]): FakeDisposable {
+    return new FakeDisposable(() => items.forEach((d) => d.dispose()));
+  }
+  dispose(): void {
+    this.callOnDispose();
+  }
 }
 
 /** VS Code's event emitter, as extensions use it. */
@@ -146,140 +227,213 @@ function fakeLogChannel(lines: string[]) {
   };
 }
 
-/** Builds the fake module and a record of what it saw. */
-export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord } {
+/** Registers `item` in `list` until the returned disposable is disposed. */
+function listed<T>(list: T[], item: T) {
+  list.push(item);
+  return { dispose: () => list.splice(list.indexOf(item) >>> 0, 1) };
+}
+
+/** Builds the fake module, a record of what it saw and the documents a test acts on. */
+export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord; documents: FakeDocuments } {
   const record: FakeVscodeRecord = {
     commands: new Map(),
+    executed: [],
+    context: new Map(),
     diagnostics: new Map(),
     messages: [],
     opened: [],
     settings: new Map(),
     log: [],
+    codeLensProviders: [],
+    decorationProviders: [],
+    answers: [],
+    trusted: true,
     treeViews: new Map(),
     statusBarItems: [],
-    executed: [],
     clipboard: [],
     shown: [],
-    activeEditorChanged: new FakeEventEmitter(),
-    configurationChanged: new FakeEventEmitter(),
-    documentSaved: new FakeEventEmitter(),
   };
+  const answer = () => Promise.resolve(record.answers.shift());
   const message = (level: 'info' | 'warning' | 'error') => (text: string) => {
     record.messages.push({ level, text });
     return Promise.resolve(undefined);
   };
-  const doc = () =>
-    record.activeDocument && {
-      fileName: record.activeDocument.fileName,
-      uri: { fsPath: record.activeDocument.fileName, toString: () => record.activeDocument!.fileName },
-      getText: () => record.activeDocument!.text,
-    };
+  const textDocuments: FakeTextDocument[] = [];
+  let activeEditorDocument: FakeTextDocument | undefined;
+  let activeTab: { input: { uri: FakeUri } } | undefined;
+  const events = {
+    open: new FakeEventEmitter<FakeTextDocument>(),
+    change: new FakeEventEmitter<{ document: FakeTextDocument; contentChanges: unknown[] }>(),
+    close: new FakeEventEmitter<FakeTextDocument>(),
+    activeEditor: new FakeEventEmitter<unknown>(),
+    tabs: new FakeEventEmitter<unknown>(),
+    configuration: new FakeEventEmitter<{ affectsConfiguration(section: string): boolean }>(),
+    save: new FakeEventEmitter<FakeTextDocument>(),
+  };
+  const activeTextEditor = () => {
+    const legacy = record.activeDocument;
+    if (legacy) return { document: new FakeTextDocument(FakeUri.file(legacy.fileName), legacy.text, 'json') };
+    return activeEditorDocument && { document: activeEditorDocument };
+  };
   const module = {
     Range: FakeRange,
     EventEmitter: FakeEventEmitter,
+    Disposable: FakeDisposable,
     Diagnostic: FakeDiagnostic,
     DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
-    Uri: { file: (p: string) => ({ fsPath: p, scheme: 'file', toString: () => `file://${p}` }) },
+    CodeLens: FakeCodeLens,
+    FileDecoration: FakeFileDecoration,
+    ThemeColor: FakeThemeColor,
+    ThemeIcon: FakeThemeIcon,
     TreeItem: FakeTreeItem,
     TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
-    ThemeIcon: FakeThemeIcon,
-    ThemeColor: FakeThemeColor,
     StatusBarAlignment: { Left: 1, Right: 2 },
+    Uri: FakeUri,
+    ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
     commands: {
       registerCommand: (id: string, fn: (...args: unknown[]) => unknown) => {
         record.commands.set(id, fn);
         return { dispose: () => record.commands.delete(id) };
       },
-      executeCommand: (id: string, ...args: unknown[]) => {
-        record.executed.push({ id, args });
+      executeCommand: (command: string, ...args: unknown[]) => {
+        if (command === 'setContext') record.context.set(args[0] as string, args[1]);
+        else record.executed.push({ command, args });
         return Promise.resolve(undefined);
       },
     },
     env: {
       clipboard: {
-        writeText: (text: string) => {
-          record.clipboard.push(text);
-          return Promise.resolve();
-        },
+        writeText: (text: string) => Promise.resolve(void record.clipboard.push(text)),
       },
     },
     languages: {
       createDiagnosticCollection: () => ({
-        set: (uri: { fsPath: string }, items: FakeDiagnostic[]) =>
+        set: (uri: FakeUri, items: FakeDiagnostic[]) =>
           record.diagnostics.set(
             uri.fsPath,
-            items.map((d) => ({ message: d.message, code: d.code, range: d.range })),
+            items.map((d) => ({ message: d.message, code: d.code, source: d.source, range: d.range })),
           ),
+        delete: (uri: FakeUri) => record.diagnostics.delete(uri.fsPath),
         dispose: () => undefined,
       }),
+      registerCodeLensProvider: (_selector: unknown, provider: FakeCodeLensProvider) =>
+        listed(record.codeLensProviders, provider),
     },
     window: {
       get activeTextEditor() {
-        const d = doc();
-        return d ? { document: d } : undefined;
+        return activeTextEditor();
+      },
+      onDidChangeActiveTextEditor: events.activeEditor.event,
+      tabGroups: {
+        get activeTabGroup() {
+          return { activeTab };
+        },
+        onDidChangeTabs: events.tabs.event,
       },
       showInformationMessage: message('info'),
       showWarningMessage: message('warning'),
       showErrorMessage: message('error'),
-      showTextDocument: (what: unknown) => {
-        record.shown.push(what);
-        return Promise.resolve(undefined);
+      showTextDocument: (what: unknown) => Promise.resolve(void record.shown.push(what)),
+      createTreeView: (id: string, options: FakeTreeView['options']) => fakeTreeView(record, id, options),
+      createStatusBarItem: (alignment: number, priority?: number) =>
+        fakeStatusBarItem(record, alignment, priority),
+      showInputBox: answer,
+      showQuickPick: async (items: { label: string }[] | Promise<{ label: string }[]>) => {
+        const label = await answer();
+        return (await items).find((i) => i.label === label);
       },
       createOutputChannel: () => fakeLogChannel(record.log),
-      onDidChangeActiveTextEditor: record.activeEditorChanged.event,
-      createTreeView: (id: string, options: FakeTreeView['options']) => {
-        const view: FakeTreeView = {
-          id,
-          options,
-          selection: [],
-          visible: true,
-          revealed: [],
-          disposed: false,
-        };
-        record.treeViews.set(id, view);
-        return Object.assign(view, {
-          reveal: (element: unknown) => {
-            view.revealed.push(element);
-            return Promise.resolve();
-          },
-          dispose: () => {
-            view.disposed = true;
-          },
-        });
-      },
-      createStatusBarItem: (alignment: number, priority?: number) => {
-        const item: FakeStatusBarItem = { alignment, priority, text: '', visible: false, disposed: false };
-        record.statusBarItems.push(item);
-        return Object.assign(item, {
-          show: () => {
-            item.visible = true;
-          },
-          hide: () => {
-            item.visible = false;
-          },
-          dispose: () => {
-            item.disposed = true;
-          },
-        });
-      },
+      registerFileDecorationProvider: (provider: FakeDecorationProvider) =>
+        listed(record.decorationProviders, provider),
     },
     workspace: {
       workspaceFolders: undefined,
+      get isTrusted() {
+        return record.trusted;
+      },
+      textDocuments,
+      onDidOpenTextDocument: events.open.event,
+      onDidChangeTextDocument: events.change.event,
+      onDidCloseTextDocument: events.close.event,
+      onDidChangeConfiguration: events.configuration.event,
+      onDidSaveTextDocument: events.save.event,
+      onDidGrantWorkspaceTrust: new FakeEventEmitter<void>().event,
       getConfiguration: () => ({
         get: <T>(key: string, fallback: T) =>
           record.settings.has(key) ? (record.settings.get(key) as T) : fallback,
+        inspect: (key: string) => ({ workspaceValue: record.settings.get(key) }),
+        update: (key: string, value: unknown) => Promise.resolve(void record.settings.set(key, value)),
       }),
       asRelativePath: (uri: { fsPath: string }) => uri.fsPath,
-      onDidChangeConfiguration: record.configurationChanged.event,
-      onDidSaveTextDocument: record.documentSaved.event,
-      openTextDocument: (opts: { language?: string; content?: string }) => {
-        record.opened.push(opts);
-        return Promise.resolve(opts);
+      openTextDocument: async (opts: FakeUri | { language?: string; content?: string }) => {
+        if (!(opts instanceof FakeUri)) {
+          record.opened.push(opts);
+          return opts;
+        }
+        const known = textDocuments.find((d) => d.uri.toString() === opts.toString());
+        return known ?? documents.open(opts.fsPath, await readFile(opts.fsPath, 'utf8'));
       },
-      fs: { readFile: () => Promise.reject(new Error('not used')) },
+      fs: {
+        readFile: (uri: FakeUri) => readFile(uri.fsPath).then((b) => new Uint8Array(b)),
+        stat: (uri: FakeUri) => stat(uri.fsPath).then((s) => ({ size: s.size, mtime: s.mtimeMs })),
+      },
     },
   };
-  return { module, record };
+  const documents: FakeDocuments = {
+    open: (fileName, text, languageId = 'json') => {
+      const doc = new FakeTextDocument(FakeUri.file(fileName), text, languageId);
+      textDocuments.push(doc);
+      events.open.fire(doc);
+      return doc;
+    },
+    edit: (doc, text) => {
+      doc.text = text;
+      doc.version++;
+      events.change.fire({ document: doc, contentChanges: [{ text }] });
+    },
+    show: (doc, tabUri) => {
+      record.activeDocument = undefined;
+      activeEditorDocument = doc;
+      activeTab = doc ? { input: { uri: doc.uri } } : tabUri && { input: { uri: tabUri } };
+      events.activeEditor.fire(activeTextEditor());
+      events.tabs.fire({});
+    },
+    close: (doc) => {
+      textDocuments.splice(textDocuments.indexOf(doc) >>> 0, 1);
+      doc.isClosed = true;
+      if (activeEditorDocument === doc) documents.show(undefined);
+      events.close.fire(doc);
+    },
+    save: (doc) => events.save.fire(doc),
+    setSetting: (key, value) => {
+      record.settings.set(key, value);
+      events.configuration.fire({
+        affectsConfiguration: (section) => `comfyuiRunner.${key}`.startsWith(section),
+      });
+    },
+  };
+  return { module, record, documents };
+}
+
+/** A tree view that keeps what the extension sets on it. */
+function fakeTreeView(record: FakeVscodeRecord, id: string, options: FakeTreeView['options']) {
+  const view: FakeTreeView = { id, options, selection: [], visible: true, revealed: [], disposed: false };
+  record.treeViews.set(id, view);
+  return Object.assign(view, {
+    reveal: (element: unknown) => Promise.resolve(void view.revealed.push(element)),
+    dispose: () => void (view.disposed = true),
+  });
+}
+
+/** A status bar item that keeps its text and whether it shows. */
+function fakeStatusBarItem(record: FakeVscodeRecord, alignment: number, priority?: number) {
+  const item: FakeStatusBarItem = { alignment, priority, text: '', visible: false, disposed: false };
+  record.statusBarItems.push(item);
+  return Object.assign(item, {
+    show: () => void (item.visible = true),
+    hide: () => void (item.visible = false),
+    dispose: () => void (item.disposed = true),
+  });
 }
 
 /** Makes `require('vscode')` return `fake` from now on. */
@@ -292,16 +446,31 @@ export function installFakeVscode(fake: unknown): void {
   };
 }
 
-let shared: { module: unknown; record: FakeVscodeRecord } | undefined;
+let shared: ReturnType<typeof createFakeVscode> | undefined;
 
-/**
- * The one fake every test file of the glue uses, installed on first call. Modules of src/extension bind
- * `vscode` once, when first loaded, so two files installing fakes of their own would see each other's.
- */
-export function sharedFakeVscode(): { module: unknown; record: FakeVscodeRecord } {
+/** The one fake every test file of the glue uses, installed on first call. */
+export function sharedFakeVscode(): ReturnType<typeof createFakeVscode> {
   if (!shared) {
     shared = createFakeVscode();
     installFakeVscode(shared.module);
   }
   return shared;
+}
+
+/** An extension context with secret storage in memory and private storage under `storage`. */
+export function fakeExtensionContext(storage: string) {
+  const secrets = new Map<string, string>();
+  const uri = FakeUri.file(storage);
+  return {
+    subscriptions: [] as { dispose(): unknown }[],
+    extensionUri: uri,
+    storageUri: uri,
+    globalStorageUri: uri,
+    secrets: {
+      get: (key: string) => Promise.resolve(secrets.get(key)),
+      store: (key: string, value: string) => Promise.resolve(void secrets.set(key, value)),
+      delete: (key: string) => Promise.resolve(void secrets.delete(key)),
+      onDidChange: () => ({ dispose: () => undefined }),
+    },
+  };
 }

@@ -74,7 +74,12 @@ async function serverPlace(setup: PoolSetup, settings: ServerSettings): Promise<
   const inputDir = resolve(setup.inputDir);
   try {
     const definitions = await client.nodeDefinitions();
-    const target = remoteTarget({ client, inputDir, definitions, name: serverName(settings.url) });
+    const target = remoteTarget({
+      client,
+      inputDir,
+      definitions,
+      name: settings.name ?? serverName(settings.url),
+    });
     const defs = await withLocalInputs(definitions, inputDir);
     return { name: target.name, target, defs, settings, stats: () => client.systemStats() };
   } catch (e) {
@@ -86,7 +91,10 @@ async function serverPlace(setup: PoolSetup, settings: ServerSettings): Promise<
 /** The servers once each, by their pool name; the first spelling of a server wins (it may carry credentials). */
 function distinct(servers: readonly ServerSettings[]): ServerSettings[] {
   const seen = new Map<string, ServerSettings>();
-  for (const s of servers) if (!seen.has(serverName(s.url))) seen.set(serverName(s.url), s);
+  for (const s of servers) {
+    const name = s.name ?? serverName(s.url);
+    if (!seen.has(name)) seen.set(name, s);
+  }
   return [...seen.values()];
 }
 
@@ -102,7 +110,9 @@ export async function openPlaces(setup: PoolSetup): Promise<Place[]> {
   );
   const places = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   const failed = opened.flatMap((o, i) =>
-    o.status === 'rejected' ? [{ server: serverName(servers[i].url), error: o.reason as unknown }] : [],
+    o.status === 'rejected'
+      ? [{ server: servers[i].name ?? serverName(servers[i].url), error: o.reason as unknown }]
+      : [],
   );
   if (failed.length === 0) return places;
   await closePlaces(places);

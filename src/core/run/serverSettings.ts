@@ -22,6 +22,12 @@ export interface ServerSettings {
   /** `embedded` for the built-in engine, or the server's http(s) URL. */
   readonly url: string;
   /**
+   * The name jobs and views know the server by. A server that changes its URL between launches (a
+   * local child on a free port) keeps its jobs by keeping its name.
+   * @default the URL without credentials, or `embedded`
+   */
+  readonly name?: string;
+  /**
    * Jobs the server runs at once.
    * @default 1
    */

@@ -13,7 +13,10 @@ export interface ServerItem {
   description: string;
   tooltip: string;
   health: ServerHealth;
-  /** `server-<health>`, then `incapable` when it cannot run the workflow the user looks at. */
+  /**
+   * `server-<health>`, then `remote` for a ComfyUI server (not the engine) and `incapable` when it
+   * cannot run the workflow the user looks at.
+   */
   contextValue: string;
 }
 
@@ -45,7 +48,8 @@ export function serverItem(entry: ServerEntry, workflow: string | undefined): Se
     ...(view.tags.length > 0 ? [`Tags: ${view.tags.join(', ')}`] : []),
     ...(cannot ? [`Cannot run ${workflow}: ${entry.verdict!.reasons.join('; ')}`] : []),
   ].join('\n');
-  const contextValue = [`server-${health}`, ...(cannot ? ['incapable'] : [])].join(' ');
+  const tokens = [`server-${health}`, view.name === 'embedded' ? '' : 'remote', cannot ? 'incapable' : ''];
+  const contextValue = tokens.filter(Boolean).join(' ');
   return { id: `server:${view.name}`, label: view.name, description, tooltip, health, contextValue };
 }
 

@@ -1,10 +1,11 @@
 /**
  * The actions of the Jobs tree, each a small function over the runner: cancel, retry, move in the queue,
- * reveal outputs, open the run record, copy the prompt id, refresh, show more. Each takes what VS Code
- * passes: the item clicked and the items selected (the tree allows selecting many), or a job id.
+ * open the run record, copy the prompt id, refresh, show more. Each takes what VS Code passes: the item
+ * clicked and the items selected (the tree allows selecting many), or a job id. Reveal Outputs is the
+ * queue commands' (queueCommands.ts), which takes a job item as these do (its `jobId`).
  */
 import { access } from 'node:fs/promises';
-import { join, relative, isAbsolute } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Job } from '../../core/jobs/job';
 import type { QueueMove } from '../../core/scheduler/jobQueue';
@@ -127,28 +128,6 @@ export async function copyPromptIds(ctx: JobActionContext, ...args: unknown[]): 
   say(ids.length === 1 ? `copied prompt id ${ids[0]}` : `copied ${ids.length} prompt ids`);
 }
 
-/**
- * Shows a job's outputs: its first output file (else its run folder) in the Explorer when it lies in
- * the workspace, else in the system's file manager. Takes a job id or a tree item.
- */
-export async function revealOutputs(ctx: JobActionContext, ...args: unknown[]): Promise<void> {
-  const [id] = jobIdsOf(ctx, args);
-  const job = id === undefined ? undefined : jobOf(ctx, id);
-  if (!job) return;
-  const first = job.outputs[0] ? join(job.outDir, job.outputs[0].path) : job.outDir;
-  const target = (await exists(first)) ? first : job.outDir;
-  if (!(await exists(target))) return say(`job ${job.id} has no outputs yet`);
-  const folder = ctx.host.folder;
-  const inside =
-    folder !== undefined &&
-    !relative(folder, target).startsWith('..') &&
-    !isAbsolute(relative(folder, target));
-  await vscode.commands.executeCommand(
-    inside ? 'revealInExplorer' : 'revealFileInOS',
-    vscode.Uri.file(target),
-  );
-}
-
 /** Reads every job again from the runner. */
 export async function refreshJobs(ctx: JobActionContext): Promise<void> {
   ctx.tree.reload();
@@ -171,7 +150,6 @@ export const jobCommands: Record<string, JobAction> = {
   'comfyuiRunner.moveJobToFront': moveJobsToFront,
   'comfyuiRunner.openRunRecord': openRunRecord,
   'comfyuiRunner.copyPromptId': copyPromptIds,
-  'comfyuiRunner.revealOutputs': revealOutputs,
   'comfyuiRunner.refreshJobs': refreshJobs,
   'comfyuiRunner.showMoreJobs': showMoreJobs,
 };

@@ -12,10 +12,11 @@ import { serverDetails, serverItem, type ServerDetail } from '../../core/run/ser
 import type { ServerHealth } from '../../core/run/serversOverview';
 import { isRunnerError } from '../../core/util/runnerError';
 
-/** A server's item. */
+/** A server's item; `serverUrl` (a configured server's) is what the server commands take. */
 export interface ServerNode {
   readonly kind: 'server';
   readonly name: string;
+  readonly serverUrl?: string;
 }
 
 /** A detail line under a server. */
@@ -38,6 +39,8 @@ export interface WorkflowDocument {
 export interface ServersTreeOptions {
   /** Whether any server besides the engine is configured; when not, the tree is empty. */
   readonly configured: () => boolean;
+  /** The configured URL of the server of that pool name, for the server commands. @default none */
+  readonly urlOf?: (name: string) => string | undefined;
   /** The least time between two stats requests to one server after its jobs end, in ms. @default 10000 */
   readonly statsIntervalMs?: number;
   /** The least time between two redraws, in ms. @default 100 */
@@ -101,8 +104,9 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
     return this.askVerdicts();
   }
 
-  /** Whether servers are configured changed: everything is drawn again. */
+  /** The servers setting changed: everything is drawn again. */
   configurationChanged(): void {
+    this.nodes.clear();
     this.fire(undefined);
   }
 
@@ -211,7 +215,11 @@ export class ServersTreeProvider implements vscode.TreeDataProvider<ServersNode>
 
   private nodeOf(name: string): ServerNode {
     let node = this.nodes.get(name);
-    if (!node) this.nodes.set(name, (node = { kind: 'server', name }));
+    if (!node) {
+      const serverUrl = this.options.urlOf?.(name);
+      node = serverUrl === undefined ? { kind: 'server', name } : { kind: 'server', name, serverUrl };
+      this.nodes.set(name, node);
+    }
     return node;
   }
 

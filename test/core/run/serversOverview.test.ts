@@ -69,7 +69,7 @@ describe('the servers overview', () => {
     assert.deepEqual(o.takeChanges().names, ['gpu-1']);
     const item = serverItem(o.server('gpu-1')!, undefined);
     assert.equal(item.description, 'ok · ComfyUI 0.8.0 · 18.3 GB free');
-    assert.equal(item.contextValue, 'server-ok');
+    assert.equal(item.contextValue, 'server-ok remote');
     assert.deepEqual(
       serverDetails(o.server('gpu-1')!, undefined).map((d) => [d.label, d.description]),
       [

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import type { Runner } from '../../../src/core/run/runner';
 import { RunnerError } from '../../../src/core/util/runnerError';
 import type { RunnerHost } from '../../../src/extension/runnerHost';
-import type { ServersNode, ServersTreeProvider } from '../../../src/extension/views/serversTree';
+import type { JobViews } from '../../../src/extension/views/registerJobViews';
+import type { ServersNode } from '../../../src/extension/views/serversTree';
 import { FakeRunner, targetView } from '../../fakes/fakeRunner';
 import { FakeEventEmitter, sharedFakeVscode, type FakeTreeItem } from '../../fakes/fakeVscode';
 
-const record = sharedFakeVscode().record;
+const { record, documents } = sharedFakeVscode();
 type Views = typeof import('../../../src/extension/views/registerJobViews');
 let views: Views;
 
@@ -15,7 +16,9 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 describe('the Servers view', () => {
   let fake: FakeRunner;
-  let servers: ServersTreeProvider;
+  let made: JobViews;
+  /** The Servers tree's own provider, once the runner has opened. */
+  const tree = () => made.core!.servers;
   let open: () => void;
   let context: { subscriptions: { dispose(): unknown }[] };
 
@@ -24,8 +27,9 @@ describe('the Servers view', () => {
   });
 
   beforeEach(() => {
-    record.settings.set('servers', [{ url: 'http://gpu-1:8188' }]);
+    record.settings.set('servers', [{ name: 'gpu-1', url: 'http://gpu-1:8188' }]);
     record.activeDocument = undefined;
+    documents.show(undefined);
     fake = new FakeRunner();
     fake.stats.set('gpu-1', {
       version: '0.8.0',
@@ -34,7 +38,7 @@ describe('the Servers view', () => {
     const opened = new FakeEventEmitter<Runner>();
     const host = { current: undefined as Runner | undefined, onDidOpen: opened.event, folder: '/work' };
     context = { subscriptions: [] };
-    servers = views.registerJobViews(context as never, host as unknown as RunnerHost).servers;
+    made = views.registerJobViews(context as never, host as unknown as RunnerHost);
     open = () => {
       host.current = fake.runner;
       opened.fire(fake.runner);
@@ -47,13 +51,15 @@ describe('the Servers view', () => {
   });
 
   function items(node?: ServersNode): FakeTreeItem[] {
-    return servers.getChildren(node).map((n) => servers.getTreeItem(n) as unknown as FakeTreeItem);
+    return tree()
+      .getChildren(node)
+      .map((n) => tree().getTreeItem(n) as unknown as FakeTreeItem);
   }
 
   /** Lets the stats and verdict requests answer and the tree redraw. */
   async function settle(): Promise<void> {
     await sleep(5);
-    servers.flush();
+    tree().flush();
   }
 
   it('is empty when no server is configured, so its welcome shows, and says so in a context key', () => {
@@ -62,16 +68,17 @@ describe('the Servers view', () => {
     context = { subscriptions: [] };
     const opened = new FakeEventEmitter<Runner>();
     const host = { current: fake.runner, onDidOpen: opened.event, folder: '/work' };
-    servers = views.registerJobViews(context as never, host as unknown as RunnerHost).servers;
-    assert.deepEqual(servers.getChildren(), []);
-    const key = record.executed.filter(
-      (e) => e.id === 'setContext' && e.args[0] === 'comfyuiRunner.serversConfigured',
-    );
-    assert.equal(key.at(-1)!.args[1], false);
+    made = views.registerJobViews(context as never, host as unknown as RunnerHost);
+    assert.deepEqual(tree().getChildren(), []);
+    assert.equal(record.context.get('comfyuiRunner.serversConfigured'), false);
   });
 
   it('is empty before the runner opens, then lists the engine and each server with health, version and VRAM', async () => {
-    assert.deepEqual(servers.getChildren(), []);
+    const shown = record.treeViews.get('comfyuiRunner.servers')!.options.treeDataProvider as {
+      getChildren(): unknown[];
+    };
+    assert.deepEqual(shown.getChildren(), []);
+    assert.equal(made.core, undefined, 'nothing of the heavy half loaded for the views yet');
     open();
     await settle();
     const [engine, gpu] = items();
@@ -80,7 +87,11 @@ describe('the Servers view', () => {
     assert.equal(gpu.label, 'gpu-1');
     assert.equal(gpu.description, 'ok · ComfyUI 0.8.0 · 20.0 GB free');
     assert.equal(gpu.iconPath!.id, 'vm-active');
-    const [device] = items(servers.getChildren()[1]);
+    assert.equal(gpu.contextValue, 'server-ok remote');
+    assert.equal(engine.contextValue, 'server-ok');
+    // The server commands (enable, disable, remove, credentials, test) take a configured server's URL.
+    assert.equal((tree().getChildren()[1] as { serverUrl?: string }).serverUrl, 'http://gpu-1:8188');
+    const [device] = items(tree().getChildren()[1]);
     assert.deepEqual([device.label, device.description], ['cuda:0 RTX 4090', '20.0 of 24.0 GB free']);
   });
 
@@ -115,21 +126,29 @@ describe('the Servers view', () => {
     ];
     open();
     await settle();
-    record.activeEditorChanged.fire({ document: { fileName: '/w/poster.json', getText: () => '{}' } });
+    documents.show(documents.open('/w/poster.json', '{}'));
     await settle();
     assert.deepEqual(fake.whyNotAsked.at(-1), { file: '/w/poster.json', content: '{}' });
     assert.match(String(items()[0].description), /cannot run poster\.json$/);
     assert.deepEqual(
-      items(servers.getChildren()[0]).map((d) => [d.label, d.description]),
+      items(tree().getChildren()[0]).map((d) => [d.label, d.description]),
       [['Cannot run poster.json', 'node class KSampler']],
     );
     fake.verdicts = new RunnerError('bad_input', 'not a workflow');
-    record.activeEditorChanged.fire({ document: { fileName: '/w/notes.json', getText: () => '{}' } });
+    const notes = documents.open('/w/notes.json', '{}');
+    documents.show(notes);
     await settle();
     assert.doesNotMatch(String(items()[0].description), /cannot run/);
-    record.activeEditorChanged.fire({ document: { fileName: '/w/readme.md', getText: () => '' } });
+    documents.show(documents.open('/w/readme.md', '', 'markdown'));
     await settle();
     assert.equal(fake.whyNotAsked.length, 2, 'a file that is not JSON is not asked about');
+    documents.show(notes);
+    await settle();
+    fake.verdicts = [{ server: 'embedded', verdict: 'incapable', reasons: ['node class Upscale'] }];
+    documents.edit(notes, '{"1": {}}');
+    documents.save(notes);
+    await settle();
+    assert.deepEqual(fake.whyNotAsked.at(-1), { file: '/w/notes.json', content: '{"1": {}}' });
   });
 
   it('asks every server again on refresh', async () => {

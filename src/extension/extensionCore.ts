@@ -1,0 +1,57 @@
+/**
+ * The heavy half of the extension, loaded on first use rather than at activation: the command handlers
+ * and what the runner host opens (the runner, the engine's server). It is bundled on its own
+ * (`dist/extensionCore.js`) so that activating the extension parses none of it; `loadCore.ts` loads
+ * it. Everything here may import all of core.
+ */
+import { ensureLocalServer, localServerSettings } from '../core/run/localServer';
+import { openRunner } from '../core/run/runner';
+import type { CommandHandler } from './extension';
+import { notifyOutcomes } from './notifications';
+import {
+  cancelAllQueued,
+  pauseQueue,
+  resumeQueue,
+  retryAllFailed,
+  retryJobOnAnotherServer,
+  revealOutputs,
+  showLog,
+} from './queueCommands';
+import { runSweep, runWorkflow, runWorkflowTimes } from './runCommands';
+import {
+  addServer,
+  disableServer,
+  enableServer,
+  removeServer,
+  setServerCredentials,
+  testServerConnection,
+} from './serverCommands';
+import { convertActiveWorkflow, validateActiveWorkflow } from './workflowCommands';
+
+/** Command ids to handlers; every id here is contributed in package.json and vice versa. */
+export const commandTable: Record<string, CommandHandler> = {
+  'comfyuiRunner.validateWorkflow': validateActiveWorkflow,
+  'comfyuiRunner.convertWorkflow': convertActiveWorkflow,
+  'comfyuiRunner.runWorkflow': runWorkflow,
+  'comfyuiRunner.runWorkflowTimes': runWorkflowTimes,
+  'comfyuiRunner.runSweep': runSweep,
+  'comfyuiRunner.revealOutputs': revealOutputs,
+  'comfyuiRunner.cancelAllQueued': cancelAllQueued,
+  'comfyuiRunner.retryAllFailed': retryAllFailed,
+  'comfyuiRunner.retryJobOnAnotherServer': retryJobOnAnotherServer,
+  'comfyuiRunner.pauseQueue': pauseQueue,
+  'comfyuiRunner.resumeQueue': resumeQueue,
+  'comfyuiRunner.addServer': addServer,
+  'comfyuiRunner.removeServer': removeServer,
+  'comfyuiRunner.enableServer': enableServer,
+  'comfyuiRunner.disableServer': disableServer,
+  'comfyuiRunner.setServerCredentials': setServerCredentials,
+  'comfyuiRunner.testServerConnection': testServerConnection,
+  'comfyuiRunner.showLog': showLog,
+};
+
+export { ensureLocalServer, localServerSettings, notifyOutcomes, openRunner };
+export { openJobViews } from './views/jobViewsCore';
+export { DefinitionsCache } from '../core/run/workflowDefinitions';
+export { formatProblem } from '../core/workflow/validate';
+export { workflowTextProblems } from '../core/workflow/workflowProblems';

@@ -1,0 +1,124 @@
+/**
+ * Running the active workflow from the palette, the editor title and CodeLens: once, N times, or as a
+ * sweep. What runs is the editor's content, saved or not. Bad input is a message with actions, never a
+ * stack trace, and never a half-started job: every job of a request is planned and checked before any
+ * is queued.
+ */
+import * as vscode from 'vscode';
+import type { PlanRequest } from '../core/run/planJobs';
+import { isRunnerError } from '../core/util/runnerError';
+import { parseSweep, type Sweep } from '../core/workflow/overrides';
+import type { CommandContext } from './extension';
+import { SECTION } from './settings';
+import { validateActiveWorkflow } from './workflowCommands';
+
+/**
+ * The workflow a command is about: the file a lens or the editor title passed (its open editor's text,
+ * saved or not, else the file itself, which may be a PNG), or the active editor's.
+ */
+function activeWorkflow(arg?: unknown): { file: string; content?: string } | undefined {
+  const uri = arg as { fsPath?: unknown } | undefined;
+  if (typeof uri?.fsPath === 'string') {
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === uri.fsPath);
+    return open ? { file: open.fileName, content: open.getText() } : { file: uri.fsPath };
+  }
+  const doc = vscode.window.activeTextEditor?.document;
+  if (!doc) {
+    void vscode.window.showWarningMessage('ComfyUI Runner: open a workflow file first.');
+    return undefined;
+  }
+  return { file: doc.fileName, content: doc.getText() };
+}
+
+/** False (after saying why) in a workspace the user has not trusted: nothing runs and nothing connects. */
+export function trustedOrSay(): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  void vscode.window.showWarningMessage(
+    'ComfyUI Runner runs nothing in an untrusted workspace. Validation still works.',
+  );
+  return false;
+}
+
+/** Plans and queues the request; says what is wrong, with actions, when it cannot. */
+async function queue(ctx: CommandContext, request: Omit<PlanRequest, 'out'>): Promise<void> {
+  if (!trustedOrSay()) return;
+  try {
+    const runner = await ctx.host.ensure();
+    const config = vscode.workspace.getConfiguration(SECTION);
+    const jobs = runner.add(
+      await runner.plan({
+        ...request,
+        defaultSeedControl: config.get('scheduler.seedControl', 'increment'),
+      }),
+    );
+    ctx.log.info(`queued ${jobs.length} job(s) of ${request.workflows[0]?.file}`);
+  } catch (e) {
+    await reportRunFailure(ctx, e);
+  }
+}
+
+/** The message and actions for a run that could not be queued. */
+export async function reportRunFailure(ctx: CommandContext, e: unknown): Promise<void> {
+  const message = e instanceof Error ? e.message : String(e);
+  ctx.log.error(message);
+  const first = message.split('\n').slice(0, 4).join(' ');
+  if (isRunnerError(e, 'bad_input', 'prompt_rejected')) {
+    const choice = await vscode.window.showErrorMessage(
+      `ComfyUI Runner: ${first}`,
+      'Show Problems',
+      'Show Log',
+    );
+    if (choice === 'Show Problems') await validateActiveWorkflow(ctx);
+    if (choice === 'Show Log') ctx.log.show();
+    return;
+  }
+  const actions = ['Open Settings', 'Show Log'];
+  const choice = await vscode.window.showErrorMessage(`ComfyUI Runner: ${first}`, ...actions);
+  if (choice === 'Open Settings')
+    await vscode.commands.executeCommand('workbench.action.openSettings', SECTION);
+  if (choice === 'Show Log') ctx.log.show();
+}
+
+/** Runs the active workflow once. */
+export async function runWorkflow(ctx: CommandContext, arg?: unknown): Promise<void> {
+  const w = activeWorkflow(arg);
+  if (w) await queue(ctx, { workflows: [w] });
+}
+
+/** Asks how many times, then runs the active workflow that many times, each with its own seeds. */
+export async function runWorkflowTimes(ctx: CommandContext, arg?: unknown): Promise<void> {
+  const w = activeWorkflow(arg);
+  if (!w) return;
+  const fallback = vscode.workspace.getConfiguration(SECTION).get<number>('scheduler.defaultRuns', 4);
+  const text = await vscode.window.showInputBox({
+    title: 'Run Workflow N Times',
+    prompt: 'How many runs? Each run gets its own seeds.',
+    value: String(fallback),
+    validateInput: (v) => (/^[1-9]\d{0,3}$/.test(v.trim()) ? undefined : 'A whole number from 1 to 9999'),
+  });
+  if (text === undefined) return;
+  await queue(ctx, { workflows: [w], runs: Number(text.trim()) });
+}
+
+/** Asks for a node input and its values, then runs one job per value. */
+export async function runSweep(ctx: CommandContext, arg?: unknown): Promise<void> {
+  const w = activeWorkflow(arg);
+  if (!w) return;
+  const text = await vscode.window.showInputBox({
+    title: 'Run Sweep',
+    prompt:
+      'A node input and its values: <node id or title>.<input>=<v1>,<v2>,... or a range such as 3.seed=1..8',
+    placeHolder: '3.seed=1..8',
+    validateInput: (v) => {
+      try {
+        parseSweep(v.trim());
+        return undefined;
+      } catch (e) {
+        return e instanceof Error ? e.message : String(e);
+      }
+    },
+  });
+  if (text === undefined) return;
+  const sweeps: Sweep[] = [parseSweep(text.trim())];
+  await queue(ctx, { workflows: [w], sweeps });
+}

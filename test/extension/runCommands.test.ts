@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { sharedFakeVscode } from '../fakes/fakeVscode';
+import { workflowsDir } from '../fakes/fixturePaths';
+import { tempDir } from '../fakes/tempDirs';
+import type { Runner } from '../../src/core/run/runner';
+
+const record = sharedFakeVscode().record;
+const examples = resolve(__dirname, '../../examples');
+
+/** The extension's modules, loaded after the fake is installed. */
+async function load() {
+  const [run, queue, servers, runner] = await Promise.all([
+    import('../../src/extension/runCommands'),
+    import('../../src/extension/queueCommands'),
+    import('../../src/extension/serverCommands'),
+    import('../../src/core/run/runner'),
+  ]);
+  return { run, queue, servers, openRunner: runner.openRunner };
+}
+
+describe('the run, queue and server commands', function () {
+  this.timeout(30_000);
+  let mods: Awaited<ReturnType<typeof load>>;
+  let runner: Runner | undefined;
+  let ensured = 0;
+  const secrets = new Map<string, string>();
+
+  /** What the commands are given: a host whose runner runs the embedded engine in this process. */
+  function context(paused = false) {
+    const dir = tempDir('comfy-ext-run-');
+    const host = {
+      get current() {
+        return runner;
+      },
+      folder: dir,
+      onDidOpen: () => ({ dispose: () => undefined }),
+      ensure: async () => {
+        ensured++;
+        runner ??= await mods.openRunner({
+          storeDir: join(dir, '.store'),
+          unfinished: 'resume',
+          out: dir,
+          inputDir: join(examples, 'input'),
+          paused,
+        });
+        return runner;
+      },
+      close: async () => undefined,
+      reopen: async () => undefined,
+      dispose: () => undefined,
+    };
+    const secretStorage = {
+      get: (k: string) => Promise.resolve(secrets.get(k)),
+      store: (k: string, v: string) => Promise.resolve(void secrets.set(k, v)),
+      delete: (k: string) => Promise.resolve(void secrets.delete(k)),
+    };
+    return {
+      host,
+      diagnostics: { set: () => undefined },
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined, show: () => undefined },
+      secrets: secretStorage,
+    } as never;
+  }
+
+  function editor(fileName: string, text: string): void {
+    record.activeDocument = { fileName, text };
+  }
+
+  before(async () => {
+    mods = await load();
+  });
+
+  afterEach(async () => {
+    await runner?.close();
+    runner = undefined;
+    ensured = 0;
+    record.trusted = true;
+    record.answers = [];
+    record.settings.clear();
+    secrets.clear();
+  });
+
+  it('Run Workflow queues the unsaved content of the active editor', async () => {
+    const text = readFileSync(join(workflowsDir, '01_invert.json'), 'utf8');
+    editor(join(tempDir('comfy-ext-doc-'), 'never-saved.json'), text);
+    await mods.run.runWorkflow(context());
+    await runner!.idle();
+    const [job] = runner!.snapshot().jobs;
+    assert.equal(job.job.state, 'succeeded', job.job.error?.message);
+    assert.equal(job.job.workflow.file.endsWith('never-saved.json'), true);
+  });
+
+  it('Run Workflow N Times queues as many runs as asked, each with its own seed', async () => {
+    editor(
+      join(examples, 'editor/variations.json'),
+      readFileSync(join(examples, 'editor/variations.json'), 'utf8'),
+    );
+    record.answers = ['3'];
+    await mods.run.runWorkflowTimes(context(true));
+    const jobs = runner!.snapshot().jobs.map((j) => j.job);
+    assert.deepEqual(
+      jobs.map((j) => j.batch?.index),
+      [1, 2, 3],
+    );
+    assert.equal(new Set(jobs.map((j) => JSON.stringify(j.overrides))).size, 3);
+  });
+
+  it('runs nothing in an untrusted workspace, and says so', async () => {
+    record.trusted = false;
+    editor(join(workflowsDir, '01_invert.json'), readFileSync(join(workflowsDir, '01_invert.json'), 'utf8'));
+    await mods.run.runWorkflow(context());
+    assert.equal(ensured, 0);
+    assert.match(record.messages.at(-1)!.text, /untrusted/);
+  });
+
+  it('says what is wrong with an invalid workflow, with Show Problems, and queues nothing', async () => {
+    editor(
+      join(workflowsDir, '06c_validation_bad_value.json'),
+      readFileSync(join(workflowsDir, '06c_validation_bad_value.json'), 'utf8'),
+    );
+    await mods.run.runWorkflow(context());
+    const last = record.messages.at(-1)!;
+    assert.equal(last.level, 'error');
+    assert.match(last.text, /06c_validation_bad_value\.json/);
+    assert.deepEqual(runner!.snapshot().jobs, []);
+  });
+
+  it('Cancel All Queued Jobs cancels every queued job', async () => {
+    editor(
+      join(examples, 'editor/variations.json'),
+      readFileSync(join(examples, 'editor/variations.json'), 'utf8'),
+    );
+    record.answers = ['2'];
+    await mods.run.runWorkflowTimes(context(true));
+    await mods.queue.cancelAllQueued(context(true));
+    assert.deepEqual(
+      runner!.snapshot().jobs.map((j) => j.job.state),
+      ['cancelled', 'cancelled'],
+    );
+  });
+
+  it('Add Server keeps the URL in the servers setting without its credentials', async () => {
+    record.answers = ['http://alice:pw@127.0.0.1:8188/'];
+    await mods.servers.addServer(context());
+    assert.deepEqual(record.settings.get('servers'), [{ url: 'http://127.0.0.1:8188' }]);
+  });
+
+  it('Set Server Credentials keeps a token in secret storage and nowhere in the settings', async () => {
+    record.settings.set('servers', [{ url: 'http://127.0.0.1:8188' }]);
+    record.answers = ['http://127.0.0.1:8188', 'Bearer token', 'tok-98765'];
+    await mods.servers.setServerCredentials(context());
+    assert.deepEqual(
+      [...secrets.values()].map((v) => JSON.parse(v) as unknown),
+      [{ bearerToken: 'tok-98765' }],
+    );
+    assert.equal(JSON.stringify([...record.settings]).includes('tok-98765'), false);
+  });
+});
