@@ -11,6 +11,7 @@ import type { Job } from '../../core/jobs/job';
 import type { QueueMove } from '../../core/scheduler/jobQueue';
 import { isRunnerError } from '../../core/util/runnerError';
 import type { ContainerNode, OverviewNode } from '../../core/run/jobsOverviewNodes';
+import { trustedOrSay } from '../runCommands';
 import type { RunnerHost } from '../runnerHost';
 import type { JobsTreeProvider } from './jobsTree';
 
@@ -71,10 +72,10 @@ export async function cancelJobs(ctx: JobActionContext, ...args: unknown[]): Pro
   ctx.tree.schedule();
 }
 
-/** Runs the failed, cancelled or lost jobs again, each as a new attempt. */
+/** Runs the failed, cancelled or lost jobs again, each as a new attempt; never in an untrusted workspace. */
 export async function retryJobs(ctx: JobActionContext, ...args: unknown[]): Promise<void> {
   const runner = ctx.host.current;
-  if (!runner) return;
+  if (!runner || !trustedOrSay()) return;
   const failures: string[] = [];
   for (const id of jobIdsOf(ctx, args)) {
     if (!retryable.has(jobOf(ctx, id)?.state ?? '')) continue;

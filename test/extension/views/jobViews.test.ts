@@ -210,6 +210,13 @@ describe('the Jobs view', () => {
       const [batch] = t.jobs.getChildren(groupNode(t, 'failed'));
       await run('comfyuiRunner.retryJob', batch, [batch]);
       assert.deepEqual(t.fake.calls.retry, ['job-2', 'job-1']);
+      record.trusted = false;
+      try {
+        await run('comfyuiRunner.retryJob', batch, [batch]);
+      } finally {
+        record.trusted = true;
+      }
+      assert.equal(t.fake.calls.retry.length, 2, 'nothing retried in an untrusted workspace');
     });
 
     it('moves queued jobs up, down and to the front, keeping the order of several', async () => {
