@@ -16,6 +16,8 @@ describe('comfy-runner run output folders', () => {
       join(workflowsDir, '01_invert.json'),
       '--runs',
       '2',
+      // The fixture has no seed: its two runs are the same prompt, and have to be allowed.
+      '--allow-identical',
       '--out',
       out,
       '--json',
