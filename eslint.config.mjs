@@ -41,6 +41,7 @@ export default tseslint.config(
       '.vscode-test/**',
       'test-results/**',
       'comfy-runs/**',
+      '.tmp/**',
       '**/*.mjs',
       '**/*.js',
     ],

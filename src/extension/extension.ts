@@ -11,19 +11,8 @@ import { registerWorkflowDocuments } from './documents/workflowDocuments';
 import { loadCore } from './loadCore';
 import { createRunnerHost, type RunnerHost } from './runnerHost';
 import { readRunnerConfig, SECTION } from './settings';
+import type { CommandContext } from './commandContext';
 import { registerJobViews } from './views/registerJobViews';
-import type { WorkflowCommandContext } from './workflowCommands';
-
-/** What every command handler is given: the extension-lifetime services. */
-export interface CommandContext extends WorkflowCommandContext {
-  readonly host: RunnerHost;
-  readonly log: vscode.LogOutputChannel;
-  /** Where server credentials are kept; never settings, logs or files. */
-  readonly secrets: vscode.SecretStorage;
-}
-
-/** A command handler; `args` are what VS Code passes (a tree item, a URI), if anything. */
-export type CommandHandler = (ctx: CommandContext, ...args: unknown[]) => Promise<void>;
 
 /** The ids of every command; their handlers are in extensionCore.ts, loaded on the first call. */
 export const commandIds: readonly string[] = [

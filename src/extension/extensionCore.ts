@@ -6,7 +6,7 @@
  */
 import { ensureLocalServer, localServerSettings } from '../core/run/localServer';
 import { openRunner } from '../core/run/runner';
-import type { CommandHandler } from './extension';
+import type { CommandHandler } from './commandContext';
 import { notifyOutcomes } from './notifications';
 import {
   cancelAllQueued,

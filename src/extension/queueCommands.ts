@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { terminalStates } from '../core/jobs/jobState';
-import type { CommandContext } from './extension';
+import type { CommandContext } from './commandContext';
 import { trustedOrSay } from './runCommands';
 
 /** The open runner, or undefined after saying nothing runs yet. */

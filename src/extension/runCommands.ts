@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { PlanRequest } from '../core/run/planJobs';
 import { isRunnerError } from '../core/util/runnerError';
 import { parseSweep, type Sweep } from '../core/workflow/overrides';
-import type { CommandContext } from './extension';
+import type { CommandContext } from './commandContext';
 import { SECTION } from './settings';
 import { validateActiveWorkflow } from './workflowCommands';
 

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { ComfyClient } from '../core/comfy/client';
 import { serverName } from '../core/run/runnerSettings';
 import type { ServerCredentials } from '../core/run/serverSettings';
-import type { CommandContext } from './extension';
+import type { CommandContext } from './commandContext';
 import { trustedOrSay } from './runCommands';
 import { credentialsKey, readRunnerConfig, SECTION, type ServerSetting } from './settings';
 
