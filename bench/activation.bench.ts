@@ -22,6 +22,9 @@ function probeScript(target: string, storage: string): string {
 const Module = require('node:module');
 const stub = () => new Proxy(function () {}, {
   get: (t, k) => (k === Symbol.iterator ? function* () {} : k === 'then' || typeof k === 'symbol' ? undefined : (k in t ? t[k] : (t[k] = stub()))),
+  // A function's own name and length are read-only; the extension sets such names on what it made
+  // (a status bar item's name), so every assignment defines the property afresh.
+  set: (t, k, v) => Object.defineProperty(t, k, { value: v, writable: true, configurable: true }) && true,
   apply: () => stub(),
   construct: () => stub(),
 });

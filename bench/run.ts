@@ -4,6 +4,7 @@
  */
 import { runActivationBench } from './activation.bench';
 import { runEngineBench } from './engine.bench';
+import { runJobsTreeBench } from './jobsTree.bench';
 import { runMakespanBench } from './makespan.bench';
 import { runSchedulerBench } from './scheduler.bench';
 
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
     scheduler: runSchedulerBench,
     makespan: runMakespanBench,
     activation: runActivationBench,
+    jobsTree: runJobsTreeBench,
   };
   for (const [name, bench] of Object.entries(benches)) {
     if (only && only !== name) continue;

@@ -12,6 +12,7 @@ import { loadCore } from './loadCore';
 import { createRunnerHost, type RunnerHost } from './runnerHost';
 import { readRunnerConfig, SECTION } from './settings';
 import type { CommandContext } from './commandContext';
+import { registerJobViews } from './views/registerJobViews';
 
 /** The ids of every command; their handlers are in extensionCore.ts, loaded on the first call. */
 export const commandIds: readonly string[] = [
@@ -62,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const run = (...args: unknown[]) => loadCore().commandTable[id](shared, ...args);
     context.subscriptions.push(vscode.commands.registerCommand(id, run));
   }
+  registerJobViews(context, host);
   const runnerHost = host;
   context.subscriptions.push(
     runnerHost.onDidOpen((runner) => {

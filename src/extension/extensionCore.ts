@@ -51,6 +51,7 @@ export const commandTable: Record<string, CommandHandler> = {
 };
 
 export { ensureLocalServer, localServerSettings, notifyOutcomes, openRunner };
+export { openJobViews } from './views/jobViewsCore';
 export { DefinitionsCache } from '../core/run/workflowDefinitions';
 export { formatProblem } from '../core/workflow/validate';
 export { workflowTextProblems } from '../core/workflow/workflowProblems';

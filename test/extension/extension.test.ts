@@ -34,7 +34,13 @@ describe('the extension glue', () => {
 
   it('has a handler in the heavy half for every command it registers, and no other', async () => {
     const { commandTable } = await import('../../src/extension/extensionCore');
-    assert.deepEqual(Object.keys(commandTable).sort(), [...record.commands.keys()].sort());
+    // The views' commands have a table of their own, loaded with the runner (their handlers need the trees).
+    const { viewCommandTable } = await import('../../src/extension/views/jobViewsCore');
+    const { viewCommandIds } = await import('../../src/extension/views/registerJobViews');
+    assert.deepEqual(Object.keys(viewCommandTable).sort(), [...viewCommandIds].sort());
+    const handled = [...Object.keys(commandTable), ...Object.keys(viewCommandTable)];
+    assert.equal(new Set(handled).size, handled.length, 'no command has two handlers');
+    assert.deepEqual(handled.sort(), [...record.commands.keys()].sort());
   });
 
   it('ships the API-format schema its manifest names, and the schema requires what detection does', () => {

@@ -30,6 +30,61 @@ export interface FakeVscodeRecord {
   answers: (string | undefined)[];
   /** Whether the workspace is trusted. */
   trusted: boolean;
+  /** Tree views by id, with the provider each was created with. */
+  treeViews: Map<string, FakeTreeView>;
+  /** Status bar items, in the order they were created. */
+  statusBarItems: FakeStatusBarItem[];
+  /** What was written to the clipboard, last last. */
+  clipboard: string[];
+  /** What `window.showTextDocument` was asked to show. */
+  shown: unknown[];
+}
+
+/** A tree view as `window.createTreeView` makes it; the test reads what the extension set on it. */
+export interface FakeTreeView {
+  readonly id: string;
+  readonly options: { treeDataProvider: unknown; canSelectMany?: boolean; showCollapseAll?: boolean };
+  badge?: { value: number; tooltip: string };
+  description?: string;
+  message?: string;
+  selection: unknown[];
+  visible: boolean;
+  revealed: unknown[];
+  disposed: boolean;
+}
+
+/** A status bar item as `window.createStatusBarItem` makes it. */
+export interface FakeStatusBarItem {
+  readonly alignment: number;
+  readonly priority?: number;
+  name?: string;
+  text: string;
+  tooltip?: string;
+  command?: string;
+  visible: boolean;
+  disposed: boolean;
+}
+
+/** VS Code's TreeItem, as extensions fill it in. */
+export class FakeTreeItem {
+  id?: string;
+  description?: string;
+  tooltip?: string;
+  iconPath?: FakeThemeIcon;
+  contextValue?: string;
+  command?: { command: string; title: string; arguments?: unknown[] };
+  constructor(
+    readonly label: string,
+    readonly collapsibleState: number = 0,
+  ) {}
+}
+
+/** VS Code's ThemeIcon: a codicon id and an optional colour. */
+export class FakeThemeIcon {
+  constructor(
+    readonly id: string,
+    readonly color?: FakeThemeColor,
+  ) {}
 }
 
 /** What a code lens provider offers, as the extension registers it. */
@@ -54,6 +109,8 @@ export interface FakeDocuments {
   close(doc: FakeTextDocument): void;
   /** Changes a setting and tells the extension, as the Settings editor does. */
   setSetting(key: string, value: unknown): void;
+  /** Saves a document: fires `onDidSaveTextDocument`. */
+  save(doc: FakeTextDocument): void;
 }
 
 export class FakeUri {
@@ -118,7 +175,7 @@ export class FakeCodeLens {
   ) {}
 }
 
-class FakeThemeColor {
+export class FakeThemeColor {
   constructor(readonly id: string) {}
 }
 
@@ -141,7 +198,7 @@ class FakeDisposable {
 }
 
 /** VS Code's event emitter, as extensions use it. */
-class FakeEventEmitter<T> {
+export class FakeEventEmitter<T> {
   private listeners: ((e: T) => void)[] = [];
   readonly event = (listener: (e: T) => void) => {
     this.listeners.push(listener);
@@ -191,6 +248,10 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord;
     decorationProviders: [],
     answers: [],
     trusted: true,
+    treeViews: new Map(),
+    statusBarItems: [],
+    clipboard: [],
+    shown: [],
   };
   const answer = () => Promise.resolve(record.answers.shift());
   const message = (level: 'info' | 'warning' | 'error') => (text: string) => {
@@ -207,6 +268,7 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord;
     activeEditor: new FakeEventEmitter<unknown>(),
     tabs: new FakeEventEmitter<unknown>(),
     configuration: new FakeEventEmitter<{ affectsConfiguration(section: string): boolean }>(),
+    save: new FakeEventEmitter<FakeTextDocument>(),
   };
   const activeTextEditor = () => {
     const legacy = record.activeDocument;
@@ -222,6 +284,10 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord;
     CodeLens: FakeCodeLens,
     FileDecoration: FakeFileDecoration,
     ThemeColor: FakeThemeColor,
+    ThemeIcon: FakeThemeIcon,
+    TreeItem: FakeTreeItem,
+    TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
+    StatusBarAlignment: { Left: 1, Right: 2 },
     Uri: FakeUri,
     ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
     commands: {
@@ -233,6 +299,11 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord;
         if (command === 'setContext') record.context.set(args[0] as string, args[1]);
         else record.executed.push({ command, args });
         return Promise.resolve(undefined);
+      },
+    },
+    env: {
+      clipboard: {
+        writeText: (text: string) => Promise.resolve(void record.clipboard.push(text)),
       },
     },
     languages: {
@@ -262,7 +333,10 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord;
       showInformationMessage: message('info'),
       showWarningMessage: message('warning'),
       showErrorMessage: message('error'),
-      showTextDocument: () => Promise.resolve(undefined),
+      showTextDocument: (what: unknown) => Promise.resolve(void record.shown.push(what)),
+      createTreeView: (id: string, options: FakeTreeView['options']) => fakeTreeView(record, id, options),
+      createStatusBarItem: (alignment: number, priority?: number) =>
+        fakeStatusBarItem(record, alignment, priority),
       showInputBox: answer,
       showQuickPick: async (items: { label: string }[] | Promise<{ label: string }[]>) => {
         const label = await answer();
@@ -282,6 +356,7 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord;
       onDidChangeTextDocument: events.change.event,
       onDidCloseTextDocument: events.close.event,
       onDidChangeConfiguration: events.configuration.event,
+      onDidSaveTextDocument: events.save.event,
       onDidGrantWorkspaceTrust: new FakeEventEmitter<void>().event,
       getConfiguration: () => ({
         get: <T>(key: string, fallback: T) =>
@@ -329,6 +404,7 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord;
       if (activeEditorDocument === doc) documents.show(undefined);
       events.close.fire(doc);
     },
+    save: (doc) => events.save.fire(doc),
     setSetting: (key, value) => {
       record.settings.set(key, value);
       events.configuration.fire({
@@ -337,6 +413,27 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord;
     },
   };
   return { module, record, documents };
+}
+
+/** A tree view that keeps what the extension sets on it. */
+function fakeTreeView(record: FakeVscodeRecord, id: string, options: FakeTreeView['options']) {
+  const view: FakeTreeView = { id, options, selection: [], visible: true, revealed: [], disposed: false };
+  record.treeViews.set(id, view);
+  return Object.assign(view, {
+    reveal: (element: unknown) => Promise.resolve(void view.revealed.push(element)),
+    dispose: () => void (view.disposed = true),
+  });
+}
+
+/** A status bar item that keeps its text and whether it shows. */
+function fakeStatusBarItem(record: FakeVscodeRecord, alignment: number, priority?: number) {
+  const item: FakeStatusBarItem = { alignment, priority, text: '', visible: false, disposed: false };
+  record.statusBarItems.push(item);
+  return Object.assign(item, {
+    show: () => void (item.visible = true),
+    hide: () => void (item.visible = false),
+    dispose: () => void (item.disposed = true),
+  });
 }
 
 /** Makes `require('vscode')` return `fake` from now on. */

@@ -29,6 +29,7 @@ import {
 } from './promptRun';
 import { PromptTracker } from './promptTracker';
 import { systemStatsReply } from './replies';
+import { systemStatsOf, type SystemStats } from './systemStats';
 import { RunSupervisor } from './runSupervisor';
 import { resolveServer, type ServerOptions } from './serverConfig';
 import { ComfySocket, type SocketOptions } from './socket';
@@ -122,6 +123,14 @@ export class ComfyClient {
    */
   async ping(): Promise<void> {
     await this.http.json({ route: 'system_stats' }, systemStatsReply);
+  }
+
+  /**
+   * Asks `/system_stats` now: the version, memory and devices with their free VRAM. Throws as
+   * {@link ping} does.
+   */
+  async systemStats(): Promise<SystemStats> {
+    return systemStatsOf(await this.http.json({ route: 'system_stats' }, systemStatsReply));
   }
 
   /** Opens the socket; `submit` does this itself before its first prompt. */

@@ -68,7 +68,7 @@ export const historyEntry = z.looseObject({
 /** `GET /history/{id}`: `{id: entry}`, or `{}` when the server does not (or no longer, or not yet) know it. */
 export const historyReply = z.record(z.string(), historyEntry);
 
-/** `GET /system_stats`; only the version is read. */
+/** `GET /system_stats`: the version, memory and devices are read (see systemStats.ts). */
 export const systemStatsReply = z.looseObject({
   system: z.looseObject({ comfyui_version: z.string().optional() }),
   devices: z.array(z.unknown()).optional(),

@@ -94,7 +94,7 @@ function runFolder(out: string, file: string, jobId: string): string {
 }
 
 /** Reads a workflow source: the given content, else the file. */
-async function loadSource(source: WorkflowSource, defs: NodeDefs): Promise<LoadedWorkflow> {
+export async function loadSource(source: WorkflowSource, defs: NodeDefs): Promise<LoadedWorkflow> {
   const { file, content } = source;
   const bytes =
     content === undefined

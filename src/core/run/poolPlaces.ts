@@ -4,8 +4,10 @@
  * once (with the reason for each server) instead of leaving jobs waiting, and so that the definitions
  * are asked for once: planning checks prompts with them and the scheduler's pool starts with them.
  */
+import { freemem, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ComfyClient } from '../comfy/client';
+import type { SystemStats } from '../comfy/systemStats';
 import { createEngine } from '../engine/executor';
 import type { PoolTargetOptions } from '../scheduler/pool/poolTarget';
 import { embeddedTarget } from '../scheduler/targets/embeddedTarget';
@@ -24,6 +26,8 @@ export interface Place {
   readonly defs: NodeDefs;
   /** How it joins the scheduler's pool. */
   readonly settings: ServerSettings;
+  /** What it says about itself now (`/system_stats` of a server; the machine's memory for the engine). */
+  stats(): Promise<SystemStats>;
 }
 
 /** What the pool is made of. */
@@ -49,7 +53,14 @@ async function embeddedPlace(setup: PoolSetup, settings: ServerSettings): Promis
   };
   const engine = createEngine(folders);
   const target = embeddedTarget(engine);
-  return { name: 'embedded', target, defs: await engine.definitions(), settings };
+  return { name: 'embedded', target, defs: await engine.definitions(), settings, stats: engineStats };
+}
+
+/** The engine runs on this machine's CPU and memory, as `comfy-runner serve` reports it. */
+function engineStats(): Promise<SystemStats> {
+  const ram = { ramTotal: totalmem(), ramFree: freemem() };
+  const cpu = { name: 'cpu', type: 'cpu', vramTotal: ram.ramTotal, vramFree: ram.ramFree };
+  return Promise.resolve({ version: 'embedded', ...ram, devices: [cpu] });
 }
 
 /** A ComfyUI server; local input files count as present since they are uploaded before each prompt. */
@@ -69,7 +80,8 @@ async function serverPlace(setup: PoolSetup, settings: ServerSettings): Promise<
       definitions,
       name: settings.name ?? serverName(settings.url),
     });
-    return { name: target.name, target, defs: await withLocalInputs(definitions, inputDir), settings };
+    const defs = await withLocalInputs(definitions, inputDir);
+    return { name: target.name, target, defs, settings, stats: () => client.systemStats() };
   } catch (e) {
     await client.dispose();
     throw e;

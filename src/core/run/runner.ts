@@ -23,10 +23,12 @@ import type { JobStore, StoreOptions } from '../store/jobStore';
 import { openStore } from '../store/openStore';
 import { storeInUse } from '../store/storeInUse';
 import { RunnerError } from '../util/runnerError';
-import { planJobs, type PlanRequest } from './planJobs';
+import type { SystemStats } from '../comfy/systemStats';
+import { planJobs, type PlanRequest, type WorkflowSource } from './planJobs';
 import { closePlaces, openPlaces, poolTargets, type Place } from './poolPlaces';
 import { readRunnerSettings, serverName, writeRunnerSettings, type RunnerSettings } from './runnerSettings';
 import { serverSettingsOf, type ServerSpec } from './serverSettings';
+import { workflowVerdicts, type WorkflowVerdict } from './workflowVerdicts';
 
 /** What a runner tells its subscribers: the scheduler's events, plain JSON keyed by `type`. */
 export type RunnerEvent = SchedulerEvent;
@@ -195,6 +197,28 @@ export class Runner {
     const defs = new Map(this.places.map((p) => [p.name, p.defs]));
     const verdicts = (job: NewJob & { id: string }) => this.scheduler.verdicts(job);
     return planJobs({ ...request, out: request.out ?? this.settings.out }, { defs, verdicts });
+  }
+
+  /**
+   * What each server of the pool, in pool order, is to a workflow: capable, incapable with every reason
+   * (missing node classes or model files), or unknown while its definitions have not arrived. Nothing is
+   * queued or kept. Throws `bad_input` when the source is not a workflow.
+   */
+  whyNot(source: WorkflowSource): Promise<WorkflowVerdict[]> {
+    const defs = this.places[0]?.defs ?? {};
+    return workflowVerdicts(source, { defs, verdicts: (job) => this.scheduler.previewVerdicts(job) });
+  }
+
+  /**
+   * What a server of the pool says about itself now: for a ComfyUI server its `/system_stats` (version,
+   * memory, devices with their free VRAM), rejecting with its RunnerError (`server_unreachable`,
+   * `auth`, `timeout`, `protocol`); for the embedded engine this machine's memory. `bad_input` for a
+   * name not in the pool.
+   */
+  serverStats(name: string): Promise<SystemStats> {
+    const place = this.places.find((p) => p.name === name);
+    if (!place) return Promise.reject(new RunnerError('bad_input', `no server ${name} in the pool`));
+    return place.stats();
   }
 
   /** Queues planned jobs, in order; returns copies of them. Nothing is queued if one is refused. */

@@ -93,6 +93,19 @@ export class Scheduler {
   }
 
   /**
+   * {@link verdicts} for a job that is only looked at, never added (what a UI shows about the workflow
+   * in the editor): nothing is kept about it.
+   */
+  previewVerdicts(spec: NewJob): { target: string; verdict: TargetVerdict }[] {
+    const id = `preview-${crypto.randomUUID()}`;
+    try {
+      return this.verdicts({ ...spec, id });
+    } finally {
+      this.check.forget(id);
+    }
+  }
+
+  /**
    * Adds jobs restored from a store, in their states. Ended jobs are history that dependencies can
    * refer to; queued ones join the queue in the order they were first queued; a job that was on a
    * target is followed again when the target can resume it, and is lost otherwise. Their records are
