@@ -10,7 +10,7 @@ import { jobsToResume } from '../core/run/storeJobs';
 import type { CliIo } from './output';
 import { printSummary } from './progressView';
 import { followToEnd } from './runCommand';
-import { cliStoreOptions } from './runSession';
+import { cliRunnerOptions, cliStoreOptions } from './runSession';
 
 /** Options of `jobs resume`. */
 export interface ResumeOptions {
@@ -37,10 +37,7 @@ export async function resumeJobs(dir: string, opts: ResumeOptions, io: CliIo): P
     servers: opts.servers,
     inputDir: opts.inputDir,
     concurrency: opts.concurrency,
-    onNoTarget: 'fail',
-    store: cliStoreOptions,
-    paused: true,
-    onProblem: (e) => io.err(`comfy-runner: ${e.message}`),
+    ...cliRunnerOptions(io),
   });
   try {
     const r = runner.restored;

@@ -14,7 +14,7 @@ import { parseOverride, parseSweep, sweepCombinations } from '../core/workflow/o
 import { seedControls, type SeedControl } from '../core/workflow/seeds';
 import type { CliIo } from './output';
 import { attachView, printSummary } from './progressView';
-import { cliStoreOptions, exitCodeOf, stopOnSignals, stoppedExitCode } from './runSession';
+import { cliRunnerOptions, exitCodeOf, stopOnSignals, stoppedExitCode } from './runSession';
 
 /** Options of the run command. */
 export interface RunOptions {
@@ -71,11 +71,7 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
     out: opts.out,
     inputDir: opts.inputDir,
     concurrency: opts.concurrency,
-    // A command line that waited for a server able to run a job would never end.
-    onNoTarget: 'fail',
-    store: cliStoreOptions,
-    paused: true,
-    onProblem: (e) => io.err(`comfy-runner: ${e.message}`),
+    ...cliRunnerOptions(io),
   });
   try {
     const workflows = opts.files.map((file) => ({ file }));

@@ -5,12 +5,27 @@
 import type { RunnerOptions } from '../core/run/runner';
 import { runOutcome } from '../core/run/runOutcome';
 import type { Job } from '../core/jobs/job';
+import type { CliIo } from './output';
 
 /**
  * Store options of the command line: requests, answers and other processes' writes are noticed within
  * a quarter of a second, which a person waiting on `jobs cancel` notices and a disk does not.
  */
 export const cliStoreOptions: NonNullable<RunnerOptions['store']> = { pollMs: 250 };
+
+/**
+ * What every command-line runner is opened with: it fails a job no server can run (a command line that
+ * waited for one would never end), notices other processes quickly, starts paused so that nothing is
+ * dispatched before the command follows its jobs, and prints problems nobody can be thrown at.
+ */
+export function cliRunnerOptions(io: CliIo) {
+  return {
+    onNoTarget: 'fail',
+    store: cliStoreOptions,
+    paused: true,
+    onProblem: (e: Error) => io.err(`comfy-runner: ${e.message}`),
+  } as const satisfies Partial<RunnerOptions>;
+}
 
 /**
  * A signal that aborts on the first Ctrl-C (SIGINT) or SIGTERM while a command follows its jobs, so it

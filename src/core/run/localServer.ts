@@ -21,10 +21,10 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync } fr
 import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { tokenEnvVariable } from '../server/accessToken';
+import { processExists } from '../store/ownerLock';
 import { RunnerError } from '../util/runnerError';
 import {
   answersWithToken,
-  processExists,
   readLocalServerState,
   writeLocalServerState,
   type LocalServerState,

@@ -41,16 +41,6 @@ export function writeLocalServerState(file: string, state: LocalServerState): Pr
   return writeAtomically(file, (tmp) => writeFile(tmp, text, { mode: 0o600 }));
 }
 
-/** True while a process with this id exists (one of another user counts: the probe decides). */
-export function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * True when `url` answers `GET /system_stats` with the token as one of our embedded engines does; false
  * for no answer within `timeoutMs`, a refusal (another token) or another kind of server.

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureLocalServer, localServerSettings, stopLocalServer } from '../../../src/core/run/localServer';
-import { answersWithToken, processExists } from '../../../src/core/run/localServerState';
+import { answersWithToken } from '../../../src/core/run/localServerState';
+import { processExists } from '../../../src/core/store/ownerLock';
 import { isRunnerError } from '../../../src/core/util/runnerError';
 import { localServerRig } from './localServerKit';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LocalServerOptions } from '../../../src/core/run/localServer';
-import { processExists } from '../../../src/core/run/localServerState';
+import { processExists } from '../../../src/core/store/ownerLock';
 
 /** The command line's source, run with tsx. */
 const cli = {

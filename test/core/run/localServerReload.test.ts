@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../../../src/core/jobs/job';
 import { ensureLocalServer, localServerSettings, type LocalServer } from '../../../src/core/run/localServer';
-import { processExists } from '../../../src/core/run/localServerState';
+import { processExists } from '../../../src/core/store/ownerLock';
 import { openRunner, type Runner } from '../../../src/core/run/runner';
 import { localServerRig } from './localServerKit';
 

@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
-import type { TargetView } from '../../../src/core/scheduler/pool/poolTarget';
 import { healthOf, ServersOverview } from '../../../src/core/run/serversOverview';
 import { serverDetails, serverItem } from '../../../src/core/run/serversOverviewItems';
+import { targetView } from '../../fakes/fakeRunner';
 import { JobStream } from '../../fakes/jobEvents';
 
-function target(name: string, change: Partial<TargetView> = {}): TargetView {
-  return {
-    name,
-    tags: [],
-    enabled: true,
-    health: 'up',
-    slots: 1,
-    prefetch: true,
-    used: 0,
-    capabilities: 'known',
-    ...change,
-  };
-}
+const target = targetView;
 
 const GB = 1024 ** 3;
 const gpuStats = {

@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Sandbox } from './sandbox';
 
-/** The pinned version: the newest whose install accepts Node 20 (../shared/docs/vscode-testing.md). */
+/** The pinned version: the newest whose install accepts Node 20 (shared/docs/vscode-testing.md). */
 export const codeServerVersion = '4.100.3';
 
 /** The binary scripts/e2e-setup.sh installs, in `$E2E_CACHE` (default `~/.cache/comfyui-runner-e2e`). */

@@ -32,7 +32,7 @@ export const quietSettings: Readonly<Record<string, unknown>> = {
   'git.enabled': false,
 };
 
-/** The browser of ../shared/docs/vscode-testing.md and the flags that keep it from reaching out. */
+/** The browser of shared/docs/vscode-testing.md and the flags that keep it from reaching out. */
 const chromiumPath = '/usr/bin/chromium';
 const chromiumArgs = [
   '--headless',

@@ -1,7 +1,7 @@
 /**
  * Driving the VS Code workbench the way a user does: the command palette, Quick Open, notifications,
  * tree rows, the Problems panel and screenshots. The selectors are the workbench's own DOM classes and
- * ARIA labels of VS Code 1.100 (code-server 4.100.3; ../shared/docs/vscode-testing.md lists the proven
+ * ARIA labels of VS Code 1.100 (code-server 4.100.3; shared/docs/vscode-testing.md lists the proven
  * ones). Each helper waits for what it looks for and, when it does not come, fails saying what was there.
  */
 import { mkdirSync } from 'node:fs';
