@@ -12,7 +12,7 @@ import type { JobGroup, OverviewNode } from '../../core/run/jobsOverviewNodes';
 
 /** Options of {@link JobsTreeProvider}. */
 export interface JobsTreeOptions extends JobsOverviewOptions {
-  /** The least time between two redraws, in ms. @default 100 */
+  /** The least time between two redraws, in ms: an event shows within this and one redraw. @default 40 */
   readonly refreshMs?: number;
   /** How often the elapsed times of running jobs are drawn again, in ms. @default 1000 */
   readonly tickMs?: number;
@@ -71,7 +71,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<OverviewNode>, 
 
   constructor(options: JobsTreeOptions = {}) {
     this.overview = new JobsOverview(options);
-    this.refreshMs = options.refreshMs ?? 100;
+    this.refreshMs = options.refreshMs ?? 40;
     this.tickMs = options.tickMs ?? 1_000;
     this.now = options.now ?? Date.now;
   }
