@@ -41,6 +41,9 @@ const RUNNER_SETTINGS = ['servers', 'scheduler.maxConcurrentJobs', 'outputs.fold
   (k) => `${SECTION}.${k}`,
 );
 
+/** When activation looks for a store once more, for one made while its file watcher was starting. */
+const STORE_RECHECK_MS = 3_000;
+
 let host: RunnerHost | undefined;
 
 /** Called by VS Code when the extension activates. */
@@ -71,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): void {
       context.subscriptions.push({ dispose: stop });
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => resumeInBackground(runnerHost, log)),
+    watchForStore(runnerHost, log),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!RUNNER_SETTINGS.some((k) => e.affectsConfiguration(k))) return;
       void runnerHost.reopen().catch((err: unknown) => log.error(`reopening the runner: ${String(err)}`));
@@ -95,6 +99,29 @@ function resumeInBackground(runnerHost: RunnerHost, log: vscode.LogOutputChannel
         log.error(`could not take the job store back: ${e instanceof Error ? e.message : String(e)}`),
     );
   }, 0);
+}
+
+/**
+ * Notices the workspace's store appearing (a `comfy-runner run` in a terminal made it) and then does as
+ * at activation: the host takes the store, or follows it while that process owns it, so its jobs show.
+ */
+function watchForStore(runnerHost: RunnerHost, log: vscode.LogOutputChannel): vscode.Disposable {
+  if (!runnerHost.folder) return { dispose: () => undefined };
+  const relative = `${readRunnerConfig().outputFolder}/.store/store.json`;
+  const pattern = new vscode.RelativePattern(runnerHost.folder, relative);
+  const watcher = vscode.workspace.createFileSystemWatcher(pattern, false, true, true);
+  const notice = (file: string) => {
+    if (runnerHost.current || runnerHost.watched) return;
+    log.info(`noticed a job store: ${file}`);
+    resumeInBackground(runnerHost, log);
+  };
+  const created = watcher.onDidCreate((uri) => notice(uri.fsPath));
+  // A store made while the watcher was still starting is seen by neither it nor activation: look once more.
+  const store = join(runnerHost.folder, relative);
+  const again = setTimeout(() => {
+    if (existsSync(store)) notice(store);
+  }, STORE_RECHECK_MS);
+  return vscode.Disposable.from(created, watcher, { dispose: () => clearTimeout(again) });
 }
 
 /** How many stored jobs were taken back, by what became of them. */

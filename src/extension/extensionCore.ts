@@ -53,5 +53,7 @@ export const commandTable: Record<string, CommandHandler> = {
 export { ensureLocalServer, localServerSettings, notifyOutcomes, openRunner };
 export { openJobViews } from './views/jobViewsCore';
 export { DefinitionsCache } from '../core/run/workflowDefinitions';
+export { watchStore } from '../core/run/storeWatch';
+export { isStoreInUse } from '../core/store/storeInUse';
 export { formatProblem } from '../core/workflow/validate';
 export { workflowTextProblems } from '../core/workflow/workflowProblems';

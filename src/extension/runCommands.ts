@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type { PlanRequest } from '../core/run/planJobs';
 import { isRunnerError } from '../core/util/runnerError';
-import { parseSweep, type Sweep } from '../core/workflow/overrides';
+import { parseSweep, type Sweep, type SweepableInput } from '../core/workflow/overrides';
 import type { CommandContext } from './commandContext';
 import { SECTION } from './settings';
 import { validateActiveWorkflow } from './workflowCommands';
@@ -100,25 +100,56 @@ export async function runWorkflowTimes(ctx: CommandContext, arg?: unknown): Prom
   await queue(ctx, { workflows: [w], runs: Number(text.trim()) });
 }
 
-/** Asks for a node input and its values, then runs one job per value. */
+/**
+ * Asks for a node input, picked by node title or id from those the workflow sets to a value, then for
+ * its values or a range, and runs one job per value.
+ */
 export async function runSweep(ctx: CommandContext, arg?: unknown): Promise<void> {
   const w = activeWorkflow(arg);
-  if (!w) return;
+  if (!w || !trustedOrSay()) return;
+  let inputs: SweepableInput[];
+  try {
+    inputs = await (await ctx.host.ensure()).sweepInputs(w);
+  } catch (e) {
+    return reportRunFailure(ctx, e);
+  }
+  const picked = await vscode.window.showQuickPick(
+    inputs.map((i) => ({
+      label: `${i.title} › ${i.input}`,
+      description: `node ${i.node} · ${i.classType}`,
+      detail: `now ${shortJson(i.value)}`,
+      input: i,
+    })),
+    {
+      title: 'Run Sweep: the input to vary',
+      placeHolder: 'Type a node title, node id or input name',
+      matchOnDescription: true,
+    },
+  );
+  if (!picked) return;
+  const { node, title, input, value } = picked.input;
+  const target = `${node}.${input}`;
   const text = await vscode.window.showInputBox({
-    title: 'Run Sweep',
-    prompt:
-      'A node input and its values: <node id or title>.<input>=<v1>,<v2>,... or a range such as 3.seed=1..8',
-    placeHolder: '3.seed=1..8',
+    title: `Run Sweep: values of ${title} › ${input}`,
+    prompt: 'Values separated by commas (1, 2, 5 or "a cat", "a dog"), or a range such as 1..8: one run each',
+    value: shortJson(value),
     validateInput: (v) => {
       try {
-        parseSweep(v.trim());
+        parseSweep(`${target}=${v.trim()}`);
         return undefined;
       } catch (e) {
-        return e instanceof Error ? e.message : String(e);
+        // The parser's message starts "--sweep <text>:", which the box already shows.
+        return e instanceof Error ? e.message.replace(/^--sweep [^:]*: /, '') : String(e);
       }
     },
   });
   if (text === undefined) return;
-  const sweeps: Sweep[] = [parseSweep(text.trim())];
+  const sweeps: Sweep[] = [parseSweep(`${target}=${text.trim()}`)];
   await queue(ctx, { workflows: [w], sweeps });
+}
+
+/** A value as JSON, cut to 80 characters. */
+function shortJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }

@@ -9,11 +9,16 @@
  * SecretStorage), outlives a window reload, and exits by itself once no client has been attached for a
  * while and it is idle. Jobs on it are remote jobs, so a reload reattaches them by prompt id like jobs on
  * any server; an engine inside the extension host would die with every reload and lose its runs.
+ *
+ * When another process owns the store (a `comfy-runner run` in a terminal), the runner cannot open: the
+ * host follows that store instead ({@link RunnerHost.watched}), so its jobs show live, and opens the
+ * runner once that process has given the store up.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Runner } from '../core/run/runner';
+import type { StoreWatch } from '../core/run/storeWatch';
 import type { ServerSpec } from '../core/run/serverSettings';
 import { loadCore } from './loadCore';
 import { readRunnerConfig, serverSettings } from './settings';
@@ -26,6 +31,13 @@ export interface RunnerHost extends vscode.Disposable {
   ensure(): Promise<Runner>;
   /** Fires once the runner is open (views subscribe to its events then). */
   readonly onDidOpen: vscode.Event<Runner>;
+  /**
+   * The store another process owns, followed while the runner cannot open because of it; undefined
+   * otherwise. Cancel and retry of its jobs are requests to that process.
+   */
+  readonly watched: StoreWatch | undefined;
+  /** Fires when the host starts following a store another process owns. */
+  readonly onDidWatch: vscode.Event<StoreWatch>;
   /** The workspace folder the runner works in. */
   readonly folder: string | undefined;
   /** Closes the runner (jobs on servers go on, to be taken back next time). */
@@ -50,14 +62,20 @@ export interface RunnerHostOptions {
 /** The SecretStorage key of the embedded engine server's token. */
 const TOKEN_KEY = 'comfyuiRunner.engineToken';
 
+/** How often the owner of a followed store is checked, to take the store once it is free. */
+const OWNER_POLL_MS = 2_000;
+
 /** How long the engine server waits, idle and with no client, before it exits: a reload is far quicker. */
 const ENGINE_IDLE_EXIT_SECONDS = 600;
 
 /** Creates the host; nothing is opened until {@link RunnerHost.ensure}. */
 export function createRunnerHost(options: RunnerHostOptions): RunnerHost {
   const opened = new vscode.EventEmitter<Runner>();
+  const watching = new vscode.EventEmitter<StoreWatch>();
+  const stopWatching = new AbortController();
   let current: Runner | undefined;
   let opening: Promise<Runner> | undefined;
+  let watched: StoreWatch | undefined;
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   const open = async (): Promise<Runner> => {
     if (!folder) throw new Error('Open a folder first: runs and their outputs are kept in it.');
@@ -80,9 +98,31 @@ export function createRunnerHost(options: RunnerHostOptions): RunnerHost {
     opened.fire(runner);
     return runner;
   };
+  /** Follows the store another process owns until it is free, then opens the runner over it. */
+  const follow = async (storeDir: string): Promise<void> => {
+    if (watched || stopWatching.signal.aborted) return;
+    const watch = await loadCore().watchStore(storeDir);
+    watched = watch;
+    options.log.info(`following the job store ${storeDir}, which another process owns`);
+    watching.fire(watch);
+    try {
+      await watch.whenFree(OWNER_POLL_MS, stopWatching.signal);
+    } finally {
+      watched = undefined;
+      await watch.close();
+    }
+    options.log.info(`the job store ${storeDir} is free: taking it`);
+    await ensure();
+  };
   const ensure = (): Promise<Runner> => {
     opening ??= open().catch((e: unknown) => {
       opening = undefined;
+      if (loadCore().isStoreInUse(e) && folder) {
+        const storeDir = join(folder, readRunnerConfig().outputFolder, '.store');
+        follow(storeDir).catch((err: unknown) => {
+          if (!stopWatching.signal.aborted) options.log.warn(`following ${storeDir}: ${String(err)}`);
+        });
+      }
       throw e;
     });
     return opening;
@@ -97,8 +137,12 @@ export function createRunnerHost(options: RunnerHostOptions): RunnerHost {
     get current() {
       return current;
     },
+    get watched() {
+      return watched;
+    },
     folder,
     onDidOpen: opened.event,
+    onDidWatch: watching.event,
     ensure,
     close,
     reopen: async () => {
@@ -106,7 +150,11 @@ export function createRunnerHost(options: RunnerHostOptions): RunnerHost {
       await close();
       await ensure();
     },
-    dispose: () => opened.dispose(),
+    dispose: () => {
+      stopWatching.abort();
+      opened.dispose();
+      watching.dispose();
+    },
   };
 }
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expand, openRunnerViews, rowText } from './harness/jobsView';
 import { useSession } from './harness/session';
 
 interface RunRecord {
@@ -57,7 +58,9 @@ describe('running workflows in VS Code', () => {
     await wb.openFile('api/poster.json');
     await wb.runCommand('ComfyUI Runner: Run Workflow');
     const [record] = await runRecords(sandbox.workspace, 1, 'succeeded');
+    const lens = await wb.codeLens('last run: succeeded');
     await wb.screenshot('run-workflow-succeeded');
+    assert.match(lens, /last run: succeeded in [\d.]+ (s|min)\b.*\d+ outputs?/);
     assert.ok(record.workflow.file.endsWith('poster.json'));
     assert.ok(record.outputs.length > 0);
     for (const o of record.outputs) assert.ok(existsSync(join(record.dir, o.path)), o.path);
@@ -93,7 +96,11 @@ describe('running workflows in VS Code', () => {
     await wb.screenshot('reload-before');
     await wb.reload();
     const [record] = await runRecords(sandbox.workspace, 1, 'succeeded', 'slow.json');
+    await openRunnerViews(wb);
+    await expand(wb, 'finished');
+    const row = await rowText(wb, 'slow.json', /slow\.json/);
     await wb.screenshot('reload-after');
+    assert.match(row, /slow\.json/);
     assert.equal(record.attempt, 1);
     for (const o of record.outputs) assert.ok(existsSync(join(record.dir, o.path)), o.path);
   });

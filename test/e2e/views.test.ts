@@ -4,30 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../fakes/serveTestServer';
+import { expand, openRunnerViews, rowText } from './harness/jobsView';
 import { useWorkbench } from './harness/session';
-import type { Workbench } from './harness/workbench';
-
-/** Shows the Jobs view (and so the extension's container), whether or not it is open already. */
-async function openRunnerViews(wb: Workbench): Promise<void> {
-  await wb.runCommand('ComfyUI Runner: Focus on Jobs View');
-}
-
-/** Expands a group of the Jobs tree (its row reads like "1 finished") unless it is expanded. */
-async function expand(wb: Workbench, group: string): Promise<void> {
-  const row = await wb.treeRow(group);
-  if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
-}
-
-/** The accessible text of the first tree row containing `text`, once it also contains `also`. */
-async function rowText(wb: Workbench, text: string, also: RegExp, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const row = await wb.treeRow(text);
-    const label = (await row.getAttribute('aria-label')) ?? (await row.innerText());
-    if (also.test(label) || Date.now() > deadline) return label;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('the Jobs and Servers trees in VS Code', () => {
   const workbench = useWorkbench({ workspace: { '.': 'examples' } });

@@ -78,6 +78,8 @@ describe('the run, queue and server commands', function () {
     ensured = 0;
     record.trusted = true;
     record.answers = [];
+    record.prompts = [];
+    record.refused = [];
     record.settings.clear();
     secrets.clear();
   });
@@ -105,6 +107,51 @@ describe('the run, queue and server commands', function () {
       [1, 2, 3],
     );
     assert.equal(new Set(jobs.map((j) => JSON.stringify(j.overrides))).size, 3);
+  });
+
+  describe('Run Sweep', () => {
+    const sweepFile = join(examples, 'editor/sweep.json');
+    beforeEach(() => editor(sweepFile, readFileSync(sweepFile, 'utf8')));
+
+    it('offers the inputs the workflow sets to a value, by node title and id, and none that is wired', async () => {
+      record.answers = [undefined];
+      await mods.run.runSweep(context(true));
+      const [pick] = record.prompts;
+      const items = pick.items as { label: string; description: string }[];
+      assert.ok(
+        items.some((i) => i.label === 'Factor › value' && i.description === 'node 3 · PrimitiveFloat'),
+        JSON.stringify(items.map((i) => i.label)),
+      );
+      assert.equal(pick.options?.matchOnDescription, true);
+      assert.equal(
+        items.some((i) => i.label === 'Blend › image1'),
+        false,
+        'a wired input is not offered',
+      );
+    });
+
+    it('queues one run per value of the picked input, in order', async () => {
+      record.answers = ['Factor › value', '0.25, 0.5, 0.75'];
+      await mods.run.runSweep(context(true));
+      const jobs = runner!.snapshot().jobs.map((j) => j.job);
+      assert.deepEqual(
+        jobs.map((j) => j.overrides),
+        [0.25, 0.5, 0.75].map((value) => [{ node: '3', input: 'value', value }]),
+      );
+    });
+
+    it('queues one run per number of a range', async () => {
+      record.answers = ['Base › color', '1..4'];
+      await mods.run.runSweep(context(true));
+      assert.equal(runner!.snapshot().jobs.length, 4);
+    });
+
+    it('refuses values that are no sweep, and queues nothing', async () => {
+      record.answers = ['Factor › value', ''];
+      await mods.run.runSweep(context(true));
+      assert.match(record.refused[0] ?? '', /no values/);
+      assert.equal(runner!.snapshot().jobs.length, 0);
+    });
   });
 
   it('runs nothing in an untrusted workspace, and says so', async () => {

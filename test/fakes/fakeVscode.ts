@@ -26,8 +26,16 @@ export interface FakeVscodeRecord {
   log: string[];
   codeLensProviders: FakeCodeLensProvider[];
   decorationProviders: FakeDecorationProvider[];
-  /** What the next input boxes and quick picks answer, in order (a quick pick's answer is its label). */
+  /**
+   * What the next input boxes and quick picks answer, in order (a quick pick's answer is its label). An
+   * answer the input box's `validateInput` refuses is not accepted: the box answers undefined, as if
+   * the user gave up, and the refusal is kept in {@link refused}.
+   */
   answers: (string | undefined)[];
+  /** The quick picks and input boxes shown, in order: their items (quick picks) and options. */
+  prompts: { kind: 'quickPick' | 'inputBox'; items?: unknown[]; options?: Record<string, unknown> }[];
+  /** What `validateInput` said of answers it refused. */
+  refused: string[];
   /** Whether the workspace is trusted. */
   trusted: boolean;
   /** Tree views by id, with the provider each was created with. */
@@ -38,6 +46,12 @@ export interface FakeVscodeRecord {
   clipboard: string[];
   /** What `window.showTextDocument` was asked to show. */
   shown: unknown[];
+}
+
+/** What the fake's `window.showInputBox` reads of its options. */
+interface FakeInputBoxOptions {
+  validateInput?: (value: string) => string | undefined | null | Promise<string | undefined | null>;
+  [key: string]: unknown;
 }
 
 /** A tree view as `window.createTreeView` makes it; the test reads what the extension set on it. */
@@ -247,6 +261,8 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord;
     codeLensProviders: [],
     decorationProviders: [],
     answers: [],
+    prompts: [],
+    refused: [],
     trusted: true,
     treeViews: new Map(),
     statusBarItems: [],
@@ -337,10 +353,22 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord;
       createTreeView: (id: string, options: FakeTreeView['options']) => fakeTreeView(record, id, options),
       createStatusBarItem: (alignment: number, priority?: number) =>
         fakeStatusBarItem(record, alignment, priority),
-      showInputBox: answer,
-      showQuickPick: async (items: { label: string }[] | Promise<{ label: string }[]>) => {
+      showInputBox: async (options: FakeInputBoxOptions = {}) => {
+        record.prompts.push({ kind: 'inputBox', options: { ...options } });
+        const text = await answer();
+        const refusal = text === undefined ? undefined : await options.validateInput?.(text);
+        if (!refusal) return text;
+        record.refused.push(refusal);
+        return undefined;
+      },
+      showQuickPick: async (
+        items: { label: string }[] | Promise<{ label: string }[]>,
+        options?: Record<string, unknown>,
+      ) => {
+        const list = await items;
+        record.prompts.push({ kind: 'quickPick', items: list, options });
         const label = await answer();
-        return (await items).find((i) => i.label === label);
+        return list.find((i) => i.label === label);
       },
       createOutputChannel: () => fakeLogChannel(record.log),
       registerFileDecorationProvider: (provider: FakeDecorationProvider) =>

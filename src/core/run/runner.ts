@@ -24,7 +24,8 @@ import { openStore } from '../store/openStore';
 import { storeInUse } from '../store/storeInUse';
 import { RunnerError } from '../util/runnerError';
 import type { SystemStats } from '../comfy/systemStats';
-import { planJobs, type PlanRequest, type WorkflowSource } from './planJobs';
+import { sweepableInputs, type SweepableInput } from '../workflow/overrides';
+import { loadSource, planJobs, type PlanRequest, type WorkflowSource } from './planJobs';
 import { closePlaces, openPlaces, poolTargets, type Place } from './poolPlaces';
 import { readRunnerSettings, serverName, writeRunnerSettings, type RunnerSettings } from './runnerSettings';
 import { serverSettingsOf, type ServerSpec } from './serverSettings';
@@ -35,6 +36,17 @@ export type RunnerEvent = SchedulerEvent;
 
 /** A subscriber to a runner's events. */
 export type RunnerListener = (event: RunnerEvent) => void;
+
+/**
+ * Where a front end reads jobs from: a runner, or a store another process runs followed from outside
+ * (`storeWatch.ts`). Subscribe and take the snapshot in one tick, so that no event falls between them.
+ */
+export interface JobSource {
+  /** Tells `listener` every event from now on; returns the function that unsubscribes. */
+  subscribe(listener: RunnerListener): () => void;
+  /** Every job and how it stands now. */
+  snapshot(): RunnerSnapshot;
+}
 
 /** Options of {@link openRunner}. */
 export interface RunnerOptions {
@@ -197,6 +209,15 @@ export class Runner {
     const defs = new Map(this.places.map((p) => [p.name, p.defs]));
     const verdicts = (job: NewJob & { id: string }) => this.scheduler.verdicts(job);
     return planJobs({ ...request, out: request.out ?? this.settings.out }, { defs, verdicts });
+  }
+
+  /**
+   * The inputs of a workflow a sweep can vary (those set to a value), read as a run would read it: an
+   * editor-format file converted with the first server's definitions. Throws `bad_input` when the source
+   * is not a workflow.
+   */
+  async sweepInputs(source: WorkflowSource): Promise<SweepableInput[]> {
+    return sweepableInputs((await loadSource(source, this.places[0]?.defs ?? {})).prompt);
   }
 
   /**

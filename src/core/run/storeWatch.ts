@@ -5,15 +5,16 @@
  * so it is not followed; cancel and retry go to the owner through the store's requests.
  */
 import { resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Job } from '../jobs/job';
 import { initialProgress } from '../protocol/promptProgress';
 import type { StoreOptions } from '../store/jobStore';
 import { openStore } from '../store/openStore';
-import type { RunnerListener, RunnerSnapshot } from './runner';
+import type { JobSource, RunnerListener, RunnerSnapshot } from './runner';
 import { readRunnerSettings } from './runnerSettings';
 
 /** A store followed from outside. */
-export interface StoreWatch {
+export interface StoreWatch extends JobSource {
   /** The store's folder. */
   readonly storeDir: string;
   /** Every job as last read, in the order they were queued; no servers (the owner has them). */
@@ -24,6 +25,11 @@ export interface StoreWatch {
   request(op: 'cancel' | 'retry', jobId: string): Promise<{ ok: boolean; message: string }>;
   /** Who owns the store now; undefined once nobody does (the front end may take it then). */
   owner(): Promise<{ pid: number; hostname: string; live: boolean } | undefined>;
+  /**
+   * Resolves once nobody owns the store any more (the owner ended, or died), checked every `pollMs`;
+   * rejects with the signal's reason when `signal` aborts first.
+   */
+  whenFree(pollMs: number, signal?: AbortSignal): Promise<void>;
   /** Stops following. */
   close(): Promise<void>;
 }
@@ -83,6 +89,15 @@ export async function watchStore(dir: string, options: StoreOptions = {}): Promi
     owner: async () => {
       const o = await store.owner();
       return o && { pid: o.record.pid, hostname: o.record.hostname, live: o.live };
+    },
+    whenFree: async (pollMs, signal) => {
+      for (;;) {
+        signal?.throwIfAborted();
+        const o = await store.owner();
+        if (!o?.live) return;
+        // Node's timer rejects with an AbortError of its own: the caller is told its signal's reason.
+        await delay(pollMs, undefined, { signal }).catch(() => signal?.throwIfAborted());
+      }
     },
     close: async () => {
       unsubscribe();

@@ -189,3 +189,31 @@ export function sweepCombinations(sweeps: readonly Sweep[], limit = MAX_SWEEP_CO
   }
   return combos;
 }
+
+/** An input a sweep can vary: one set to a value in the prompt, not wired to another node's output. */
+export interface SweepableInput {
+  /** The node's id. */
+  node: NodeId;
+  /** The node's title (`_meta.title`), else its class. */
+  title: string;
+  classType: string;
+  /** The input's name. */
+  input: string;
+  /** Its value in the prompt. */
+  value: unknown;
+}
+
+/** Every input of `prompt` a sweep can vary, by node id (numeric ids in number order), then as listed. */
+export function sweepableInputs(prompt: ApiPrompt): SweepableInput[] {
+  const ids = Object.keys(prompt).sort((a, b) => {
+    const [x, y] = [Number(a), Number(b)];
+    return Number.isFinite(x) && Number.isFinite(y) ? x - y : a.localeCompare(b);
+  });
+  return ids.flatMap((id) => {
+    const node = prompt[id];
+    const title = node._meta?.title ?? node.class_type;
+    return Object.entries(node.inputs ?? {})
+      .filter(([, value]) => !isLink(value))
+      .map(([input, value]) => ({ node: id, title, classType: node.class_type, input, value }));
+  });
+}

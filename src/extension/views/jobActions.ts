@@ -64,7 +64,7 @@ function say(text: string): void {
 /** Cancels the jobs (on their servers too) that have not ended. */
 export async function cancelJobs(ctx: JobActionContext, ...args: unknown[]): Promise<void> {
   const runner = ctx.host.current;
-  if (!runner) return;
+  if (!runner) return askOwner(ctx, 'cancel', args, active);
   for (const id of jobIdsOf(ctx, args)) {
     if (!active.has(jobOf(ctx, id)?.state ?? '')) continue;
     if (runner.cancel(id)) ctx.tree.overview.noteCancelling(id);
@@ -75,7 +75,8 @@ export async function cancelJobs(ctx: JobActionContext, ...args: unknown[]): Pro
 /** Runs the failed, cancelled or lost jobs again, each as a new attempt; never in an untrusted workspace. */
 export async function retryJobs(ctx: JobActionContext, ...args: unknown[]): Promise<void> {
   const runner = ctx.host.current;
-  if (!runner || !trustedOrSay()) return;
+  if (!trustedOrSay()) return;
+  if (!runner) return askOwner(ctx, 'retry', args, retryable);
   const failures: string[] = [];
   for (const id of jobIdsOf(ctx, args)) {
     if (!retryable.has(jobOf(ctx, id)?.state ?? '')) continue;
@@ -87,6 +88,31 @@ export async function retryJobs(ctx: JobActionContext, ...args: unknown[]): Prom
     }
   }
   if (failures.length > 0) void vscode.window.showErrorMessage(`ComfyUI Runner: ${failures.join('; ')}`);
+}
+
+/**
+ * Asks the process that owns the followed store to cancel or retry the jobs it can, one request each,
+ * and says what it answered when it refused.
+ */
+async function askOwner(
+  ctx: JobActionContext,
+  op: 'cancel' | 'retry',
+  args: readonly unknown[],
+  states: ReadonlySet<string>,
+): Promise<void> {
+  const watch = ctx.host.watched;
+  if (!watch) return;
+  const ids = jobIdsOf(ctx, args).filter((id) => states.has(jobOf(ctx, id)?.state ?? ''));
+  const answers = await Promise.all(
+    ids.map((id) =>
+      watch.request(op, id).catch((e: unknown) => ({
+        ok: false,
+        message: `no answer from the process that runs the store (${e instanceof Error ? e.message : String(e)})`,
+      })),
+    ),
+  );
+  const refused = answers.filter((a) => !a.ok).map((a) => a.message);
+  if (refused.length > 0) void vscode.window.showErrorMessage(`ComfyUI Runner: ${refused.join('; ')}`);
 }
 
 /** Moves queued jobs; several moved down or to the front start with the lowest, so they keep their order. */

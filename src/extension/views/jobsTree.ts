@@ -5,7 +5,7 @@
  * changed, so thousands of progress steps or finished jobs cost a few redraws a second.
  */
 import * as vscode from 'vscode';
-import type { Runner } from '../../core/run/runner';
+import type { JobSource } from '../../core/run/runner';
 import { JobsOverview, type JobsOverviewOptions } from '../../core/run/jobsOverview';
 import { overviewItem, type OverviewIcon } from '../../core/run/jobsOverviewItems';
 import type { JobGroup, OverviewNode } from '../../core/run/jobsOverviewNodes';
@@ -63,7 +63,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<OverviewNode>, 
   private readonly refreshMs: number;
   private readonly tickMs: number;
   private readonly now: () => number;
-  private runner: Runner | undefined;
+  private source: JobSource | undefined;
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
@@ -76,22 +76,22 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<OverviewNode>, 
     this.now = options.now ?? Date.now;
   }
 
-  /** Shows a runner's jobs from now on: its snapshot, then its events. */
-  attach(runner: Runner): void {
+  /** Shows the jobs of a runner (or of a store another process runs) from now on: its snapshot, then its events. */
+  attach(source: JobSource): void {
     this.unsubscribe?.();
-    this.runner = runner;
+    this.source = source;
     // Subscribing and taking the snapshot in one tick: no event falls between them.
-    this.unsubscribe = runner.subscribe((event) => {
+    this.unsubscribe = source.subscribe((event) => {
       this.overview.apply(event);
       this.schedule();
     });
     this.reload();
   }
 
-  /** Starts again from the runner's snapshot. */
+  /** Starts again from the source's snapshot. */
   reload(): void {
-    if (!this.runner) return;
-    this.overview.reset(this.runner.snapshot());
+    if (!this.source) return;
+    this.overview.reset(this.source.snapshot());
     this.flush();
   }
 

@@ -3,10 +3,11 @@
  * badge and actions, the Servers tree, and the jobs status bar item. They show an empty state (and
  * the views' welcome content) until the runner opens; then their providers, with the commands'
  * handlers, are loaded from the heavy half (jobViewsCore.ts through extensionCore.ts) and attached.
+ * While another process owns the workspace's store, the Jobs tree shows that store's jobs.
  * Only types of the heavy half are imported here, so activation stays light.
  */
 import * as vscode from 'vscode';
-import type { Runner } from '../../core/run/runner';
+import type { JobSource, Runner } from '../../core/run/runner';
 import { serverName } from '../../core/run/runnerSettings';
 import { loadCore } from '../loadCore';
 import type { RunnerHost } from '../runnerHost';
@@ -59,7 +60,7 @@ export function registerJobViews(context: vscode.ExtensionContext, host: RunnerH
   context.subscriptions.push(jobsTree, serversTree, jobsView, serversView, statusBar);
   const configured = () => readRunnerConfig().servers.length > 0;
   let core: JobViewsCore | undefined;
-  const open = (runner: Runner) => {
+  const load = (): JobViewsCore => {
     if (!core) {
       const made = loadCore().openJobViews(host, { configured, urlOf: configuredUrl });
       core = made;
@@ -75,16 +76,21 @@ export function registerJobViews(context: vscode.ExtensionContext, host: RunnerH
       jobsTree.attach(made.jobs as vscode.TreeDataProvider<unknown>);
       serversTree.attach(made.servers as vscode.TreeDataProvider<unknown>);
     }
-    setContext('comfyuiRunner.runnerOpen', true);
-    core.attach(runner);
+    return core;
   };
+  const open = (runner: Runner) => {
+    setContext('comfyuiRunner.runnerOpen', true);
+    load().attach(runner);
+  };
+  // Another process runs the store: its jobs show, the servers are that process's own.
+  const follow = (watch: JobSource) => load().jobs.attach(watch);
   for (const id of viewCommandIds) {
     // Before the runner opens the views are empty: there is nothing to act on.
     const run = (...args: unknown[]) => core?.run(id, args) ?? Promise.resolve();
     context.subscriptions.push(vscode.commands.registerCommand(id, run));
   }
   watchSettingsAndEditor(context, () => core, configured);
-  context.subscriptions.push(host.onDidOpen(open));
+  context.subscriptions.push(host.onDidOpen(open), host.onDidWatch(follow));
   if (host.current) open(host.current);
   return {
     get core() {

@@ -64,4 +64,25 @@ describe('following a store another process runs', function () {
       live: true,
     });
   });
+
+  it('waits while the owner runs and resolves once the owner has given the store up', async () => {
+    await start(true);
+    let free = false;
+    const done = watch.whenFree(20).then(() => {
+      free = true;
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(free, false, 'resolved while the owner still held the store');
+    await runner.close();
+    await done;
+    assert.equal(free, true);
+  });
+
+  it('stops waiting with the reason of the signal that aborts it', async () => {
+    await start(true);
+    const stop = new AbortController();
+    const waiting = watch.whenFree(20, stop.signal);
+    stop.abort(new Error('the window closed'));
+    await assert.rejects(waiting, /the window closed/);
+  });
 });

@@ -5,6 +5,7 @@ import {
   parseOverride,
   parseSweep,
   sweepCombinations,
+  sweepableInputs,
 } from '../../../src/core/workflow/overrides';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 
@@ -181,5 +182,19 @@ describe('overrides', () => {
       const sweep = { node: '3', input: 'width', values: [1, 2, 3, 4] };
       badInput(() => sweepCombinations([sweep, sweep], 15));
     });
+  });
+});
+
+describe('the inputs a sweep can vary', () => {
+  it('lists every input set to a value, with its node id, title, class and value, and no wired input', () => {
+    const inputs = sweepableInputs({
+      '10': { class_type: 'SaveImage', inputs: { images: ['2', 0], filename_prefix: 'out' } },
+      '2': { class_type: 'EmptyImage', inputs: { width: 64, color: 0 }, _meta: { title: 'Canvas' } },
+    });
+    assert.deepEqual(inputs, [
+      { node: '2', title: 'Canvas', classType: 'EmptyImage', input: 'width', value: 64 },
+      { node: '2', title: 'Canvas', classType: 'EmptyImage', input: 'color', value: 0 },
+      { node: '10', title: 'SaveImage', classType: 'SaveImage', input: 'filename_prefix', value: 'out' },
+    ]);
   });
 });

@@ -32,6 +32,8 @@ export interface Workbench {
   activeTab(title: string): Promise<Locator>;
   /** The text of the active editor's visible lines, one string per line. */
   editorLines(): Promise<string[]>;
+  /** Waits for a CodeLens of the active editor containing `text` (up to `timeoutMs`) and returns its text. */
+  codeLens(text: string, timeoutMs?: number): Promise<string>;
   /** Shows the Problems panel, waits for a problem containing `text` and returns the row's text. */
   problem(text: string): Promise<string>;
   /** Saves a screenshot of the whole workbench as test-results/e2e/`name`.png and returns its path. */
@@ -55,6 +57,7 @@ export function workbenchOn(page: Page): Workbench {
     openFile: (relativePath) => openFile(page, relativePath),
     activeTab: (title) => activeTab(page, title),
     editorLines: () => editorLines(page),
+    codeLens: (text, timeoutMs) => codeLens(page, text, timeoutMs),
     problem: (text) => problem(page, text),
     screenshot: (name) => screenshot(page, name),
   };
@@ -197,6 +200,18 @@ async function treeRow(page: Page, text: string): Promise<Locator> {
     throw new Error(`no tree row containing ${css(text)}; shown: ${css(shown.join(' | '))}`);
   }
   return row;
+}
+
+async function codeLens(page: Page, text: string, timeoutMs = waitMs): Promise<string> {
+  const lenses = '.editor-group-container.active .monaco-editor .codelens-decoration';
+  const lens = page.locator(lenses).filter({ hasText: text }).first();
+  try {
+    await lens.waitFor({ state: 'visible', timeout: timeoutMs });
+  } catch {
+    const shown = await textsOf(page, lenses);
+    throw new Error(`no CodeLens containing ${css(text)}; the editor shows: ${css(shown.join(' | '))}`);
+  }
+  return (await lens.textContent()) ?? '';
 }
 
 async function problem(page: Page, text: string): Promise<string> {

@@ -136,6 +136,7 @@ describe("the runner's latest runs", () => {
         open = l;
         return { dispose: () => (open = undefined) };
       },
+      onDidWatch: () => ({ dispose: () => undefined }),
     };
     const lastRuns = runnerLastRuns(host as never);
     const changes: unknown[] = [];
@@ -156,5 +157,23 @@ describe("the runner's latest runs", () => {
     assert.deepEqual(changes, [undefined, [file]]);
     lastRuns.dispose();
     assert.equal(listeners.length, 0);
+  });
+
+  it('follow the jobs of a store another process runs while the host follows it', async () => {
+    const { runnerLastRuns } = await import('../../../src/extension/documents/lastRuns');
+    const store = { snapshot: () => ({ jobs: [{ job: queued }] }), subscribe: () => () => undefined };
+    let watch: ((s: unknown) => void) | undefined;
+    const host = {
+      current: undefined,
+      onDidOpen: () => ({ dispose: () => undefined }),
+      onDidWatch: (l: (s: unknown) => void) => {
+        watch = l;
+        return { dispose: () => (watch = undefined) };
+      },
+    };
+    const lastRuns = runnerLastRuns(host as never);
+    watch!(store);
+    assert.equal(lastRuns.lastRunOf(file)?.state, 'queued');
+    lastRuns.dispose();
   });
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { OverviewNode } from '../../../src/core/run/jobsOverviewNodes';
-import type { Runner } from '../../../src/core/run/runner';
+import type { JobSource, Runner } from '../../../src/core/run/runner';
+import type { StoreWatch } from '../../../src/core/run/storeWatch';
 import type { RunnerHost } from '../../../src/extension/runnerHost';
 import { FakeRunner } from '../../fakes/fakeRunner';
 import { FakeEventEmitter, sharedFakeVscode, type FakeTreeItem } from '../../fakes/fakeVscode';
@@ -19,12 +20,36 @@ let tree: Tree;
 function setup(folder = '/work') {
   const fake = new FakeRunner();
   const opened = new FakeEventEmitter<Runner>();
-  const host = { current: undefined as Runner | undefined, onDidOpen: opened.event, folder };
+  const watching = new FakeEventEmitter<JobSource>();
+  const host = {
+    current: undefined as Runner | undefined,
+    watched: undefined as Pick<StoreWatch, 'subscribe' | 'snapshot' | 'request'> | undefined,
+    onDidOpen: opened.event,
+    onDidWatch: watching.event,
+    folder,
+  };
   const context = { subscriptions: [] as { dispose(): unknown }[] };
   const made = views.registerJobViews(context as never, host as unknown as RunnerHost);
   const open = () => {
     host.current = fake.runner;
     opened.fire(fake.runner);
+  };
+  /** The requests made to the process that owns a followed store, and what it answers. */
+  const requests: [string, string][] = [];
+  let answer = { ok: true, message: 'done' };
+  /** Follows the fake runner's jobs as a store another process runs. */
+  const watch = (answers = answer) => {
+    answer = answers;
+    const source = fake.runner;
+    host.watched = {
+      subscribe: (l) => source.subscribe(l),
+      snapshot: () => source.snapshot(),
+      request: async (op, id) => {
+        requests.push([op, id]);
+        return answer;
+      },
+    };
+    watching.fire(host.watched);
   };
   const view = record.treeViews.get('comfyuiRunner.jobs')!;
   const status = record.statusBarItems.at(-1)!;
@@ -38,6 +63,8 @@ function setup(folder = '/work') {
     host,
     context,
     open,
+    watch,
+    requests,
     view,
     status,
     shown,
@@ -115,6 +142,21 @@ describe('the Jobs view', () => {
     assert.equal(record.context.get('comfyuiRunner.runnerOpen'), true);
   });
 
+  it('shows the jobs of a store another process runs before the runner opens', () => {
+    ['a', 'b'].forEach((id) => t.fake.stream.add({ id }));
+    t.fake.stream.start('a');
+    t.watch();
+    assert.deepEqual(
+      rendered(t).map((r) => [r.item.label, r.item.description]),
+      [
+        ['Running', '1'],
+        ['Queued', '1'],
+        ['Finished', '0'],
+        ['Failed', '0'],
+      ],
+    );
+  });
+
   it('draws each state with its icon and the context value its actions match', () => {
     const s = t.fake.stream;
     ['q', 'd', 'r', 'ok', 'x', 'c', 'l'].forEach((id) => s.add({ id }));
@@ -190,6 +232,29 @@ describe('the Jobs view', () => {
       assert.deepEqual(t.fake.calls.cancel, ['a', 'b']);
       assert.equal(jobItem(t, 'a').iconPath!.id, 'loading~spin');
       assert.match(String(jobItem(t, 'a').description), /^cancelling…/);
+    });
+
+    it('asks the process that runs a followed store to cancel the selected jobs that have not ended', async () => {
+      const s = t.fake.stream;
+      ['a', 'b', 'c'].forEach((id) => s.add({ id }));
+      s.finish('c');
+      t.watch();
+      const nodes = ['a', 'b', 'c'].map((id) => t.jobs.overview.nodeOf(id)!);
+      await run('comfyuiRunner.cancelJob', nodes[0], nodes);
+      assert.deepEqual(t.requests, [
+        ['cancel', 'a'],
+        ['cancel', 'b'],
+      ]);
+      assert.deepEqual(t.fake.calls.cancel, []);
+    });
+
+    it('asks the process that runs a followed store to retry a failed job, and shows its refusal', async () => {
+      t.fake.stream.add({ id: 'x' });
+      t.fake.stream.finish('x', 'fail');
+      t.watch({ ok: false, message: 'job x cannot be retried: its workflow file is gone' });
+      await run('comfyuiRunner.retryJob', t.jobs.overview.nodeOf('x')!);
+      assert.deepEqual(t.requests, [['retry', 'x']]);
+      assert.match(record.messages.at(-1)?.text ?? '', /its workflow file is gone/);
     });
 
     it('cancels the clicked item alone when it is not among the selected', async () => {

@@ -36,7 +36,12 @@ describe('the Servers view', () => {
       devices: [{ name: 'cuda:0 RTX 4090', type: 'cuda', vramTotal: 24 * GB, vramFree: 20 * GB }],
     });
     const opened = new FakeEventEmitter<Runner>();
-    const host = { current: undefined as Runner | undefined, onDidOpen: opened.event, folder: '/work' };
+    const host = {
+      current: undefined as Runner | undefined,
+      onDidOpen: opened.event,
+      onDidWatch: () => ({ dispose: () => undefined }),
+      folder: '/work',
+    };
     context = { subscriptions: [] };
     made = views.registerJobViews(context as never, host as unknown as RunnerHost);
     open = () => {
@@ -67,7 +72,12 @@ describe('the Servers view', () => {
     for (const d of context.subscriptions) d.dispose();
     context = { subscriptions: [] };
     const opened = new FakeEventEmitter<Runner>();
-    const host = { current: fake.runner, onDidOpen: opened.event, folder: '/work' };
+    const host = {
+      current: fake.runner,
+      onDidOpen: opened.event,
+      onDidWatch: () => ({ dispose: () => undefined }),
+      folder: '/work',
+    };
     made = views.registerJobViews(context as never, host as unknown as RunnerHost);
     assert.deepEqual(tree().getChildren(), []);
     assert.equal(record.context.get('comfyuiRunner.serversConfigured'), false);
