@@ -31,6 +31,7 @@ export const commandIds: readonly string[] = [
   'comfyuiRunner.removeServer',
   'comfyuiRunner.enableServer',
   'comfyuiRunner.disableServer',
+  'comfyuiRunner.setServerSlots',
   'comfyuiRunner.setServerCredentials',
   'comfyuiRunner.testServerConnection',
   'comfyuiRunner.showLog',

@@ -24,6 +24,7 @@ import {
   enableServer,
   removeServer,
   setServerCredentials,
+  setServerSlots,
   testServerConnection,
 } from './serverCommands';
 import { convertActiveWorkflow, validateActiveWorkflow } from './workflowCommands';
@@ -45,6 +46,7 @@ export const commandTable: Record<string, CommandHandler> = {
   'comfyuiRunner.removeServer': removeServer,
   'comfyuiRunner.enableServer': enableServer,
   'comfyuiRunner.disableServer': disableServer,
+  'comfyuiRunner.setServerSlots': setServerSlots,
   'comfyuiRunner.setServerCredentials': setServerCredentials,
   'comfyuiRunner.testServerConnection': testServerConnection,
   'comfyuiRunner.showLog': showLog,

@@ -1,7 +1,7 @@
 /**
- * The pool from the palette and the Servers view: add, remove, enable and disable servers (kept in the
- * `comfyuiRunner.servers` setting, which the runner follows), set a server's credentials (kept only in
- * SecretStorage), and test a connection.
+ * The pool from the palette and the Servers view: add, remove, enable and disable servers and set
+ * their slots (kept in the `comfyuiRunner.servers` setting, which the runner follows), set a server's
+ * credentials (kept only in SecretStorage), and test a connection.
  */
 import * as vscode from 'vscode';
 import { ComfyClient } from '../core/comfy/client';
@@ -84,6 +84,21 @@ export function enableServer(_ctx: CommandContext, arg?: unknown): Promise<void>
 /** Stops sending a server new jobs; the ones it runs finish. */
 export function disableServer(_ctx: CommandContext, arg?: unknown): Promise<void> {
   return setEnabled(arg, false);
+}
+
+/** Asks how many jobs a server runs at once, and keeps it in the servers setting. */
+export async function setServerSlots(_ctx: CommandContext, arg?: unknown): Promise<void> {
+  const server = await pickServer(arg, 'Set Server Slots');
+  if (!server) return;
+  const text = await vscode.window.showInputBox({
+    title: `Slots of ${server.name ?? serverName(server.url)}`,
+    prompt: 'How many jobs the server runs at once',
+    value: String(server.slots ?? 1),
+    validateInput: (v) => (/^[1-9]\d{0,2}$/.test(v.trim()) ? undefined : 'A whole number from 1 to 999'),
+  });
+  if (text === undefined) return;
+  const slots = Number(text.trim());
+  await saveServers(readRunnerConfig().servers.map((s) => (s.url === server.url ? { ...s, slots } : s)));
 }
 
 /** Asks for a server's credentials and keeps them in SecretStorage (never in settings or logs). */

@@ -194,6 +194,25 @@ describe('the run, queue and server commands', function () {
     assert.deepEqual(record.settings.get('servers'), [{ url: 'http://127.0.0.1:8188' }]);
   });
 
+  it('Set Server Slots keeps the number in that server’s entry of the servers setting alone', async () => {
+    const other = { url: 'http://10.0.0.2:8188', slots: 2 };
+    record.settings.set('servers', [{ url: 'http://127.0.0.1:8188', tags: ['gpu'] }, other]);
+    record.answers = ['3'];
+    await mods.servers.setServerSlots(context(), { serverUrl: 'http://127.0.0.1:8188' });
+    assert.deepEqual(record.settings.get('servers'), [
+      { url: 'http://127.0.0.1:8188', tags: ['gpu'], slots: 3 },
+      other,
+    ]);
+  });
+
+  it('Set Server Slots refuses a number of slots that is not a whole number from 1', async () => {
+    record.settings.set('servers', [{ url: 'http://127.0.0.1:8188' }]);
+    record.answers = ['0'];
+    await mods.servers.setServerSlots(context(), 'http://127.0.0.1:8188');
+    assert.equal(record.refused.length, 1);
+    assert.deepEqual(record.settings.get('servers'), [{ url: 'http://127.0.0.1:8188' }]);
+  });
+
   it('Set Server Credentials keeps a token in secret storage and nowhere in the settings', async () => {
     record.settings.set('servers', [{ url: 'http://127.0.0.1:8188' }]);
     record.answers = ['http://127.0.0.1:8188', 'Bearer token', 'tok-98765'];
