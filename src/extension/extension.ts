@@ -38,9 +38,12 @@ export const commandIds: readonly string[] = [
 ];
 
 /** Settings whose change means opening the runner again (jobs on servers are taken back by prompt id). */
-const RUNNER_SETTINGS = ['servers', 'scheduler.maxConcurrentJobs', 'outputs.folder'].map(
-  (k) => `${SECTION}.${k}`,
-);
+const RUNNER_SETTINGS = [
+  'servers',
+  'scheduler.maxConcurrentJobs',
+  'scheduler.retryUnaccepted',
+  'outputs.folder',
+].map((k) => `${SECTION}.${k}`);
 
 /** When activation looks for a store once more, for one made while its file watcher was starting. */
 const STORE_RECHECK_MS = 3_000;

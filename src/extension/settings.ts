@@ -27,7 +27,12 @@ export interface RunnerConfig {
   maxConcurrentJobs: number;
   /** The folder of run folders and the store, relative to the workspace folder. */
   outputFolder: string;
+  /** Whether a submission no configured server accepted (unreachable, timed out) is sent again. */
+  retryUnaccepted: boolean;
 }
+
+/** Submissions of one job in all when {@link RunnerConfig.retryUnaccepted} is on: two retries. */
+export const UNACCEPTED_ATTEMPTS = 3;
 
 /** Reads the runner's settings. */
 export function readRunnerConfig(): RunnerConfig {
@@ -36,6 +41,7 @@ export function readRunnerConfig(): RunnerConfig {
     servers: c.get<ServerSetting[]>('servers', []).filter((s) => typeof s?.url === 'string' && s.url !== ''),
     maxConcurrentJobs: c.get<number>('scheduler.maxConcurrentJobs', 0),
     outputFolder: c.get<string>('outputs.folder', 'comfy-runs') || 'comfy-runs',
+    retryUnaccepted: c.get<boolean>('scheduler.retryUnaccepted', false) === true,
   };
 }
 
@@ -55,11 +61,13 @@ export async function serverSettings(
       const credentials = stored ? (JSON.parse(stored) as ServerCredentials) : undefined;
       return {
         url: s.url,
+        name: s.name,
         slots: s.slots,
         tags: s.tags,
         enabled: s.enabled,
         headers: s.headers,
         credentials,
+        autoRetry: config.retryUnaccepted ? { maxAttempts: UNACCEPTED_ATTEMPTS } : undefined,
       };
     }),
   );

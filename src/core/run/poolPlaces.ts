@@ -152,6 +152,7 @@ export function poolTargets(places: readonly Place[]): PoolTargetOptions[] {
     prefetch: p.settings.prefetch ?? true,
     tags: p.settings.tags,
     enabled: p.settings.enabled,
+    autoRetry: p.settings.autoRetry,
     definitions: p.defs,
   }));
 }

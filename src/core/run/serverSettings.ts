@@ -45,6 +45,12 @@ export interface ServerSettings {
   readonly headers?: Readonly<Record<string, string>>;
   /** Used, never stored. @default none (credentials in the URL are used) */
   readonly credentials?: ServerCredentials;
+  /**
+   * Opt-in: a job whose submission failed before the server accepted the prompt (unreachable, timed
+   * out) is sent again, up to `maxAttempts` submissions in all; never once the server accepted it.
+   * @default undefined (a failure is final)
+   */
+  readonly autoRetry?: { readonly maxAttempts: number };
 }
 
 /** A server as a front end may name it: `embedded`, a URL, or its full settings. */
