@@ -10,7 +10,7 @@ import { createNodeDefinitions } from './documents/nodeDefinitions';
 import { registerWorkflowDocuments } from './documents/workflowDocuments';
 import { loadCore } from './loadCore';
 import { createRunnerHost, type RunnerHost } from './runnerHost';
-import { readRunnerConfig, SECTION } from './settings';
+import { DOWNLOAD_SETTINGS, readRunnerConfig, SECTION } from './settings';
 import type { CommandContext } from './commandContext';
 import { registerJobViews } from './views/registerJobViews';
 
@@ -37,9 +37,12 @@ export const commandIds: readonly string[] = [
 ];
 
 /** Settings whose change means opening the runner again (jobs on servers are taken back by prompt id). */
-const RUNNER_SETTINGS = ['servers', 'scheduler.maxConcurrentJobs', 'outputs.folder'].map(
-  (k) => `${SECTION}.${k}`,
-);
+const RUNNER_SETTINGS = [
+  'servers',
+  'scheduler.maxConcurrentJobs',
+  'outputs.folder',
+  ...DOWNLOAD_SETTINGS,
+].map((k) => `${SECTION}.${k}`);
 
 let host: RunnerHost | undefined;
 

@@ -4,6 +4,7 @@
  * setting means one place to look.
  */
 import * as vscode from 'vscode';
+import type { RunnerOptions } from '../core/run/runner';
 import type { ServerCredentials, ServerSettings } from '../core/run/serverSettings';
 
 /** The configuration section of every setting. */
@@ -27,6 +28,8 @@ export interface RunnerConfig {
   maxConcurrentJobs: number;
   /** The folder of run folders and the store, relative to the workspace folder. */
   outputFolder: string;
+  /** Limits on each output downloaded from a server; a limit not set (or not above 0) keeps its default. */
+  downloads: NonNullable<RunnerOptions['downloads']>;
 }
 
 /** Reads the runner's settings. */
@@ -36,6 +39,28 @@ export function readRunnerConfig(): RunnerConfig {
     servers: c.get<ServerSetting[]>('servers', []).filter((s) => typeof s?.url === 'string' && s.url !== ''),
     maxConcurrentJobs: c.get<number>('scheduler.maxConcurrentJobs', 0),
     outputFolder: c.get<string>('outputs.folder', 'comfy-runs') || 'comfy-runs',
+    downloads: downloadLimits(c),
+  };
+}
+
+/** The download settings that change a runner's limits, by their key in the section. */
+export const DOWNLOAD_SETTINGS = [
+  'outputs.downloadStallTimeoutSeconds',
+  'outputs.downloadDeadlineSeconds',
+  'outputs.maxFileMegabytes',
+] as const;
+
+/** The download limits of the settings, in the runner's units (ms and bytes); only those set above 0. */
+function downloadLimits(c: vscode.WorkspaceConfiguration): RunnerConfig['downloads'] {
+  const positive = (key: (typeof DOWNLOAD_SETTINGS)[number]): number | undefined => {
+    const v = c.get<unknown>(key);
+    return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
+  };
+  const [stall, deadline, mib] = DOWNLOAD_SETTINGS.map(positive);
+  return {
+    ...(stall !== undefined && { stallTimeoutMs: stall * 1000 }),
+    ...(deadline !== undefined && { deadlineMs: deadline * 1000 }),
+    ...(mib !== undefined && { maxBytes: Math.round(mib * 1024 * 1024) }),
   };
 }
 
