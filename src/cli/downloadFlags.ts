@@ -3,6 +3,7 @@
  * mapping onto core/comfy's download limits (seconds and MiB on the command line, ms and bytes inside).
  */
 import type { ParseArgsConfig } from 'node:util';
+import { downloadLimitsOf } from '../core/run/downloadSettings';
 import type { RunnerOptions } from '../core/run/runner';
 import { RunnerError } from '../core/util/runnerError';
 
@@ -30,13 +31,10 @@ function positive(name: string, text: unknown, unit: string): number | undefined
 }
 
 /** The download limits the flags give; only those given are set, so the others keep their defaults. */
-export function downloadLimitsOf(values: Record<string, unknown>): DownloadLimits {
-  const stall = positive('download-stall-timeout', values['download-stall-timeout'], 'seconds');
-  const deadline = positive('download-deadline', values['download-deadline'], 'seconds');
-  const mib = positive('max-output-mb', values['max-output-mb'], 'MiB');
-  return {
-    ...(stall !== undefined && { stallTimeoutMs: stall * 1000 }),
-    ...(deadline !== undefined && { deadlineMs: deadline * 1000 }),
-    ...(mib !== undefined && { maxBytes: Math.round(mib * 1024 * 1024) }),
-  };
+export function downloadLimitsFromFlags(values: Record<string, unknown>): DownloadLimits {
+  return downloadLimitsOf({
+    stallTimeoutSeconds: positive('download-stall-timeout', values['download-stall-timeout'], 'seconds'),
+    deadlineSeconds: positive('download-deadline', values['download-deadline'], 'seconds'),
+    maxFileMegabytes: positive('max-output-mb', values['max-output-mb'], 'MiB'),
+  });
 }

@@ -7,7 +7,7 @@ import { tokenEnvVariable } from '../core/server/accessToken';
 import { isRunnerError, RunnerError } from '../core/util/runnerError';
 import { convertCommand } from './convertCommand';
 import { demoCommand } from './demoCommand';
-import { downloadFlags, downloadFlagsUsage, downloadLimitsOf } from './downloadFlags';
+import { downloadFlags, downloadFlagsUsage, downloadLimitsFromFlags } from './downloadFlags';
 import { jobsActions, jobsCommand, parseAge, type JobsAction } from './jobsCommand';
 import { processIo, type CliIo } from './output';
 import { positiveInt, runCommand, seedControlOption } from './runCommand';
@@ -107,7 +107,7 @@ const commands: Record<string, Command> = {
           store: str(v.store),
           inputDir: str(v['input-dir'])!,
           concurrency: optionalInt('concurrency', str(v.concurrency)),
-          downloads: downloadLimitsOf(v),
+          downloads: downloadLimitsFromFlags(v),
           servers: v.server as string[],
           json: v.json === true,
         },
@@ -145,7 +145,7 @@ const commands: Record<string, Command> = {
           json: v.json === true,
           servers: v.server as string[],
           concurrency: optionalInt('concurrency', str(v.concurrency)),
-          downloads: downloadLimitsOf(v),
+          downloads: downloadLimitsFromFlags(v),
           inputDir: str(v['input-dir']),
           olderThanMs: parseAge(str(v['older-than'])!),
         },

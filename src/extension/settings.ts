@@ -4,6 +4,7 @@
  * setting means one place to look.
  */
 import * as vscode from 'vscode';
+import { downloadLimitsOf } from '../core/run/downloadSettings';
 import type { RunnerOptions } from '../core/run/runner';
 import type { ServerCredentials, ServerSettings } from '../core/run/serverSettings';
 
@@ -56,12 +57,8 @@ function downloadLimits(c: vscode.WorkspaceConfiguration): RunnerConfig['downloa
     const v = c.get<unknown>(key);
     return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
   };
-  const [stall, deadline, mib] = DOWNLOAD_SETTINGS.map(positive);
-  return {
-    ...(stall !== undefined && { stallTimeoutMs: stall * 1000 }),
-    ...(deadline !== undefined && { deadlineMs: deadline * 1000 }),
-    ...(mib !== undefined && { maxBytes: Math.round(mib * 1024 * 1024) }),
-  };
+  const [stallTimeoutSeconds, deadlineSeconds, maxFileMegabytes] = DOWNLOAD_SETTINGS.map(positive);
+  return downloadLimitsOf({ stallTimeoutSeconds, deadlineSeconds, maxFileMegabytes });
 }
 
 /** The SecretStorage key of a server's credentials. */

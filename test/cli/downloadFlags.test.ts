@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { downloadLimitsOf } from '../../src/cli/downloadFlags';
+import { downloadLimitsFromFlags } from '../../src/cli/downloadFlags';
 import { isRunnerError } from '../../src/core/util/runnerError';
 import { startFaultProxy, type FaultProxy } from '../fakes/faultProxy';
 import { workflowsDir } from '../fakes/fixturePaths';
@@ -13,7 +13,7 @@ describe('the download flags of run and jobs resume', function () {
   this.timeout(30_000);
 
   it('turns seconds into milliseconds and MiB into bytes', () => {
-    const limits = downloadLimitsOf({
+    const limits = downloadLimitsFromFlags({
       'download-stall-timeout': '1.5',
       'download-deadline': '600',
       'max-output-mb': '512',
@@ -22,13 +22,13 @@ describe('the download flags of run and jobs resume', function () {
   });
 
   it('sets only the limits given, so the others keep their defaults', () => {
-    assert.deepEqual(downloadLimitsOf({ 'max-output-mb': '1' }), { maxBytes: 1024 * 1024 });
+    assert.deepEqual(downloadLimitsFromFlags({ 'max-output-mb': '1' }), { maxBytes: 1024 * 1024 });
   });
 
   it('refuses a limit that is not a number above 0 as bad input', () => {
     for (const text of ['0', '-1', 'soon']) {
       assert.throws(
-        () => downloadLimitsOf({ 'download-deadline': text }),
+        () => downloadLimitsFromFlags({ 'download-deadline': text }),
         (e: unknown) => isRunnerError(e, 'bad_input'),
         text,
       );
