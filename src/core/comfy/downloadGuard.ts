@@ -51,7 +51,7 @@ function details(file: GuardedFile, limit: Record<string, unknown>): Record<stri
 }
 
 /** The error of a stalled download. */
-export function stalled(file: GuardedFile, limits: ResolvedDownloadLimits): RunnerError {
+function stalled(file: GuardedFile, limits: ResolvedDownloadLimits): RunnerError {
   const limit = limits.stallTimeoutMs;
   return new RunnerError(
     'timeout',

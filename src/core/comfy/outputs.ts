@@ -133,8 +133,8 @@ export async function downloadOutputs(
   const taken = new Set<string>();
   const planned = files.map((f) => ({ ...f, path: unique(localPathFor(root, f), taken) }));
   const made = new Set<string>();
-  const madeRoot = await mkdir(root, { recursive: true });
-  if (madeRoot) made.add(madeRoot);
+  // Made here means the folder itself is ours to remove (never a parent mkdir made on the way).
+  if (await mkdir(root, { recursive: true })) made.add(root);
   const batch = new AbortController();
   const base = { api, root, limits: resolveDownloadLimits(limits), signal: batch.signal, made };
   const downloaded: DownloadedFile[] = new Array(planned.length);
