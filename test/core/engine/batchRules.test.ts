@@ -123,7 +123,14 @@ describe('batch-size rules of ComfyUI 0.8.0', () => {
 
   describe('ImageCompositeMasked', () => {
     const composite = (destination: ImageTensor, source: ImageTensor, mask?: MaskTensor) =>
-      run('ImageCompositeMasked', { destination, source, x: 0, y: 0, resize_source: false, mask })[0] as ImageTensor;
+      run('ImageCompositeMasked', {
+        destination,
+        source,
+        x: 0,
+        y: 0,
+        resize_source: false,
+        mask,
+      })[0] as ImageTensor;
 
     it('keeps the destination batch and uses only the first sources of a larger source batch', () => {
       const out = composite(greys([0]), greys([0.25, 0.5, 0.75]));
@@ -200,7 +207,13 @@ describe('batch-size rules of ComfyUI 0.8.0', () => {
     },
     {
       classType: 'ImageScale',
-      input: (l) => ({ image: greys(l), upscale_method: 'nearest-exact', width: 4, height: 3, crop: 'disabled' }),
+      input: (l) => ({
+        image: greys(l),
+        upscale_method: 'nearest-exact',
+        width: 4,
+        height: 3,
+        crop: 'disabled',
+      }),
       expected: [[0], [1]],
       size: [3, 4],
     },
@@ -213,7 +226,12 @@ describe('batch-size rules of ComfyUI 0.8.0', () => {
     {
       // 0.01 megapixels is 10485.76 pixels: sqrt(10485.76 / 4) = 51.2, so 2 x 51.2 = 102.4 rounds to 102.
       classType: 'ImageScaleToTotalPixels',
-      input: (l) => ({ image: greys(l), upscale_method: 'nearest-exact', megapixels: 0.01, resolution_steps: 1 }),
+      input: (l) => ({
+        image: greys(l),
+        upscale_method: 'nearest-exact',
+        megapixels: 0.01,
+        resolution_steps: 1,
+      }),
       expected: [[0], [1]],
       size: [102, 102],
     },
@@ -266,9 +284,12 @@ describe('batch-size rules of ComfyUI 0.8.0', () => {
     }) as [ImageTensor];
     assert.deepEqual([image.batch, image.height, image.width], [2, 2, 3]);
     // Column 0 is the added border (0.5); columns 1 and 2 hold the image.
-    assert.deepEqual(channelLevels(image).map((v) => v.sort()), [
-      [0, 0.5],
-      [0.5, 1],
-    ]);
+    assert.deepEqual(
+      channelLevels(image).map((v) => v.sort()),
+      [
+        [0, 0.5],
+        [0.5, 1],
+      ],
+    );
   });
 });
