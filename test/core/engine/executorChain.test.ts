@@ -3,16 +3,20 @@ import type { Engine } from '../../../src/core/engine/executor';
 import { createRegistry } from '../../../src/core/engine/registry';
 import type { NodeImpl } from '../../../src/core/engine/types';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
-import { apiNode, runCollecting, testEngine, testNodes, testRecorder } from '../../fakes/testNodes';
+import {
+  apiNode,
+  chainPrompt,
+  runCollecting,
+  testEngine,
+  testNodes,
+  testRecorder,
+} from '../../fakes/testNodes';
 
 const CHAIN = 10_000;
 
-/** source -> `length` TestAdd nodes adding 1 each -> counter. */
+/** source -> `length` nodes of class `middle` -> counter. */
 function chain(middle = 'TestAdd', length = CHAIN): ApiPrompt {
-  const prompt: ApiPrompt = { '0': apiNode('TestSource', { value: 0 }) };
-  for (let i = 1; i <= length; i++) prompt[String(i)] = apiNode(middle, { input: [String(i - 1), 0], add: 1 });
-  prompt.out = apiNode('TestCounter', { input: [String(length), 0], tag: 'chain' });
-  return prompt;
+  return chainPrompt(length, middle);
 }
 
 describe('engine on a 10,000-node chain', () => {
@@ -77,7 +81,10 @@ describe('engine on a 10,000-node chain', () => {
     engine = testEngine();
     const { events } = await runCollecting(engine, chain());
     const end = events.findIndex((e) => e.type === 'execution_success');
-    const last = events.slice(0, end).findLast((e) => e.type === 'progress_state');
+    const last = events
+      .slice(0, end)
+      .filter((e) => e.type === 'progress_state')
+      .at(-1);
     assert.ok(last?.type === 'progress_state');
     const states = Object.values(last.data.nodes).map((n) => n.state);
     assert.equal(states.length, CHAIN + 2);
