@@ -13,6 +13,7 @@
  * server, for example the main branch before coalescing.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import WebSocket from 'ws';
@@ -35,14 +36,15 @@ async function clientRun(url: string, request: ChildRequest): Promise<Served> {
   const prompt = benchGraph(request.shape, request.size);
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws?clientId=bench`);
   await new Promise((done, fail) => ws.once('open', done).once('error', fail));
-  let promptId: string | undefined;
+  // Named here, so that messages arriving before the reply are counted too.
+  const promptId = randomUUID();
   let bytes = 0;
   let progressStates = 0;
   const ended = new Promise<void>((done) => {
     ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) return;
       const message = JSON.parse(data.toString()) as { type: string; data?: Record<string, unknown> };
-      if (promptId === undefined || message.data?.prompt_id !== promptId) return;
+      if (message.data?.prompt_id !== promptId) return;
       bytes += data.length;
       if (message.type === 'progress_state') progressStates++;
       if (message.type === 'executing' && message.data?.node === null) done();
@@ -51,9 +53,9 @@ async function clientRun(url: string, request: ChildRequest): Promise<Served> {
   const reply = await fetch(`${url}/prompt`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ prompt, client_id: 'bench' }),
+    body: JSON.stringify({ prompt, client_id: 'bench', prompt_id: promptId }),
   });
-  promptId = ((await reply.json()) as { prompt_id: string }).prompt_id;
+  if (!reply.ok) throw new Error(`the prompt was refused: ${await reply.text()}`);
   await ended;
   ws.close();
   return { bytes, progressStates, nodes: Object.keys(prompt).length };
