@@ -72,9 +72,11 @@ export function outputNodes(prompt: ApiPrompt, defs: NodeDefs, targets?: readonl
 function dependenciesOf(prompt: ApiPrompt, id: NodeId): NodeId[] {
   const node = prompt[id];
   if (!node) return [];
-  return linksOf(node)
-    .map(([, link]) => link[0])
-    .filter((dep) => Object.hasOwn(prompt, dep));
+  // A loop rather than linksOf, map and filter: this runs for every node of every prompt.
+  const deps: NodeId[] = [];
+  for (const value of Object.values(node.inputs ?? {}))
+    if (isLink(value) && Object.hasOwn(prompt, value[0])) deps.push(value[0]);
+  return deps;
 }
 
 function sortedIds(prompt: ApiPrompt): NodeId[] {
@@ -91,13 +93,19 @@ export function ancestors(prompt: ApiPrompt, id: NodeId): Set<NodeId> {
 
 /** `starts` and everything they depend on, in one walk however much their ancestries overlap. */
 function reachable(prompt: ApiPrompt, starts: readonly NodeId[]): Set<NodeId> {
-  const seen = new Set<NodeId>();
+  return new Set(reachableDependencies(prompt, starts).keys());
+}
+
+/** Every node reachable from `starts` through links, with its dependencies, each listed once. */
+function reachableDependencies(prompt: ApiPrompt, starts: readonly NodeId[]): Map<NodeId, NodeId[]> {
+  const seen = new Map<NodeId, NodeId[]>();
   const stack = starts.filter((id) => Object.hasOwn(prompt, id));
   while (stack.length > 0) {
     const next = stack.pop()!;
     if (seen.has(next)) continue;
-    seen.add(next);
-    for (const dep of dependenciesOf(prompt, next)) if (!seen.has(dep)) stack.push(dep);
+    const deps = dependenciesOf(prompt, next);
+    seen.set(next, deps);
+    for (const dep of deps) if (!seen.has(dep)) stack.push(dep);
   }
   return seen;
 }
@@ -121,11 +129,12 @@ export interface CycleDetails {
  * is the same on every run. Throws `RunnerError('bad_input')` with {@link CycleDetails} on a cycle.
  */
 export function topologicalOrder(prompt: ApiPrompt, roots?: readonly NodeId[]): NodeId[] {
-  const needed = roots ? reachable(prompt, roots) : new Set(Object.keys(prompt));
+  const needed = roots
+    ? reachableDependencies(prompt, roots)
+    : new Map(Object.keys(prompt).map((id) => [id, dependenciesOf(prompt, id)]));
   const waitingOn = new Map<NodeId, number>();
   const dependents = new Map<NodeId, NodeId[]>();
-  for (const id of needed) {
-    const deps = dependenciesOf(prompt, id);
+  for (const [id, deps] of needed) {
     waitingOn.set(id, deps.length);
     for (const dep of deps) {
       const list = dependents.get(dep);
@@ -134,7 +143,7 @@ export function topologicalOrder(prompt: ApiPrompt, roots?: readonly NodeId[]): 
     }
   }
   // Ranks let the heap compare numbers instead of re-parsing ids at every step.
-  const byId = sortedNodeIds(needed);
+  const byId = sortedNodeIds(needed.keys());
   const rank = new Map(byId.map((id, i) => [id, i]));
   const ready: number[] = [];
   for (const [id, count] of waitingOn) if (count === 0) heapPush(ready, rank.get(id)!);
