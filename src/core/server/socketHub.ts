@@ -60,7 +60,7 @@ export class SocketHub {
     if (audience.kind === 'client') this.send(this.sockets.get(audience.clientId), message);
   }
 
-  /** The open sockets an audience reaches now. */
+  /** The sockets an audience reaches now (one may be closing; sending to it does nothing). */
   socketsOf(audience: Audience): WebSocket[] {
     if (audience.kind === 'everyone') return [...this.sockets.values()];
     const ws = audience.kind === 'client' ? this.sockets.get(audience.clientId) : undefined;

@@ -96,7 +96,7 @@ function reachable(prompt: ApiPrompt, starts: readonly NodeId[]): Set<NodeId> {
   return new Set(reachableDependencies(prompt, starts).keys());
 }
 
-/** Every node reachable from `starts` through links, with its dependencies, each listed once. */
+/** Every node reachable from `starts` through links (each once), with its dependencies. */
 function reachableDependencies(prompt: ApiPrompt, starts: readonly NodeId[]): Map<NodeId, NodeId[]> {
   const seen = new Map<NodeId, NodeId[]>();
   const stack = starts.filter((id) => Object.hasOwn(prompt, id));
