@@ -3,7 +3,7 @@
  * chains and wide graphs (benchGraph.ts), served by `comfy-runner serve`'s server in a child process
  * (progressStatesChild.ts) to one WebSocket client here that reads as fast as it can:
  * - the bytes of the prompt's messages the client received, per node, and how many were `progress_state`;
- * - the child's peak RSS while serving;
+ * - the child's peak RSS while serving (also for a client that reads nothing until the run is over);
  * - the engine's time per node on the same prompt, alone and with every event fed to the progress reducer
  *   as jobs on the embedded target do (no server then).
  *
@@ -31,11 +31,24 @@ interface Served {
 
 interface Measured extends Served, ChildReport {}
 
-/** Submits the prompt as the client `bench` and counts what the socket receives until it ends. */
-async function clientRun(url: string, request: ChildRequest): Promise<Served> {
+/** Resolves once the server's history has the prompt: it has run to its end. */
+async function historyHas(url: string, promptId: string): Promise<void> {
+  for (;;) {
+    const reply = await fetch(`${url}/history/${promptId}`);
+    if (Object.hasOwn((await reply.json()) as object, promptId)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Submits the prompt as the client `bench` and counts what the socket receives until it ends. A
+ * `stalled` client reads nothing until the prompt has run to its end, as a client on a slow link.
+ */
+async function clientRun(url: string, request: ChildRequest, stalled: boolean): Promise<Served> {
   const prompt = benchGraph(request.shape, request.size);
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws?clientId=bench`);
   await new Promise((done, fail) => ws.once('open', done).once('error', fail));
+  if (stalled) ws.pause();
   // Named here, so that messages arriving before the reply are counted too.
   const promptId = randomUUID();
   let bytes = 0;
@@ -56,13 +69,17 @@ async function clientRun(url: string, request: ChildRequest): Promise<Served> {
     body: JSON.stringify({ prompt, client_id: 'bench', prompt_id: promptId }),
   });
   if (!reply.ok) throw new Error(`the prompt was refused: ${await reply.text()}`);
+  if (stalled) {
+    await historyHas(url, promptId);
+    ws.resume();
+  }
   await ended;
   ws.close();
   return { bytes, progressStates, nodes: Object.keys(prompt).length };
 }
 
 /** Starts the child, runs the prompt against it, then reads its report. */
-async function measure(request: ChildRequest): Promise<Measured> {
+async function measure(request: ChildRequest, stalled = false): Promise<Measured> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', resolve(__dirname, 'progressStatesChild.ts'), JSON.stringify(request)],
@@ -73,7 +90,7 @@ async function measure(request: ChildRequest): Promise<Measured> {
   let served: Served | undefined;
   for await (const line of lines) {
     if (line.startsWith('url ')) {
-      served = await clientRun(line.slice(4), request);
+      served = await clientRun(line.slice(4), request, stalled);
       child.stdin.write('done\n');
     } else if (line.startsWith('{') && served) {
       child.stdin.end();
