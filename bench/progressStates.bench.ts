@@ -137,8 +137,22 @@ async function benchShape(shape: GraphShape, size: number): Promise<void> {
     );
 }
 
+/** The 10,000-node chain to a client that reads nothing until the run is over: what the server keeps. */
+async function benchStalled(): Promise<void> {
+  const request = { shape: 'chain', size: 10_000 } as const;
+  console.log('chain of 10,000 nodes to a client that reads only once the run is over');
+  const baseline = process.env.PROGRESS_BASELINE;
+  if (baseline) {
+    const m = await measure({ ...request, root: resolve(baseline), policy: 'coalesced' }, true);
+    console.log(row('baseline', m));
+  }
+  const here = resolve(__dirname, '..');
+  console.log(row('coalesced', await measure({ ...request, root: here, policy: 'coalesced' }, true)));
+}
+
 /** Prints every figure. */
 export async function runProgressStatesBench(): Promise<void> {
   for (const shape of ['chain', 'wide'] as const)
     for (const size of [1000, 10_000]) await benchShape(shape, size);
+  await benchStalled();
 }
