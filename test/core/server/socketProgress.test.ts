@@ -3,9 +3,11 @@
  * snapshots, each of the protocol's exact shape, the final one always, every `executing` still.
  */
 import assert from 'node:assert/strict';
+import { ComfyClient } from '../../../src/core/comfy/client';
 import { progressStateSent } from '../../../src/core/protocol/executionMessages';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 import { apiNode, chainPrompt, testRegistry } from '../../fakes/testNodes';
+import { fastTimings } from '../comfy/replayHarness';
 import { call, closeServed, serve, SocketRecorder, type Frame } from './serverHarness';
 
 const CHAIN = 3000;
@@ -76,6 +78,30 @@ describe('progress_state on the socket for a large prompt', function () {
     for (const snapshot of snapshots(frames)) {
       // Parsing strips keys the schema does not know, so equality also rules out extra keys.
       assert.deepEqual(progressStateSent.parse(snapshot.data), snapshot.data);
+    }
+  });
+
+  it('our ComfyClient following a 3,000-node chain sees it advance and ends with every node done', async () => {
+    const { url } = await serve({ nodes: testRegistry });
+    const client = new ComfyClient({ baseUrl: url, ...fastTimings });
+    const total = CHAIN + 2;
+    try {
+      const run = await client.submit(chainPrompt(CHAIN));
+      // Listening only until the run is seen advancing: every snapshot copies the whole prompt's progress.
+      const advanced = new Promise<void>((done) => {
+        const listening = run.onProgress((p) => {
+          if (p.nodes.done === 0 || p.nodes.done === total) return;
+          listening.dispose();
+          done();
+        });
+      });
+      await Promise.all([advanced, run.result]);
+      const last = run.progress();
+      assert.equal(last.state, 'succeeded');
+      const { done, running } = last.nodes;
+      assert.deepEqual([done, last.nodes.total, Object.keys(running).length], [total, total, 0]);
+    } finally {
+      await client.dispose();
     }
   });
 
