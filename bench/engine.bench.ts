@@ -17,7 +17,7 @@ import type { NodeContext } from '../src/core/engine/types';
 import type { ApiPrompt } from '../src/core/workflow/types';
 import { validatePrompt } from '../src/core/workflow/validate';
 import { testDirs } from '../test/fakes/testDirs';
-import { apiNode, testRegistry, testWorkerRegistry } from '../test/fakes/testNodes';
+import { apiNode, chainPrompt, testRegistry, testWorkerRegistry } from '../test/fakes/testNodes';
 import { runEmbeddedJobsBench } from './embeddedJobs.bench';
 
 /** The side of the square synthetic image the heavy nodes get. */
@@ -153,14 +153,6 @@ async function benchBranches(): Promise<void> {
   } finally {
     await Promise.all(engines.map((e) => e.dispose()));
   }
-}
-
-function chainPrompt(length: number): ApiPrompt {
-  const prompt: ApiPrompt = { '0': apiNode('TestSource', { value: 0 }) };
-  for (let i = 1; i <= length; i++)
-    prompt[String(i)] = apiNode('TestAdd', { input: [String(i - 1), 0], add: 1 });
-  prompt.out = apiNode('TestCounter', { input: [String(length), 0], tag: 'chain' });
-  return prompt;
 }
 
 async function benchChain(): Promise<void> {

@@ -186,6 +186,18 @@ export function apiNode(classType: string, inputs: Record<string, unknown>): Api
   return { class_type: classType, inputs };
 }
 
+/**
+ * A chain: TestSource, then `length` nodes of class `middle` (TestAdd: each adds 1 to its input), then a
+ * TestCounter tagged `chain`. Node ids are `0` to `length`, and `out`.
+ */
+export function chainPrompt(length: number, middle = 'TestAdd'): ApiPrompt {
+  const prompt: ApiPrompt = { '0': apiNode('TestSource', { value: 0 }) };
+  for (let i = 1; i <= length; i++)
+    prompt[String(i)] = apiNode(middle, { input: [String(i - 1), 0], add: 1 });
+  prompt.out = apiNode('TestCounter', { input: [String(length), 0], tag: 'chain' });
+  return prompt;
+}
+
 /** Runs a prompt and returns its outcome with every event it emitted. */
 export async function runCollecting(
   engine: Engine,

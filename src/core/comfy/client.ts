@@ -248,7 +248,7 @@ export class ComfyClient {
     const tracker = this.router.get(promptId);
     if (!tracker || !tracker.active) return;
     tracker.cancelRequested = true;
-    tracker.progress.fire(tracker.snapshot());
+    tracker.progress.fireLazy(() => tracker.snapshot());
     if (tracker.state === 'submitting') return;
     const jobsApi = await this.jobsApi();
     const verdict = await cancelPrompt(this.http, tracker, jobsApi);

@@ -44,6 +44,14 @@ export class Emitter<T> {
     }
   }
 
+  /**
+   * Calls every listener with the value `make` builds, built only when someone listens: for values that
+   * cost time linear in a prompt's size and go out on every message.
+   */
+  fireLazy(make: () => T): void {
+    if (this.listeners.size > 0) this.fire(make());
+  }
+
   /** Drops every listener. */
   clear(): void {
     this.listeners.clear();

@@ -127,7 +127,7 @@ export class PromptTracker {
     if (EXECUTION_EVENTS.has(message.type) && this.stateValue === 'queued') this.moveTo('running');
     applyProgressMessage(this.nodes, message);
     this.apply(message);
-    this.progress.fire(this.snapshot());
+    this.progress.fireLazy(() => this.snapshot());
   }
 
   /** Applies a preview that belongs to this prompt. */
@@ -146,7 +146,7 @@ export class PromptTracker {
   startedElsewhere(): void {
     if (this.stateValue !== 'queued') return;
     this.moveTo('running');
-    this.progress.fire(this.snapshot());
+    this.progress.fireLazy(() => this.snapshot());
   }
 
   /** Ends the prompt from outside the event stream: history, a cancel of a queued prompt, or loss. */
@@ -156,7 +156,7 @@ export class PromptTracker {
     this.ending = ending;
     if (ending.state === 'succeeded') completeProgress(this.nodes);
     else stopProgress(this.nodes);
-    this.progress.fire(this.snapshot());
+    this.progress.fireLazy(() => this.snapshot());
     this.settled.fire(ending);
   }
 

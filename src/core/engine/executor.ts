@@ -16,6 +16,7 @@ import type { EngineEvent, ExecutionOutcome } from './engineEvents';
 import { ExecutionCache, type CachePolicy } from './executionCache';
 import { PromptExecution } from './promptExecution';
 import { builtinNodes, type NodeRegistry } from './registry';
+import type { ProgressStatePolicy } from './runReporter';
 import type { WrittenFile } from './types';
 import { WorkerPool, type WorkerRegistryModule } from './workerPool';
 
@@ -40,6 +41,13 @@ export interface EngineOptions {
   workerRegistry?: WorkerRegistryModule;
   /** What the cache keeps between prompts; see executionCache.ts. @default 'classic' */
   cachePolicy?: CachePolicy;
+  /**
+   * How often `progress_state` goes out: `coalesced` spaces out the snapshots of prompts with more than
+   * 64 started nodes to one every 100 ms (and one before the end); `every-change` sends one on every
+   * change, as ComfyUI does, at a cost growing with the square of the prompt's size (for comparisons and
+   * benchmarks). See runReporter.ts. @default 'coalesced'
+   */
+  progressStates?: ProgressStatePolicy;
 }
 
 /** `extra_data` of a prompt, as `POST /prompt` takes it. */
@@ -205,6 +213,7 @@ class EmbeddedEngine implements Engine {
       concurrency: () => this.concurrency,
       pool: () => this.workerPool(),
       emit: options.onEvent ?? (() => undefined),
+      progressStates: this.options.progressStates,
       written: (nodeId, file) => {
         try {
           options.onFileWritten?.(nodeId, file);

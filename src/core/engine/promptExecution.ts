@@ -22,7 +22,7 @@ import { computeCacheKeys, type ExecutionCache } from './executionCache';
 import { replayCachedOutputs } from './outputReplay';
 import { PreviewStager } from './previewStager';
 import type { NodeRegistry } from './registry';
-import { RunReporter } from './runReporter';
+import { RunReporter, type ProgressStatePolicy } from './runReporter';
 import { DataflowSchedule, planExecution, type ExecutionPlan } from './scheduleGraph';
 import {
   InterruptedException,
@@ -60,6 +60,8 @@ export interface PromptExecutionSetup {
   /** The worker pool, or undefined to run heavy nodes on the main thread. */
   pool: () => WorkerPool | undefined;
   emit: (event: EngineEvent) => void;
+  /** How often `progress_state` goes out (runReporter.ts). @default 'coalesced' */
+  progressStates?: ProgressStatePolicy;
   /**
    * Told of every file a node wrote, or a cached node's file copied into this prompt's folders; must not
    * throw.
@@ -87,13 +89,17 @@ export class PromptExecution {
 
   constructor(private readonly setup: PromptExecutionSetup) {
     this.promptId = setup.promptId;
-    this.reporter = new RunReporter(setup.promptId, (event) => {
-      try {
-        setup.emit(event);
-      } catch {
-        // A listener's bug must not break the run; the listener contract says exceptions are ignored.
-      }
-    });
+    this.reporter = new RunReporter(
+      setup.promptId,
+      (event) => {
+        try {
+          setup.emit(event);
+        } catch {
+          // A listener's bug must not break the run; the listener contract says exceptions are ignored.
+        }
+      },
+      setup.progressStates,
+    );
   }
 
   /** Runs the prompt to its end; never rejects. */

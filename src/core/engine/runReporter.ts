@@ -12,20 +12,33 @@ type ExecutionInterruptedData = ExecutionData<'execution_interrupted'>;
 /** One node's entry in a `progress_state` snapshot; `parent_node_id` is always null (no expansion here). */
 type NodeProgressState = ExecutionData<'progress_state'>['nodes'][string];
 
-/** Above this many non-pending nodes, `progress_state` snapshots are spaced out (see {@link RunReporter}). */
-const FULL_SNAPSHOT_LIMIT = 1000;
+/**
+ * Above this many non-pending nodes, `progress_state` snapshots are spaced out (see {@link RunReporter}).
+ * Up to it a snapshot is at most ~12 KB and sending every one costs little; past it, a snapshot on every
+ * change costs time and bytes growing with the square of the prompt's size.
+ */
+export const SMALL_SNAPSHOT_LIMIT = 64;
 /** The least time between two large `progress_state` snapshots. */
-const LARGE_SNAPSHOT_INTERVAL_MS = 100;
+export const LARGE_SNAPSHOT_INTERVAL_MS = 100;
 /** The least time between two `progress` events of one node (the final step always goes out). */
 const PROGRESS_INTERVAL_MS = 50;
+
+/**
+ * How often `progress_state` goes out: `coalesced` spaces out large snapshots (see {@link RunReporter});
+ * `every-change` sends one on every change whatever the prompt's size, as ComfyUI does, for comparisons.
+ */
+export type ProgressStatePolicy = 'coalesced' | 'every-change';
 
 /**
  * Emits the events of one prompt run in ComfyUI's order (comfyui-protocol.md 3.6): `progress_state`
  * before `executing` when a node starts, before `progress` on a step, after `executed` when it finishes.
  * Each `progress_state` is a full snapshot, as ComfyUI sends. A snapshot costs time linear in the nodes
- * it lists, so once more than 1000 nodes are listed, snapshots go out at most every 100 ms (plus one
- * before the terminal event) instead of on every change; smaller prompts see every change, as on the
- * server. `progress` is throttled to one event per node every 50 ms, except steps that carry a preview.
+ * it lists, so (policy `coalesced`) once more than {@link SMALL_SNAPSHOT_LIMIT} nodes are listed,
+ * snapshots go out at most every 100 ms instead of on every change: the newest state once the interval
+ * has passed (on a timer, so a long node without steps does not hold it back) and always one before the
+ * terminal event. Every snapshot is current where it stands among the events; smaller prompts see every
+ * change, as on the server. `progress` is throttled to one event per node every 50 ms, except steps that
+ * carry a preview.
  */
 export class RunReporter {
   /** The nodes that ran to completion in this prompt, in completion order. */
@@ -34,10 +47,13 @@ export class RunReporter {
   private readonly lastProgress = new Map<string, number>();
   private lastSnapshotAt = 0;
   private snapshotOwed = false;
+  /** The timer that sends an owed snapshot once the interval has passed. */
+  private owedTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly promptId: string,
     private readonly emit: (event: EngineEvent) => void,
+    private readonly policy: ProgressStatePolicy = 'coalesced',
   ) {}
 
   /** `execution_start`. */
@@ -129,6 +145,7 @@ export class RunReporter {
 
   /** The closing `executing {node: null}`. */
   done(): void {
+    this.cancelOwed();
     this.emit({ type: 'executing', data: { node: null, prompt_id: this.promptId } });
   }
 
@@ -153,21 +170,33 @@ export class RunReporter {
       parent_node_id: null,
       real_node_id: id,
     });
-    const now = performance.now();
-    if (this.states.size > FULL_SNAPSHOT_LIMIT && now - this.lastSnapshotAt < LARGE_SNAPSHOT_INTERVAL_MS) {
-      this.snapshotOwed = true;
-      return;
-    }
-    this.lastSnapshotAt = now;
-    this.emitSnapshot();
+    if (this.snapshotOwed) return;
+    const wait = this.snapshotWait();
+    if (wait <= 0) return this.emitSnapshot();
+    this.snapshotOwed = true;
+    this.owedTimer = setTimeout(() => this.emitSnapshot(), wait);
+    this.owedTimer.unref();
+  }
+
+  /** How long the next snapshot must wait; zero or less sends it now. */
+  private snapshotWait(): number {
+    if (this.policy === 'every-change' || this.states.size <= SMALL_SNAPSHOT_LIMIT) return 0;
+    return this.lastSnapshotAt + LARGE_SNAPSHOT_INTERVAL_MS - performance.now();
   }
 
   private flushSnapshot(): void {
     if (this.snapshotOwed) this.emitSnapshot();
   }
 
-  private emitSnapshot(): void {
+  private cancelOwed(): void {
+    clearTimeout(this.owedTimer);
+    this.owedTimer = undefined;
     this.snapshotOwed = false;
+  }
+
+  private emitSnapshot(): void {
+    this.cancelOwed();
+    this.lastSnapshotAt = performance.now();
     const nodes: Record<string, NodeProgressState> = {};
     for (const [id, entry] of this.states) nodes[id] = entry;
     this.emit({ type: 'progress_state', data: { prompt_id: this.promptId, nodes } });

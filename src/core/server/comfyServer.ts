@@ -28,6 +28,7 @@ import { resolve } from 'node:path';
 import { runnerVersion } from '../util/runnerVersion';
 import type { EngineEvent } from '../engine/engineEvents';
 import { createEngine, type Engine } from '../engine/executor';
+import type { ProgressStatePolicy } from '../engine/runReporter';
 import { RunnerError } from '../util/runnerError';
 import { redactToken } from './accessToken';
 import { EventDelivery } from './eventDelivery';
@@ -62,6 +63,14 @@ export interface ComfyServerOptions extends ServerFolders {
    * @default none: no token is asked for, as in ComfyUI
    */
   token?: string;
+  /**
+   * How often `progress_state` goes out. `coalesced`: each socket gets a large prompt's newest snapshot
+   * at most every ~100 ms and always the final one, and a socket that reads slowly gets none until it
+   * drains (progressCoalescer.ts; the engines the server creates space them out too). `every-change`:
+   * every snapshot to every socket, as ComfyUI sends them, at a cost growing with the square of the
+   * prompt's size (for comparisons and benchmarks). @default 'coalesced'
+   */
+  progressStates?: ProgressStatePolicy;
 }
 
 /** A running server. */
@@ -91,7 +100,8 @@ function enginesFor(options: ComfyServerOptions, folders: ServerFolders): Engine
     return [options.engine];
   }
   const maxConcurrency = Math.max(1, Math.floor(availableParallelism() / parallel));
-  return Array.from({ length: parallel }, () => createEngine({ ...folders, maxConcurrency }));
+  const progressStates = options.progressStates;
+  return Array.from({ length: parallel }, () => createEngine({ ...folders, maxConcurrency, progressStates }));
 }
 
 function foldersOf(options: ComfyServerOptions): ServerFolders {
@@ -161,8 +171,8 @@ function assemble(options: ComfyServerOptions, engines: Engine[], folders: Serve
     featureFlags: state.featureFlags,
     socketsChanged: () => clock.touch(),
   });
-  const delivery = new EventDelivery(hub);
-  return { state, hub };
+  const delivery = new EventDelivery(hub, options.progressStates !== 'every-change');
+  return { state, hub, delivery };
 }
 
 function listen(server: http.Server, host: string, port: number): Promise<number> {
@@ -179,12 +189,14 @@ function listen(server: http.Server, host: string, port: number): Promise<number
 async function shutDown(
   server: http.Server,
   hub: SocketHub,
+  delivery: EventDelivery,
   state: ServerState,
   owned: Engine[],
 ): Promise<void> {
   const closed = new Promise<void>((done) => server.close(() => done()));
   hub.close();
   await state.queue.close();
+  delivery.close();
   server.closeAllConnections();
   await closed;
   await Promise.all(owned.map((e) => e.dispose()));
@@ -204,7 +216,7 @@ export async function startComfyServer(options: ComfyServerOptions): Promise<Com
   const folders = foldersOf(options);
   const engines = enginesFor(options, folders);
   const clock = new IdleClock();
-  const { state, hub } = assemble(options, engines, folders, clock);
+  const { state, hub, delivery } = assemble(options, engines, folders, clock);
   const routes = [
     ...promptRoutes(state),
     ...queueRoutes(state),
@@ -229,7 +241,7 @@ export async function startComfyServer(options: ComfyServerOptions): Promise<Com
   const port = await listen(server, host, options.port ?? 8188);
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
-    (closing ??= shutDown(server, hub, state, options.engine ? [] : engines));
+    (closing ??= shutDown(server, hub, delivery, state, options.engine ? [] : engines));
   const idleMs = () => clock.idleMs(hub.connections > 0 || state.queue.remaining() > 0);
   const shown = host.includes(':') ? `[${host}]` : host;
   return { url: `http://${shown}:${port}`, port, idleMs, close };

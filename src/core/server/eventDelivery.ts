@@ -6,25 +6,48 @@
  * `progress`, which is where ComfyUI's progress handler sends a type-4 frame. A type-1 frame comes from
  * ComfyUI's progress hook after it has sent `progress` (recordings 10b and 13), so a legacy frame is
  * held back until the next message of its prompt, which is that `progress`, has gone out.
+ *
+ * `progress_state` goes through a {@link ProgressCoalescer}, which spaces it out for each socket and
+ * keeps a slow socket from piling it up; every other message goes out as it comes.
  */
 import { isPreviewEvent, type EngineEvent, type PreviewEventData } from '../engine/engineEvents';
-import { audienceOf, previewFormFor, type Audience } from './eventRouting';
+import { audienceOf, endsPrompt, previewFormFor, type Audience } from './eventRouting';
 import { previewFrame } from './previewFrames';
+import { ProgressCoalescer } from './progressCoalescer';
 import type { SocketHub } from './socketHub';
 
 /** The events of every running prompt, on their way to the sockets. */
 export class EventDelivery {
   /** Legacy preview frames waiting for the next message of their prompt, by prompt id. */
   private readonly held = new Map<string, (() => void)[]>();
+  private readonly progress: ProgressCoalescer;
 
-  constructor(private readonly hub: SocketHub) {}
+  /** @param coalesce false sends every `progress_state` to every socket at once, as ComfyUI does. */
+  constructor(
+    private readonly hub: SocketHub,
+    coalesce = true,
+  ) {
+    this.progress = new ProgressCoalescer(coalesce);
+  }
 
   /** Sends one event of a prompt submitted by `clientId` (undefined: submitted without one). */
   deliver(event: EngineEvent, clientId: string | undefined): void {
     const audience = audienceOf(event.type, event.data, clientId);
     if (isPreviewEvent(event)) return this.preview(event.data, audience);
-    this.hub.deliver(event, audience);
-    this.release(event.data.prompt_id);
+    const promptId = event.data.prompt_id;
+    if (event.type === 'progress_state') {
+      this.progress.snapshot(event, this.hub.socketsOf(audience));
+    } else {
+      if (endsPrompt(event.type, event.data)) this.progress.end(promptId);
+      else this.progress.overtaken(promptId, this.hub.socketsOf(audience));
+      this.hub.deliver(event, audience);
+    }
+    this.release(promptId);
+  }
+
+  /** Stops the snapshots' timer. */
+  close(): void {
+    this.progress.close();
   }
 
   private preview(preview: PreviewEventData, audience: Audience): void {

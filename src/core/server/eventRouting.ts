@@ -20,6 +20,16 @@ function isExecutionBlocked(type: string, data: unknown): boolean {
   );
 }
 
+/**
+ * True for the messages after which a prompt sends no more node activity: its terminal event (an
+ * ExecutionBlocked error is not one) and the closing `executing {node: null}`.
+ */
+export function endsPrompt(type: string, data: unknown): boolean {
+  if (type === 'execution_success' || type === 'execution_interrupted') return true;
+  if (type === 'execution_error') return !isExecutionBlocked(type, data);
+  return type === 'executing' && (data as { node?: unknown })?.node === null;
+}
+
 /** The audience of a message of a prompt submitted by `clientId` (undefined: headless). */
 export function audienceOf(type: string, data: unknown, clientId: string | undefined): Audience {
   if (type === 'status') return { kind: 'everyone' };

@@ -60,6 +60,13 @@ export class SocketHub {
     if (audience.kind === 'client') this.send(this.sockets.get(audience.clientId), message);
   }
 
+  /** The sockets an audience reaches now (one may be closing; sending to it does nothing). */
+  socketsOf(audience: Audience): WebSocket[] {
+    if (audience.kind === 'everyone') return [...this.sockets.values()];
+    const ws = audience.kind === 'client' ? this.sockets.get(audience.clientId) : undefined;
+    return ws ? [ws] : [];
+  }
+
   /** Sends a message to every socket. */
   broadcast(message: HubMessage): void {
     const text = JSON.stringify(message);

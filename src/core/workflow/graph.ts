@@ -28,8 +28,17 @@ export function linksOf(node: ApiNode): [string, ApiLink][] {
  * value (so "9" < "10" and "12:5" < "12:10"), others as strings. Every tie-break in this module uses it.
  */
 export function compareNodeIds(a: NodeId, b: NodeId): number {
-  const as = a.split(':');
-  const bs = b.split(':');
+  return compareSegmentLists(a.split(':'), b.split(':'));
+}
+
+/** Ids in {@link compareNodeIds} order, each split once rather than at every comparison. */
+export function sortedNodeIds(ids: Iterable<NodeId>): NodeId[] {
+  const split = Array.from(ids, (id) => ({ id, segments: id.split(':') }));
+  split.sort((a, b) => compareSegmentLists(a.segments, b.segments));
+  return split.map((s) => s.id);
+}
+
+function compareSegmentLists(as: string[], bs: string[]): number {
   for (let i = 0; i < Math.min(as.length, bs.length); i++) {
     const c = compareSegments(as[i], bs[i]);
     if (c !== 0) return c;
@@ -63,13 +72,15 @@ export function outputNodes(prompt: ApiPrompt, defs: NodeDefs, targets?: readonl
 function dependenciesOf(prompt: ApiPrompt, id: NodeId): NodeId[] {
   const node = prompt[id];
   if (!node) return [];
-  return linksOf(node)
-    .map(([, link]) => link[0])
-    .filter((dep) => Object.hasOwn(prompt, dep));
+  // A loop rather than linksOf, map and filter: this runs for every node of every prompt.
+  const deps: NodeId[] = [];
+  for (const value of Object.values(node.inputs ?? {}))
+    if (isLink(value) && Object.hasOwn(prompt, value[0])) deps.push(value[0]);
+  return deps;
 }
 
 function sortedIds(prompt: ApiPrompt): NodeId[] {
-  return Object.keys(prompt).sort(compareNodeIds);
+  return sortedNodeIds(Object.keys(prompt));
 }
 
 /**
@@ -82,13 +93,19 @@ export function ancestors(prompt: ApiPrompt, id: NodeId): Set<NodeId> {
 
 /** `starts` and everything they depend on, in one walk however much their ancestries overlap. */
 function reachable(prompt: ApiPrompt, starts: readonly NodeId[]): Set<NodeId> {
-  const seen = new Set<NodeId>();
+  return new Set(reachableDependencies(prompt, starts).keys());
+}
+
+/** Every node reachable from `starts` through links (each once), with its dependencies. */
+function reachableDependencies(prompt: ApiPrompt, starts: readonly NodeId[]): Map<NodeId, NodeId[]> {
+  const seen = new Map<NodeId, NodeId[]>();
   const stack = starts.filter((id) => Object.hasOwn(prompt, id));
   while (stack.length > 0) {
     const next = stack.pop()!;
     if (seen.has(next)) continue;
-    seen.add(next);
-    for (const dep of dependenciesOf(prompt, next)) if (!seen.has(dep)) stack.push(dep);
+    const deps = dependenciesOf(prompt, next);
+    seen.set(next, deps);
+    for (const dep of deps) if (!seen.has(dep)) stack.push(dep);
   }
   return seen;
 }
@@ -112,11 +129,12 @@ export interface CycleDetails {
  * is the same on every run. Throws `RunnerError('bad_input')` with {@link CycleDetails} on a cycle.
  */
 export function topologicalOrder(prompt: ApiPrompt, roots?: readonly NodeId[]): NodeId[] {
-  const needed = roots ? reachable(prompt, roots) : new Set(Object.keys(prompt));
+  const needed = roots
+    ? reachableDependencies(prompt, roots)
+    : new Map(Object.keys(prompt).map((id) => [id, dependenciesOf(prompt, id)]));
   const waitingOn = new Map<NodeId, number>();
   const dependents = new Map<NodeId, NodeId[]>();
-  for (const id of needed) {
-    const deps = dependenciesOf(prompt, id);
+  for (const [id, deps] of needed) {
     waitingOn.set(id, deps.length);
     for (const dep of deps) {
       const list = dependents.get(dep);
@@ -125,7 +143,7 @@ export function topologicalOrder(prompt: ApiPrompt, roots?: readonly NodeId[]): 
     }
   }
   // Ranks let the heap compare numbers instead of re-parsing ids at every step.
-  const byId = [...needed].sort(compareNodeIds);
+  const byId = sortedNodeIds(needed.keys());
   const rank = new Map(byId.map((id, i) => [id, i]));
   const ready: number[] = [];
   for (const [id, count] of waitingOn) if (count === 0) heapPush(ready, rank.get(id)!);
@@ -198,7 +216,7 @@ function findCycleAmong(prompt: ApiPrompt, starts: readonly NodeId[]): NodeId[] 
  * outputs in id order and are ordered by their first output.
  */
 export function independentBranches(prompt: ApiPrompt, outputs: readonly NodeId[]): NodeId[][] {
-  const sorted = [...new Set(outputs)].filter((id) => Object.hasOwn(prompt, id)).sort(compareNodeIds);
+  const sorted = sortedNodeIds([...new Set(outputs)].filter((id) => Object.hasOwn(prompt, id)));
   const parent = sorted.map((_, i) => i);
   const find = (i: number): number => {
     // Path halving alone keeps finds amortised logarithmic; the sets here are far too few to need ranks.
@@ -252,6 +270,8 @@ type JsonWork = { text: string } | { value: unknown };
  * undefined array items become null.
  */
 export function canonicalJson(root: unknown): string {
+  // Most values are leaves (a node's number and string inputs); they need no stack.
+  if (root === null || typeof root !== 'object') return JSON.stringify(root) ?? 'null';
   const out: string[] = [];
   const stack: JsonWork[] = [{ value: root }];
   while (stack.length > 0) {

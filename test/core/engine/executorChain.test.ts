@@ -3,16 +3,20 @@ import type { Engine } from '../../../src/core/engine/executor';
 import { createRegistry } from '../../../src/core/engine/registry';
 import type { NodeImpl } from '../../../src/core/engine/types';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
-import { apiNode, runCollecting, testEngine, testNodes, testRecorder } from '../../fakes/testNodes';
+import {
+  apiNode,
+  chainPrompt,
+  runCollecting,
+  testEngine,
+  testNodes,
+  testRecorder,
+} from '../../fakes/testNodes';
 
 const CHAIN = 10_000;
 
-/** source -> CHAIN TestAdd nodes adding 1 each -> counter. */
-function chain(middle = 'TestAdd'): ApiPrompt {
-  const prompt: ApiPrompt = { '0': apiNode('TestSource', { value: 0 }) };
-  for (let i = 1; i <= CHAIN; i++) prompt[String(i)] = apiNode(middle, { input: [String(i - 1), 0], add: 1 });
-  prompt.out = apiNode('TestCounter', { input: [String(CHAIN), 0], tag: 'chain' });
-  return prompt;
+/** source -> `length` nodes of class `middle` -> counter. */
+function chain(middle = 'TestAdd', length = CHAIN): ApiPrompt {
+  return chainPrompt(length, middle);
 }
 
 describe('engine on a 10,000-node chain', () => {
@@ -58,14 +62,58 @@ describe('engine on a 10,000-node chain', () => {
     engine = testEngine();
     let executing = 0;
     let snapshots = 0;
+    const start = performance.now();
     await runCollecting(engine, chain(), {
       onEvent: (e) => {
         if (e.type === 'executing' && e.data.node !== null) executing++;
         if (e.type === 'progress_state') snapshots++;
       },
     });
+    const elapsed = performance.now() - start;
     assert.equal(executing, CHAIN + 2);
-    // Every change up to 1,000 listed nodes, then spaced out: far fewer than two per node.
-    assert.ok(snapshots < 2 * CHAIN, `${snapshots} snapshots`);
+    // Every change while at most 64 nodes are listed (a start and a finish each), then one per 100 ms
+    // at most, and one before the end.
+    const bound = 2 * 64 + Math.ceil(elapsed / 100) + 1;
+    assert.ok(snapshots <= bound, `${snapshots} snapshots in ${elapsed.toFixed(0)} ms, bound ${bound}`);
+  });
+
+  it('the last progress_state before execution_success lists every node as finished', async () => {
+    engine = testEngine();
+    const { events } = await runCollecting(engine, chain());
+    const end = events.findIndex((e) => e.type === 'execution_success');
+    const last = events
+      .slice(0, end)
+      .filter((e) => e.type === 'progress_state')
+      .at(-1);
+    assert.ok(last?.type === 'progress_state');
+    const states = Object.values(last.data.nodes).map((n) => n.state);
+    assert.equal(states.length, CHAIN + 2);
+    assert.ok(states.every((s) => s === 'finished'));
+  });
+
+  it('a long node after a quick chain shows in a progress_state while it runs', async () => {
+    engine = testEngine();
+    const prompt = chain();
+    prompt.slow = apiNode('TestDelay', { input: [String(CHAIN), 0], ms: 600 });
+    prompt.out = apiNode('TestCounter', { input: ['slow', 0], tag: 'chain' });
+    let seen = false;
+    await runCollecting(engine, prompt, {
+      onEvent: (e) => {
+        // Only a snapshot sent while `slow` runs lists it as running.
+        if (e.type === 'progress_state' && e.data.nodes.slow?.state === 'running') seen = true;
+      },
+    });
+    assert.ok(seen, 'no progress_state showed the long node running');
+  });
+
+  it('with progressStates every-change, each node start and finish sends a progress_state', async () => {
+    // Long enough to be spaced out by default; every change of 10,000 nodes would take seconds.
+    const length = 1500;
+    engine = testEngine({ progressStates: 'every-change' });
+    let snapshots = 0;
+    await runCollecting(engine, chain('TestAdd', length), {
+      onEvent: (e) => void (e.type === 'progress_state' && snapshots++),
+    });
+    assert.equal(snapshots, 2 * (length + 2));
   });
 });

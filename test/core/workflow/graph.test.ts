@@ -13,6 +13,7 @@ import {
   linksOf,
   outputNodes,
   promptHash,
+  sortedNodeIds,
   topologicalOrder,
 } from '../../../src/core/workflow/graph';
 import type { ApiPrompt, NodeDefs } from '../../../src/core/workflow/types';
@@ -88,6 +89,14 @@ describe('graph utilities', () => {
     it('orders numeric ids by value and colon paths segment by segment', () => {
       const ids = ['10', '9', '12:10', '12:5', '2', '12', 'a'];
       assert.deepEqual(ids.sort(compareNodeIds), ['2', '9', '10', '12', '12:5', '12:10', 'a']);
+    });
+  });
+
+  describe('sortedNodeIds', () => {
+    it('returns the ids in the same order as compareNodeIds, leaving its input alone', () => {
+      const ids = new Set(['10', '9', '12:10', '12:5', '2', '12', 'a']);
+      assert.deepEqual(sortedNodeIds(ids), ['2', '9', '10', '12', '12:5', '12:10', 'a']);
+      assert.deepEqual([...ids], ['10', '9', '12:10', '12:5', '2', '12', 'a']);
     });
   });
 

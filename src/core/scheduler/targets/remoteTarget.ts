@@ -214,11 +214,18 @@ async function followThrough(client: ComfyClient, a: Attempt, open: Opener): Pro
     if (signal.aborted) void run.cancel().catch(() => undefined);
     if (confirmed) hooks.accepted(run.promptId);
     for (const w of run.warnings) hooks.warning(w.message);
+    // Only until the start: a snapshot per message of a prompt of thousands of nodes costs time growing
+    // with the square of its size, and the scheduler follows progress from the events it is forwarded.
     const starts = run.onProgress((p) => {
-      if (p.state === 'running') start();
+      if (p.state !== 'running') return;
+      start();
+      starts.dispose();
     });
     try {
-      if (run.progress().state === 'running') start();
+      if (run.progress().state === 'running') {
+        start();
+        starts.dispose();
+      }
       return await settleRemote(run.result, job);
     } finally {
       starts.dispose();
