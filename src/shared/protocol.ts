@@ -10,7 +10,8 @@
 import { z } from 'zod';
 
 /** A run's state, as the job store keeps it. */
-export type PanelRunState = 'queued' | 'dispatching' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'lost';
+export type PanelRunState =
+  'queued' | 'dispatching' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'lost';
 
 /** Where one node of a run stands, as the panel shows it. */
 export type PanelNodeState = 'waiting' | 'cached' | 'running' | 'done' | 'failed';

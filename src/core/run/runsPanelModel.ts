@@ -265,7 +265,12 @@ function promptOrder(prompt: ApiPrompt): string[] {
 function nodeOf(job: Job, id: string, extras: RunExtras): PanelNode {
   const node = job.prompt[id];
   const classType = node?.class_type ?? '?';
-  const panel: PanelNode = { id, title: node?._meta?.title ?? classType, classType, state: nodeState(job, id, extras) };
+  const panel: PanelNode = {
+    id,
+    title: node?._meta?.title ?? classType,
+    classType,
+    state: nodeState(job, id, extras),
+  };
   const steps = extras.progress?.running[id];
   if (steps && panel.state === 'running') panel.steps = { value: steps.value, max: steps.max };
   const times = { ...extras.nodeTimes[id], ...job.times.nodes[id] };

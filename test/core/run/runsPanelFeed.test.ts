@@ -106,10 +106,7 @@ describe('the runs panel feed', () => {
     assert.equal(posted.length, 2);
     const last = posted[1];
     assert.ok(last.type === 'run/delta');
-    assert.deepEqual(
-      last.changes.nodes?.find((n) => n.id === '2')?.steps,
-      { value: 500, max: 1000 },
-    );
+    assert.deepEqual(last.changes.nodes?.find((n) => n.id === '2')?.steps, { value: 500, max: 1000 });
   });
 
   it('keeps only the newest preview of a run between two flushes', () => {
@@ -129,7 +126,11 @@ describe('the runs panel feed', () => {
     fake.emit(fake.stream.add({ id: 'a' }), ...fake.stream.start('a'));
     feed.bind(fake);
     feed.webviewReady();
-    fake.emit({ type: 'job/comfy', jobId: 'a', event: { type: 'executing', data: { node: '2', prompt_id: 'p' } } });
+    fake.emit({
+      type: 'job/comfy',
+      jobId: 'a',
+      event: { type: 'executing', data: { node: '2', prompt_id: 'p' } },
+    });
     timers.advance(5);
     fake.emit(fake.stream.progress('a', 3, 20));
     timers.advance(100);
