@@ -126,7 +126,13 @@ export default tseslint.config(
         'error',
         {
           paths: [noVscode, { name: 'ws', message: 'Webviews never talk to a server.' }],
-          patterns: [...layer('src/webview', ['extension', 'cli', 'core']), 'node:*', 'zod', 'zod/*'],
+          patterns: [
+            ...layer('src/webview', ['extension', 'cli', 'core']),
+            {
+              group: ['node:*', 'zod', 'zod/*'],
+              message: 'Webview code runs in a browser: no Node modules, and zod (the host checks messages).',
+            },
+          ],
         },
       ],
     },

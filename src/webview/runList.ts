@@ -1,0 +1,128 @@
+/**
+ * The run list: one row per run (number, label, server, state, progress, duration), keyed by run id
+ * so a delta redraws one row. Click or Enter focuses a run; the checkbox selects it for comparing
+ * (2 to 4). A filter shows the runs of one state.
+ */
+import type { PanelRun, PanelRunState } from '../shared/protocol';
+import { duration, el } from './dom';
+
+/** What the list tells the page. */
+export interface RunListEvents {
+  focus(id: string): void;
+  toggleSelected(id: string, on: boolean): void;
+  filter(state: PanelRunState | 'all'): void;
+}
+
+const FILTERS: (PanelRunState | 'all')[] = [
+  'all',
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'lost',
+];
+
+/** See the file comment. */
+export class RunList {
+  readonly element: HTMLElement;
+  private readonly list: HTMLElement;
+  private readonly rows = new Map<string, HTMLElement>();
+  private readonly select: HTMLElement & { value: string };
+
+  constructor(private readonly events: RunListEvents) {
+    this.select = el('vscode-single-select', {
+      attrs: { 'aria-label': 'Show runs in state', class: 'run-filter' },
+    }) as HTMLElement & {
+      value: string;
+    };
+    for (const f of FILTERS) this.select.append(el('vscode-option', { text: f, attrs: { value: f } }));
+    this.select.addEventListener('change', () =>
+      this.events.filter(this.select.value as PanelRunState | 'all'),
+    );
+    this.list = el('div', { class: 'run-list', attrs: { role: 'listbox', 'aria-label': 'Runs' } });
+    this.element = el('aside', { class: 'runs' }, [
+      el('div', { class: 'run-filter-bar' }, [el('span', { text: 'Show' }), this.select]),
+      this.list,
+    ]);
+  }
+
+  /** Redraws every row, in order. */
+  render(
+    runs: PanelRun[],
+    view: { focused?: string; selected: string[]; filter: string },
+    now: number,
+  ): void {
+    this.select.value = view.filter;
+    const shown = runs.filter((r) => view.filter === 'all' || r.state === view.filter);
+    const keep = new Set(shown.map((r) => r.id));
+    for (const [id, row] of this.rows) {
+      if (keep.has(id)) continue;
+      row.remove();
+      this.rows.delete(id);
+    }
+    for (const r of shown) this.list.append(this.rowOf(r, view, now));
+    if (shown.length === 0) this.list.setAttribute('data-empty', 'No runs yet');
+    else this.list.removeAttribute('data-empty');
+  }
+
+  /** Redraws one row in place; false when it is not shown. */
+  update(
+    run: PanelRun,
+    view: { focused?: string; selected: string[]; filter: string },
+    now: number,
+  ): boolean {
+    if (view.filter !== 'all' && run.state !== view.filter) {
+      this.rows.get(run.id)?.remove();
+      this.rows.delete(run.id);
+      return true;
+    }
+    if (!this.rows.has(run.id)) return false;
+    this.rowOf(run, view, now);
+    return true;
+  }
+
+  private rowOf(r: PanelRun, view: { focused?: string; selected: string[] }, now: number): HTMLElement {
+    let row = this.rows.get(r.id);
+    if (!row) {
+      row = el('div', { class: 'run-row', attrs: { role: 'option', tabindex: '0', 'data-run': r.id } });
+      row.addEventListener('click', (e) => {
+        if ((e.target as HTMLElement).closest('input')) return;
+        this.events.focus(r.id);
+      });
+      row.addEventListener('keydown', (e) => {
+        if (e.key !== 'Enter' && e.key !== ' ') return;
+        e.preventDefault();
+        this.events.focus(r.id);
+      });
+      this.rows.set(r.id, row);
+    }
+    const check = el('input', {
+      attrs: { type: 'checkbox', 'aria-label': `Select run ${r.number} to compare`, class: 'run-select' },
+    });
+    check.checked = view.selected.includes(r.id);
+    check.addEventListener('change', () => this.events.toggleSelected(r.id, check.checked));
+    const bar = el('div', {
+      class: 'bar',
+      attrs: { role: 'progressbar', 'aria-label': `Run ${r.number} progress` },
+    });
+    const fill = el('div', { class: 'bar-fill' });
+    const pct = r.progress.total ? Math.round((100 * r.progress.done) / r.progress.total) : 0;
+    bar.setAttribute('aria-valuenow', String(pct));
+    fill.style.width = `${pct}%`;
+    bar.append(fill);
+    const took = r.started ? duration((r.finished ?? now) - r.started) : '';
+    row.replaceChildren(
+      check,
+      el('span', { class: 'run-number', text: `#${r.number}` }),
+      el('span', { class: 'run-label', text: r.label || '(as saved)' }),
+      el('span', { class: `run-state state-${r.state}`, text: r.state }),
+      el('span', { class: 'run-server', text: r.server ?? '' }),
+      bar,
+      el('span', { class: 'run-duration', text: took }),
+    );
+    row.setAttribute('aria-selected', String(view.focused === r.id));
+    row.setAttribute('aria-label', `Run ${r.number} ${r.label} ${r.state}`);
+    return row;
+  }
+}
