@@ -136,9 +136,9 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   const change = store.apply(message);
   if (message.type === 'runs/snapshot') {
     state.file = message.workflow.file;
-    // A run focused before a reload may be gone; the newest run is the one to look at then.
-    if (!state.focused || !store.runs.has(state.focused)) state.focused = store.list().at(-1)?.id;
-    state.selected = state.selected.filter((id) => store.runs.has(id));
+    // The focus and selection kept over a reload stay even when a snapshot lacks their runs: the first
+    // snapshot may come before the runner has opened, and the next one has them.
+    state.focused ??= store.list().at(-1)?.id;
     save();
   }
   if (message.type === 'run/added' && !state.focused) state.focused = message.run.id;

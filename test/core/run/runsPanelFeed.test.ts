@@ -1,40 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FeedTimers } from '../../../src/core/run/runsPanelFeed';
 import { RunsPanelFeed } from '../../../src/core/run/runsPanelFeed';
 import type { HostMessage, PanelRun } from '../../../src/shared/protocol';
 import { setOutputStarred } from '../../../src/core/jobs/runRecordStars';
 import { FakeRunner } from '../../fakes/fakeRunner';
+import { ManualTimers } from '../../fakes/manualTimers';
 import { tempDir } from '../../fakes/tempDirs';
-
-/** Timers a test moves by hand. */
-class ManualTimers implements FeedTimers {
-  time = 0;
-  private pending: { at: number; fn: () => void; handle: number }[] = [];
-  private next = 1;
-  setTimeout(fn: () => void, ms: number): unknown {
-    const handle = this.next++;
-    this.pending.push({ at: this.time + ms, fn, handle });
-    return handle;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending = this.pending.filter((p) => p.handle !== handle);
-  }
-  now(): number {
-    return this.time;
-  }
-  /** Moves the clock on by `ms`, running what falls due. */
-  advance(ms: number): void {
-    this.time += ms;
-    for (;;) {
-      const due = this.pending.filter((p) => p.at <= this.time).sort((a, b) => a.at - b.at)[0];
-      if (!due) return;
-      this.pending = this.pending.filter((p) => p !== due);
-      due.fn();
-    }
-  }
-}
 
 function setup(file = '/w/poster.json') {
   const fake = new FakeRunner();
