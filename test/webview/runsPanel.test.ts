@@ -83,7 +83,9 @@ describe('the runs panel page', function () {
     await panel.send(...take());
     for (const id of ids) {
       await panel.page.click(`.run-row[data-run="${id}"]`);
-      const names = await panel.page.$$eval('.outputs .output-name', (n) => n.map((e) => e.textContent));
+      const names: (string | null)[] = await panel.page.$$eval('.outputs .output-name', (n) =>
+        n.map((e) => e.textContent),
+      );
       assert.deepEqual(names, [`${id}-a.png`, `${id}-b.png`]);
       assert.equal(await panel.page.$('.preview'), null, 'a finished run shows its outputs, not its preview');
     }
