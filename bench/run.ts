@@ -6,6 +6,7 @@ import { runActivationBench } from './activation.bench';
 import { runEngineBench } from './engine.bench';
 import { runJobsTreeBench } from './jobsTree.bench';
 import { runMakespanBench } from './makespan.bench';
+import { runRunsPanelBench } from './runsPanel.bench';
 import { runSchedulerBench } from './scheduler.bench';
 
 async function main(): Promise<void> {
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
     makespan: runMakespanBench,
     activation: runActivationBench,
     jobsTree: runJobsTreeBench,
+    runsPanel: runRunsPanelBench,
   };
   for (const [name, bench] of Object.entries(benches)) {
     if (only && only !== name) continue;

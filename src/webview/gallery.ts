@@ -34,6 +34,8 @@ export class Gallery {
   private readonly indexOf = new Map<string, number>();
   private columns = 1;
   private frame = 0;
+  /** The rows in the DOM now, by index in {@link rows}. */
+  private readonly drawn = new Map<number, HTMLElement>();
   private viewer: HTMLElement | undefined;
   private viewing = -1;
 
@@ -69,6 +71,8 @@ export class Gallery {
       }
     }
     this.spacer.style.height = `${top}px`;
+    this.layer.replaceChildren();
+    this.drawn.clear();
     this.draw();
     if (this.viewer && this.viewing >= 0) this.show(Math.min(this.viewing, this.items.length - 1));
   }
@@ -79,10 +83,22 @@ export class Gallery {
     const view = this.element.clientHeight || 600;
     const from = this.element.scrollTop - view;
     const to = this.element.scrollTop + 2 * view;
-    const shown = this.rows.filter(
-      (r) => r.top + (r.kind === 'header' ? HEADER_ROW : THUMB_ROW) >= from && r.top <= to,
-    );
-    this.layer.replaceChildren(...shown.map((r) => this.rowElement(r)));
+    const keep = new Set<number>();
+    this.rows.forEach((r, i) => {
+      if (r.top + (r.kind === 'header' ? HEADER_ROW : THUMB_ROW) >= from && r.top <= to) keep.add(i);
+    });
+    // Rows still in view stay as they are (their images loaded); only rows coming into view are made.
+    for (const [i, e] of this.drawn)
+      if (!keep.has(i)) {
+        e.remove();
+        this.drawn.delete(i);
+      }
+    for (const i of keep)
+      if (!this.drawn.has(i)) {
+        const e = this.rowElement(this.rows[i]);
+        this.drawn.set(i, e);
+        this.layer.append(e);
+      }
   }
 
   private schedule(): void {

@@ -65,6 +65,11 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/** The page's window as the page-side callbacks use it (typed here so that Node-typed code can use them). */
+export interface PageWindow {
+  postMessage(message: unknown, origin: string): void;
+}
+
 /** The page and the host's side of it. */
 export interface PanelPage {
   page: Page;
@@ -127,18 +132,21 @@ export async function openPanelPage(
   });
   await page.goto(`${ORIGIN}/index.html`);
   await page.waitForFunction(() =>
-    (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'webview/ready'),
+    (globalThis as unknown as { __posted: { type: string }[] }).__posted.some(
+      (m) => m.type === 'webview/ready',
+    ),
   );
   return {
     page,
     errors,
     send: async (...messages) => {
-      for (const m of messages) await page.evaluate((msg) => window.postMessage(msg, '*'), m);
+      for (const m of messages)
+        await page.evaluate((msg) => (globalThis as unknown as PageWindow).postMessage(msg, '*'), m);
       // Messages are handled as tasks of their own: wait for the last one to be taken in.
       await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
     },
-    posted: () => page.evaluate(() => (window as unknown as { __posted: WebviewMessage[] }).__posted),
-    state: () => page.evaluate(() => (window as unknown as { __state: PanelState | undefined }).__state),
-    pwned: () => page.evaluate(() => (window as unknown as { __pwned: number }).__pwned),
+    posted: () => page.evaluate(() => (globalThis as unknown as { __posted: WebviewMessage[] }).__posted),
+    state: () => page.evaluate(() => (globalThis as unknown as { __state: PanelState | undefined }).__state),
+    pwned: () => page.evaluate(() => (globalThis as unknown as { __pwned: number }).__pwned),
   };
 }
