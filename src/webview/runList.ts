@@ -66,7 +66,7 @@ export class RunList {
     else this.list.removeAttribute('data-empty');
   }
 
-  /** Redraws one row in place; false when it is not shown. */
+  /** Redraws one row in place, or adds a new run's row at the end; false when a full redraw is needed. */
   update(
     run: PanelRun,
     view: { focused?: string; selected: string[]; filter: string },
@@ -77,15 +77,23 @@ export class RunList {
       this.rows.delete(run.id);
       return true;
     }
-    if (!this.rows.has(run.id)) return false;
-    this.rowOf(run, view, now);
+    const known = this.rows.has(run.id);
+    const row = this.rowOf(run, view, now);
+    if (known) return true;
+    // A new run is the newest, so it goes last; one that is not is placed by a full redraw.
+    const last = [...this.rows.keys()].at(-2);
+    const after = last ? this.rows.get(last) : undefined;
+    if (after && Number(after.dataset.number) > run.number) return false;
+    this.list.append(row);
+    this.list.removeAttribute('data-empty');
     return true;
   }
 
   private rowOf(r: PanelRun, view: { focused?: string; selected: string[] }, now: number): HTMLElement {
     let row = this.rows.get(r.id);
     if (!row) {
-      row = el('div', { class: 'run-row', attrs: { role: 'option', tabindex: '0', 'data-run': r.id } });
+      const attrs = { role: 'option', tabindex: '0', 'data-run': r.id, 'data-number': String(r.number) };
+      row = el('div', { class: 'run-row', attrs });
       row.addEventListener('click', (e) => {
         if ((e.target as HTMLElement).closest('input')) return;
         this.events.focus(r.id);

@@ -140,10 +140,22 @@ export async function openPanelPage(
     page,
     errors,
     send: async (...messages) => {
-      for (const m of messages)
-        await page.evaluate((msg) => (globalThis as unknown as PageWindow).postMessage(msg, '*'), m);
-      // Messages are handled as tasks of their own: wait for the last one to be taken in.
-      await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
+      // All in one go, then a sentinel: messages from one window arrive in order, so once the sentinel
+      // has, the page has taken in every message before it.
+      await page.evaluate(
+        (batch) =>
+          new Promise<void>((resolve) => {
+            const w = globalThis as unknown as PageWindow & {
+              addEventListener(type: 'message', fn: (e: { data: unknown }) => void): void;
+            };
+            w.addEventListener('message', (e) => {
+              if (e.data === 'test/flushed') resolve();
+            });
+            for (const m of batch) w.postMessage(m, '*');
+            w.postMessage('test/flushed', '*');
+          }),
+        messages,
+      );
     },
     posted: () => page.evaluate(() => (globalThis as unknown as { __posted: WebviewMessage[] }).__posted),
     state: () => page.evaluate(() => (globalThis as unknown as { __state: PanelState | undefined }).__state),

@@ -138,6 +138,39 @@ describe('the runs panel page', function () {
     assert.equal(await panel.pwned(), 0);
   });
 
+  it('keeps a gallery of 2,000 outputs to the rows in view and walks them by keyboard in the viewer', async () => {
+    const { fake, take } = panelFeed();
+    for (let r = 0; r < 200; r++) {
+      fake.emit(fake.stream.add({ id: `run-${r}`, seed: r }));
+      const outputs = Array.from({ length: 10 }, (_, i) => pngOutput(`r${r}_${i}.png`, i));
+      fake.emit(...succeedWith(fake, `run-${r}`, outputs));
+    }
+    panel = await openPanelPage(browser);
+    await panel.send(...take());
+    await panel.page.click('.tab[data-view="gallery"]');
+    const thumbs = () => panel!.page.evaluate(() => document.querySelectorAll('.thumb').length);
+    assert.ok((await thumbs()) < 200, `${await thumbs()} thumbnails drawn`);
+    await panel.page.$eval('.gallery', (g) => (g.scrollTop = g.scrollHeight));
+    await panel.page.waitForSelector('.thumb[data-path="/out/run-199/r199_9.png"]');
+    assert.ok((await thumbs()) < 200);
+    await panel.page.click('.thumb[data-path="/out/run-199/r199_9.png"]');
+    const caption = () => panel!.page.textContent('.viewer-caption');
+    assert.match((await caption())!, /^2000\/2000 .*r199_9\.png$/);
+    await panel.page.keyboard.press('ArrowLeft');
+    assert.match((await caption())!, /^1999\/2000 .*r199_8\.png$/);
+    await panel.page.keyboard.press('Home');
+    assert.match((await caption())!, /^1\/2000 .*r0_0\.png$/);
+    await panel.page.getByRole('button', { name: 'Star' }).click();
+    assert.deepEqual((await panel.posted()).at(-1), {
+      type: 'output/star',
+      id: 'run-0',
+      path: '/out/run-0/r0_0.png',
+      starred: true,
+    });
+    await panel.page.keyboard.press('Escape');
+    assert.equal(await panel.page.$('.viewer'), null);
+  });
+
   it('keeps zoom and pan the same in every pane of a comparison', async () => {
     const { fake, take } = panelFeed();
     const files = new Map<string, Uint8Array>();
