@@ -5,7 +5,7 @@
  * finished meanwhile, or lost if the server forgot them), and queued jobs are run. The pool is the one
  * the run kept in `runner.json` plus every server a job was on, or exactly the `--server`s given.
  */
-import { openRunner } from '../core/run/runner';
+import { openRunner, type RunnerOptions } from '../core/run/runner';
 import { jobsToResume } from '../core/run/storeJobs';
 import type { CliIo } from './output';
 import { printSummary } from './progressView';
@@ -18,6 +18,8 @@ export interface ResumeOptions {
   servers: string[];
   /** The global cap; undefined means the stored one. */
   concurrency?: number;
+  /** Limits on output downloads; each one not given is the stored one. */
+  downloads?: RunnerOptions['downloads'];
   /** The local input folder; undefined means the stored one. */
   inputDir?: string;
   json: boolean;
@@ -37,6 +39,7 @@ export async function resumeJobs(dir: string, opts: ResumeOptions, io: CliIo): P
     servers: opts.servers,
     inputDir: opts.inputDir,
     concurrency: opts.concurrency,
+    downloads: opts.downloads,
     ...cliRunnerOptions(io),
   });
   try {

@@ -7,6 +7,7 @@ import { tokenEnvVariable } from '../core/server/accessToken';
 import { isRunnerError, RunnerError } from '../core/util/runnerError';
 import { convertCommand } from './convertCommand';
 import { demoCommand } from './demoCommand';
+import { downloadFlags, downloadFlagsUsage, downloadLimitsFromFlags } from './downloadFlags';
 import { jobsActions, jobsCommand, parseAge, type JobsAction } from './jobsCommand';
 import { processIo, type CliIo } from './output';
 import { positiveInt, runCommand, seedControlOption } from './runCommand';
@@ -77,8 +78,7 @@ function port(text: string): number {
 const commands: Record<string, Command> = {
   run: {
     summary: 'run workflows as durable jobs over the embedded engine and ComfyUI servers, with live progress',
-    usage:
-      'comfy-runner run <workflow files...> [--server <url>|embedded]... [--runs N] [--seed increment|decrement|randomize|fixed] [--allow-identical] [--sweep <node>.<input>=<v1>,<v2>,...]... [--set <node>.<input>=<json>]... [--concurrency N] [--out <dir>] [--store <dir>] [--input-dir <dir>] [--json]',
+    usage: `comfy-runner run <workflow files...> [--server <url>|embedded]... [--runs N] [--seed increment|decrement|randomize|fixed] [--allow-identical] [--sweep <node>.<input>=<v1>,<v2>,...]... [--set <node>.<input>=<json>]... [--concurrency N] ${downloadFlagsUsage} [--out <dir>] [--store <dir>] [--input-dir <dir>] [--json]`,
     options: {
       ...common,
       runs: { type: 'string' },
@@ -90,6 +90,7 @@ const commands: Record<string, Command> = {
       store: { type: 'string' },
       concurrency: { type: 'string' },
       server: { type: 'string', multiple: true, default: [] },
+      ...downloadFlags,
     },
     run: (v, p, io) => {
       if (p.length === 0)
@@ -106,6 +107,7 @@ const commands: Record<string, Command> = {
           store: str(v.store),
           inputDir: str(v['input-dir'])!,
           concurrency: optionalInt('concurrency', str(v.concurrency)),
+          downloads: downloadLimitsFromFlags(v),
           servers: v.server as string[],
           json: v.json === true,
         },
@@ -115,8 +117,7 @@ const commands: Record<string, Command> = {
   },
   jobs: {
     summary: 'list, cancel, retry, resume or prune the jobs of a store, also while another process runs them',
-    usage:
-      'comfy-runner jobs list|cancel <id>...|retry <id>...|resume|prune [--store <dir>] [--json] [--server <url>]... [--concurrency N] [--input-dir <dir>] [--older-than <age>]',
+    usage: `comfy-runner jobs list|cancel <id>...|retry <id>...|resume|prune [--store <dir>] [--json] [--server <url>]... [--concurrency N] ${downloadFlagsUsage} [--input-dir <dir>] [--older-than <age>]`,
     options: {
       json: common.json,
       help: common.help,
@@ -125,6 +126,7 @@ const commands: Record<string, Command> = {
       concurrency: { type: 'string' },
       'input-dir': { type: 'string' },
       'older-than': { type: 'string', default: '0' },
+      ...downloadFlags,
     },
     run: (v, p, io) => {
       const [action, ...ids] = p;
@@ -143,6 +145,7 @@ const commands: Record<string, Command> = {
           json: v.json === true,
           servers: v.server as string[],
           concurrency: optionalInt('concurrency', str(v.concurrency)),
+          downloads: downloadLimitsFromFlags(v),
           inputDir: str(v['input-dir']),
           olderThanMs: parseAge(str(v['older-than'])!),
         },

@@ -7,6 +7,7 @@ import type { Job } from '../core/jobs/job';
 import { finishedCount, progressFraction, type PromptProgress } from '../core/protocol/promptProgress';
 import { jobLabel } from '../core/run/jobLabel';
 import type { RunnerEvent } from '../core/run/runner';
+import type { RunnerErrorReason } from '../core/util/runnerError';
 import { paint, type CliIo } from './output';
 
 /** The summary line of one job, as printed last with `--json`. */
@@ -18,7 +19,14 @@ export interface JobSummary {
   state: Job['state'];
   server: string | null;
   outputs: string[];
-  error: { message: string; node_id?: string; node_type?: string; exception_type?: string } | null;
+  error: {
+    message: string;
+    /** Why, as a machine reads it (`execution_failed`, `timeout`, `too_large`, ...). */
+    reason: RunnerErrorReason;
+    node_id?: string;
+    node_type?: string;
+    exception_type?: string;
+  } | null;
 }
 
 /** The summary of a job. */
@@ -33,6 +41,7 @@ export function summarize(job: Job): JobSummary {
     error: job.error
       ? {
           message: job.error.message,
+          reason: job.error.reason,
           node_id: job.error.node_id,
           node_type: job.error.node_type,
           exception_type: job.error.exception_type,

@@ -8,7 +8,7 @@
  * --store <dir>` takes them back. Argument parsing and printing only: the run is core/run's.
  */
 import { join } from 'node:path';
-import { openRunner, type Runner } from '../core/run/runner';
+import { openRunner, type Runner, type RunnerOptions } from '../core/run/runner';
 import { RunnerError } from '../core/util/runnerError';
 import { parseOverride, parseSweep, sweepCombinations } from '../core/workflow/overrides';
 import { seedControls, type SeedControl } from '../core/workflow/seeds';
@@ -34,6 +34,8 @@ export interface RunOptions {
   inputDir: string;
   /** The most jobs on servers at once over the pool; undefined leaves it to each server's slots. */
   concurrency?: number;
+  /** `--download-stall-timeout`, `--download-deadline`, `--max-output-mb`. @default each limit's default */
+  downloads?: RunnerOptions['downloads'];
   /** Server URLs and `embedded`; empty means the embedded engine. */
   servers: string[];
   /** The job store's folder. @default `<out>/.store` */
@@ -71,6 +73,7 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
     out: opts.out,
     inputDir: opts.inputDir,
     concurrency: opts.concurrency,
+    downloads: opts.downloads,
     ...cliRunnerOptions(io),
   });
   try {

@@ -10,7 +10,7 @@ import { createNodeDefinitions } from './documents/nodeDefinitions';
 import { registerWorkflowDocuments } from './documents/workflowDocuments';
 import { loadCore } from './loadCore';
 import { createRunnerHost, type RunnerHost } from './runnerHost';
-import { readRunnerConfig, SECTION } from './settings';
+import { DOWNLOAD_SETTINGS, readRunnerConfig, SECTION } from './settings';
 import type { CommandContext } from './commandContext';
 import { registerJobViews } from './views/registerJobViews';
 import { registerRunsPanel } from './panel/registerRunsPanel';
@@ -46,6 +46,7 @@ const RUNNER_SETTINGS = [
   'scheduler.maxConcurrentJobs',
   'scheduler.retryUnaccepted',
   'outputs.folder',
+  ...DOWNLOAD_SETTINGS,
 ].map((k) => `${SECTION}.${k}`);
 
 /** When activation looks for a store once more, for one made while its file watcher was starting. */

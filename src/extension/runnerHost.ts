@@ -90,6 +90,7 @@ export function createRunnerHost(options: RunnerHostOptions): RunnerHost {
       out,
       inputDir: join(folder, 'input'),
       concurrency: config.maxConcurrentJobs > 0 ? config.maxConcurrentJobs : undefined,
+      downloads: config.downloads,
       onNoTarget: 'wait',
       onProblem: (e) => options.log.warn(e.message),
     });

@@ -4,6 +4,8 @@
  * setting means one place to look.
  */
 import * as vscode from 'vscode';
+import { downloadLimitsOf } from '../core/run/downloadSettings';
+import type { RunnerOptions } from '../core/run/runner';
 import type { ServerCredentials, ServerSettings } from '../core/run/serverSettings';
 
 /** The configuration section of every setting. */
@@ -29,6 +31,8 @@ export interface RunnerConfig {
   outputFolder: string;
   /** Whether a submission no configured server accepted (unreachable, timed out) is sent again. */
   retryUnaccepted: boolean;
+  /** Limits on each output downloaded from a server; a limit not set (or not above 0) keeps its default. */
+  downloads: NonNullable<RunnerOptions['downloads']>;
 }
 
 /** Submissions of one job in all when {@link RunnerConfig.retryUnaccepted} is on: two retries. */
@@ -42,7 +46,25 @@ export function readRunnerConfig(): RunnerConfig {
     maxConcurrentJobs: c.get<number>('scheduler.maxConcurrentJobs', 0),
     outputFolder: c.get<string>('outputs.folder', 'comfy-runs') || 'comfy-runs',
     retryUnaccepted: c.get<boolean>('scheduler.retryUnaccepted', false) === true,
+    downloads: downloadLimits(c),
   };
+}
+
+/** The download settings that change a runner's limits, by their key in the section. */
+export const DOWNLOAD_SETTINGS = [
+  'outputs.downloadStallTimeoutSeconds',
+  'outputs.downloadDeadlineSeconds',
+  'outputs.maxFileMegabytes',
+] as const;
+
+/** The download limits of the settings, in the runner's units (ms and bytes); only those set above 0. */
+function downloadLimits(c: vscode.WorkspaceConfiguration): RunnerConfig['downloads'] {
+  const positive = (key: (typeof DOWNLOAD_SETTINGS)[number]): number | undefined => {
+    const v = c.get<unknown>(key);
+    return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
+  };
+  const [stallTimeoutSeconds, deadlineSeconds, maxFileMegabytes] = DOWNLOAD_SETTINGS.map(positive);
+  return downloadLimitsOf({ stallTimeoutSeconds, deadlineSeconds, maxFileMegabytes });
 }
 
 /** The SecretStorage key of a server's credentials. */

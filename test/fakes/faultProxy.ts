@@ -1,7 +1,7 @@
 /**
  * A loopback proxy in front of a ComfyUI server that misbehaves on demand, for fault tests: cut every
  * open WebSocket, delay some routes, refuse everything with an HTTP status (a reverse proxy that wants
- * credentials), or lose the replies to the next `POST /prompt`s (the request reaches the server, which
+ * credentials), answer some routes itself (a hostile `/view`), or lose the replies to the next `POST /prompt`s (the request reaches the server, which
  * queues the prompt and answers, and the proxy hangs up instead of passing the answer on: the case
  * idempotent submission exists for). Plain HTTP is forwarded request by request; a WebSocket upgrade is
  * forwarded as raw bytes.
@@ -26,6 +26,8 @@ export interface FaultProxy {
   delay(fragment: string, ms: number): void;
   /** Answers every request and upgrade with this status instead of forwarding; undefined forwards again. */
   refuse(status: number | undefined): void;
+  /** Answers every request whose path contains `fragment` with `listener` instead of forwarding it. */
+  answer(fragment: string, listener: http.RequestListener): void;
   /** Drops the replies of the next `count` `POST /prompt`s, once the server has answered each. */
   dropSubmitReplies(count: number): void;
   close(): Promise<void>;
@@ -36,6 +38,7 @@ interface ProxyState {
   upstream: URL;
   tunnels: Set<net.Socket>;
   delays: [string, number][];
+  answers: [string, http.RequestListener][];
   refusal?: number;
   /** Submit replies still to drop. */
   toDrop: number;
@@ -56,6 +59,8 @@ function forwardRequest(
     res.writeHead(state.refusal, { 'Content-Type': 'text/html' }).end('<h1>401 Authorization Required</h1>');
     return;
   }
+  const answer = state.answers.find(([fragment]) => req.url?.includes(fragment))?.[1];
+  if (answer) return void answer(req, res);
   const wait = state.delays.find(([fragment]) => req.url?.includes(fragment))?.[1] ?? 0;
   if (!isSubmit(req)) return void setTimeout(() => send(state, req, res, req, false), wait);
   // A submit is read whole first, to record its body.
@@ -133,6 +138,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     upstream: new URL(target),
     tunnels: new Set(),
     delays: [],
+    answers: [],
     toDrop: 0,
     dropped: 0,
   };
@@ -146,6 +152,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     cutSockets: () => [...state.tunnels].forEach((s) => s.destroy()),
     delay: (fragment, ms) => void state.delays.push([fragment, ms]),
     refuse: (status) => void (state.refusal = status),
+    answer: (fragment, listener) => void state.answers.push([fragment, listener]),
     dropSubmitReplies: (count) => void (state.toDrop = count),
     close: () =>
       new Promise<void>((done) => {

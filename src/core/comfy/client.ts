@@ -14,6 +14,7 @@ import { RunnerError } from '../util/runnerError';
 import type { ApiPrompt, NodeDefs } from '../workflow/types';
 import { cancelPrompt } from './cancel';
 import { detectCapabilities, type ServerCapabilities } from './serverCapabilities';
+import type { DownloadLimits } from './downloadLimits';
 import { EventRouter } from './eventRouter';
 import { postPrompt, type UploadedImage, type UploadOptions, uploadImage } from './endpoints';
 import { type ComfyLog, type Disposable, silentLog } from './events';
@@ -58,6 +59,8 @@ export interface ComfyClientOptions extends ServerOptions {
   /** History re-reads while it is still `{}`. Default 10 x 200 ms. */
   historyAttempts?: number;
   historyDelayMs?: number;
+  /** Limits on each output download: stall timeout, deadline, size cap. @default see downloadLimits.ts */
+  downloads?: DownloadLimits;
   log?: ComfyLog;
 }
 
@@ -86,6 +89,7 @@ export class ComfyClient {
       finishGraceMs: options.finishGraceMs ?? 2_000,
       historyAttempts: options.historyAttempts ?? 10,
       historyDelayMs: options.historyDelayMs ?? 200,
+      downloads: options.downloads ?? {},
       jobsApi: () => this.jobsApi(),
       log: this.log,
     });
@@ -100,7 +104,7 @@ export class ComfyClient {
 
   /** The server as shown to the user: its base URL without credentials, query token or trailing slash. */
   get displayName(): string {
-    return this.http.server.base.href.replace(/\/$/, '');
+    return this.http.displayName;
   }
 
   /** What the server supports; asked once and remembered (asked again after a failure). */

@@ -188,10 +188,17 @@ export interface FileRef {
   type: string;
 }
 
-/** Opens `GET /view` for one file as a stream; anything but 200 is a `protocol` error. */
-export async function openView(api: ComfyHttp, ref: FileRef): Promise<http.IncomingMessage> {
+/**
+ * Opens `GET /view` for one file as a stream; anything but 200 is a `protocol` error. `timeoutMs`, when
+ * given, replaces the server's request timeout while waiting for the reply.
+ */
+export async function openView(
+  api: ComfyHttp,
+  ref: FileRef,
+  timeoutMs?: number,
+): Promise<http.IncomingMessage> {
   const query = { filename: ref.filename, subfolder: ref.subfolder, type: ref.type };
-  const res = await api.stream({ route: 'view', query });
+  const res = await api.stream({ route: 'view', query, timeoutMs });
   if (res.statusCode === 200) return res;
   const body = (await readBody(res, 5_000).catch(() => Buffer.alloc(0))).toString('utf8').slice(0, 200);
   throw new RunnerError(

@@ -8,6 +8,7 @@ import { getHistoryEntry } from './endpoints';
 import type { ComfyHttp } from './http';
 import type { MessageData } from '../protocol/comfyMessages';
 import { executionErrorMessage, executionInterruptedMessage } from '../protocol/comfyMessages';
+import type { DownloadLimits } from './downloadLimits';
 import { type DownloadedFile, downloadOutputs } from './outputs';
 import { distinctFiles, outputRefs } from '../protocol/outputRefs';
 import type { PromptEnding, PromptTracker, PromptWarning } from './promptTracker';
@@ -78,7 +79,7 @@ function unknownError(entry: HistoryEntry): MessageData<'execution_error'> {
 
 /**
  * Concludes a prompt the server is done with: settles it from its history entry (if the events did not),
- * downloads its outputs into `outputDir` (if given), and resolves with the result or throws the failure.
+ * downloads its outputs into `outputDir` (if given, each held to `limits`), and resolves with the result or throws the failure.
  * Without a history entry, the ending the events gave stands, with the outputs `executed` messages listed;
  * with neither, the prompt is lost.
  */
@@ -87,6 +88,7 @@ export async function concludePrompt(
   tracker: PromptTracker,
   history: HistoryEntry | undefined,
   outputDir: string | undefined,
+  limits?: DownloadLimits,
 ): Promise<PromptResult> {
   if (history) tracker.settle(endingFromHistory(history));
   else if (!tracker.ending) tracker.settle({ state: 'lost', why: 'the server has no history of it' });
@@ -97,7 +99,7 @@ export async function concludePrompt(
   // A server file listed twice (a cached node re-reporting it) is downloaded once.
   const files =
     outputDir && downloadable
-      ? await downloadOutputs(api, distinctFiles(outputRefs(outputs)), outputDir)
+      ? await downloadOutputs(api, distinctFiles(outputRefs(outputs)), outputDir, limits)
       : [];
   if (ending.state === 'succeeded') {
     return { promptId: tracker.promptId, outputs, files, warnings: tracker.warnings, history };

@@ -53,6 +53,11 @@ export class ComfyHttp {
 
   constructor(readonly server: ResolvedServer) {}
 
+  /** The server as shown to the user: its base URL without credentials, query token or trailing slash. */
+  get displayName(): string {
+    return this.server.base.href.replace(/\/$/, '');
+  }
+
   /** Sends a request and buffers the reply; throws a {@link RunnerError} for transport and auth failures. */
   async request(req: HttpRequest): Promise<HttpReply> {
     const res = await this.open(req);

@@ -4,6 +4,8 @@
  * segment is sanitised, `..` is dropped, and the resolved path (symlinks included) is checked before
  * writing. Each download streams to a temporary file that is renamed into place when complete, so a
  * half-written file never carries the final name, and is hashed as it streams, so it is never read back.
+ * Each is held to its limits (downloadLimits.ts: a stall timeout, a deadline, a size cap), and a batch
+ * that fails leaves nothing behind.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -13,6 +15,8 @@ import { pipeline } from 'node:stream/promises';
 import { RunnerError } from '../util/runnerError';
 import { cleanSegments, joinInside, realPathInside } from '../util/safePath';
 import { type FileDigest, streamDigest } from '../util/streamDigest';
+import { downloadGuard } from './downloadGuard';
+import { type DownloadLimits, type ResolvedDownloadLimits, resolveDownloadLimits } from './downloadLimits';
 import { type FileRef, openView } from './endpoints';
 import type { ComfyHttp } from './http';
 import type { OutputRef } from '../protocol/outputRefs';
@@ -68,52 +72,88 @@ async function assertInside(root: string, dir: string, ref: FileRef): Promise<vo
   }
 }
 
-/** Downloads one file to `path` through a temporary file in the same folder, hashing it on the way. */
-async function downloadOne(api: ComfyHttp, ref: FileRef, root: string, path: string): Promise<FileDigest> {
-  await mkdir(dirname(path), { recursive: true });
-  await assertInside(root, dirname(path), ref);
+/** One download of a batch: where it goes, its limits, and the batch's signal (aborted when a sibling failed). */
+interface Download {
+  readonly api: ComfyHttp;
+  readonly ref: FileRef;
+  readonly root: string;
+  readonly path: string;
+  readonly limits: ResolvedDownloadLimits;
+  readonly signal: AbortSignal;
+  /** The folders the batch created, to be removed if it fails. */
+  readonly made: Set<string>;
+}
+
+/**
+ * Downloads one file to its path through a temporary file in the same folder, hashing it on the way and
+ * held to the limits; the temporary file is removed if anything fails.
+ */
+async function downloadOne(d: Download): Promise<FileDigest> {
+  const { api, ref, path, limits } = d;
+  const made = await mkdir(dirname(path), { recursive: true });
+  if (made) d.made.add(made);
+  await assertInside(d.root, dirname(path), ref);
   const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.part`);
+  const guard = downloadGuard({ server: api.displayName, ref }, limits, d.signal);
   try {
-    const body = await openView(api, ref);
+    const body = await guard.opened(openView(api, ref, limits.stallTimeoutMs));
     const hashing = streamDigest();
-    await pipeline(body, hashing.through, createWriteStream(temp, { flags: 'wx' }));
+    await pipeline(body, guard.through, hashing.through, createWriteStream(temp, { flags: 'wx' }));
     await rename(temp, path);
     return hashing.digest();
   } catch (e) {
     await rm(temp, { force: true });
-    if (e instanceof RunnerError) throw e;
+    const why = guard.failure ?? e;
+    if (why instanceof RunnerError) throw why;
     throw new RunnerError(
       'server_unreachable',
-      `Downloading ${ref.filename} failed: ${(e as Error).message}`,
+      `Downloading ${ref.filename} from ${api.displayName} failed: ${(why as Error).message}`,
       {},
       ref,
     );
+  } finally {
+    guard.stop();
   }
 }
 
 /**
- * Downloads files into `folder` (created if needed), a few at a time. A file already there under the same
- * name is replaced. Resolves with where each file went and the size and SHA-256 of what was written.
+ * Downloads files into `folder` (created if needed), a few at a time, each held to `limits`. A file
+ * already there under the same name is replaced. Resolves with where each file went and the size and
+ * SHA-256 of what was written. When one file fails, the others are stopped, and every file and folder
+ * the call made is removed before it rejects with that file's error: a failed download leaves nothing.
  */
 export async function downloadOutputs(
   api: ComfyHttp,
   files: readonly OutputRef[],
   folder: string,
+  limits: DownloadLimits = {},
   parallel = 4,
 ): Promise<DownloadedFile[]> {
   const root = resolve(folder);
-  await mkdir(root, { recursive: true });
   const taken = new Set<string>();
   const planned = files.map((f) => ({ ...f, path: unique(localPathFor(root, f), taken) }));
+  const made = new Set<string>();
+  // Made here means the folder itself is ours to remove (never a parent mkdir made on the way).
+  if (await mkdir(root, { recursive: true })) made.add(root);
+  const batch = new AbortController();
+  const base = { api, root, limits: resolveDownloadLimits(limits), signal: batch.signal, made };
   const downloaded: DownloadedFile[] = new Array(planned.length);
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < planned.length) {
+    while (next < planned.length && !batch.signal.aborted) {
       const i = next++;
       const file = planned[i]!;
-      downloaded[i] = { ...file, ...(await downloadOne(api, file, root, file.path)) };
+      try {
+        downloaded[i] = { ...file, ...(await downloadOne({ ...base, ref: file, path: file.path })) };
+      } catch (e) {
+        if (!batch.signal.aborted) batch.abort(e);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, planned.length) }, worker));
-  return downloaded;
+  if (!batch.signal.aborted) return downloaded;
+  // Every worker has stopped, so nothing is written while the batch's files and folders go.
+  const written = downloaded.filter((f) => f !== undefined).map((f) => f.path);
+  await Promise.all([...written, ...made].map((p) => rm(p, { recursive: true, force: true })));
+  throw batch.signal.reason;
 }

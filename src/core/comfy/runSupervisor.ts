@@ -6,6 +6,7 @@
  * prompt after a reconnect. A server unreachable (or refusing us) for too long makes its prompts `lost`.
  */
 import { isRunnerError, RunnerError } from '../util/runnerError';
+import type { DownloadLimits } from './downloadLimits';
 import type { EventRouter } from './eventRouter';
 import type { ComfyLog } from './events';
 import { concludePrompt, failure, type PromptResult, readHistory } from './finalise';
@@ -23,6 +24,8 @@ export interface SupervisorOptions {
   finishGraceMs: number;
   historyAttempts: number;
   historyDelayMs: number;
+  /** The limits of each output download. */
+  downloads: DownloadLimits;
   /** Whether the server has `/api/jobs`. */
   jobsApi: () => Promise<boolean>;
   log: ComfyLog;
@@ -144,7 +147,7 @@ export class RunSupervisor {
       });
     }
     const history = entry ?? (await this.readHistoryOrNothing(tracker));
-    return concludePrompt(this.api, tracker, history, f.outputDir);
+    return concludePrompt(this.api, tracker, history, f.outputDir, this.options.downloads);
   }
 
   private async readHistoryOrNothing(tracker: PromptTracker): Promise<HistoryEntry | undefined> {

@@ -7,6 +7,7 @@
 import { freemem, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ComfyClient } from '../comfy/client';
+import type { DownloadLimits } from '../comfy/downloadLimits';
 import type { SystemStats } from '../comfy/systemStats';
 import { createEngine } from '../engine/executor';
 import type { PoolTargetOptions } from '../scheduler/pool/poolTarget';
@@ -38,6 +39,8 @@ export interface PoolSetup {
   readonly inputDir: string;
   /** The client id every server sees from this store's runners. */
   readonly clientId: string;
+  /** Limits on each output downloaded from a server. @default downloadLimits.ts's defaults */
+  readonly downloads?: DownloadLimits;
 }
 
 /**
@@ -69,6 +72,7 @@ async function serverPlace(setup: PoolSetup, settings: ServerSettings): Promise<
     baseUrl: settings.url,
     clientId: setup.clientId,
     headers: settings.headers,
+    downloads: setup.downloads,
     ...settings.credentials,
   });
   const inputDir = resolve(setup.inputDir);

@@ -24,6 +24,7 @@ import { openStore } from '../store/openStore';
 import { storeInUse } from '../store/storeInUse';
 import { RunnerError } from '../util/runnerError';
 import type { SystemStats } from '../comfy/systemStats';
+import type { DownloadLimits } from '../comfy/downloadLimits';
 import { sweepableInputs, type SweepableInput } from '../workflow/overrides';
 import { loadSource, planJobs, type PlanRequest, type WorkflowSource } from './planJobs';
 import { closePlaces, openPlaces, poolTargets, type Place } from './poolPlaces';
@@ -69,6 +70,12 @@ export interface RunnerOptions {
   readonly inputDir?: string;
   /** The most jobs on servers at once over the pool. @default the stored one, else no cap */
   readonly concurrency?: number;
+  /**
+   * Limits on each output downloaded from a server: stall timeout, deadline, size cap. Each limit not
+   * given is the stored one on resume, else its default (comfy/downloadLimits.ts).
+   * @default the stored limits, else the defaults
+   */
+  readonly downloads?: DownloadLimits;
   /**
    * What a job no server can run does: wait for one (a window that stays open), or fail at once (a
    * command line, which would never end).
@@ -165,7 +172,19 @@ async function settingsFor(
     inputDir: resolve(options.inputDir ?? saved?.inputDir ?? 'input'),
     out: resolve(options.out ?? saved?.out ?? resolve(store.dir, '..')),
     ...(concurrency !== undefined && { concurrency }),
+    ...downloadsFor(options, saved),
   };
+}
+
+/** A new run's download limits are its own; a resumed one keeps those it was started with unless given others. */
+function downloadsFor(
+  options: RunnerOptions,
+  saved: RunnerSettings | undefined,
+): Pick<RunnerSettings, 'downloads'> {
+  const kept = options.unfinished === 'resume' ? saved?.downloads : undefined;
+  const given = Object.entries(options.downloads ?? {}).filter(([, v]) => v !== undefined);
+  const downloads: DownloadLimits = { ...kept, ...Object.fromEntries(given) };
+  return Object.keys(downloads).length > 0 ? { downloads } : {};
 }
 
 /** Options of {@link Runner.follow}. */

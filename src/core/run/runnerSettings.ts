@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { RunnerError } from '../util/runnerError';
 import { readTextIfExists, writeFileAtomic } from '../util/atomicWrite';
+import type { DownloadLimits } from '../comfy/downloadLimits';
 
 /** What a run tells its store about its pool. */
 export interface RunnerSettings {
@@ -24,6 +25,8 @@ export interface RunnerSettings {
   out: string;
   /** The global cap on jobs on servers, when one was given. */
   concurrency?: number;
+  /** The limits on output downloads that were given (the others are their defaults). */
+  downloads?: DownloadLimits;
 }
 
 const FILE = 'runner.json';
@@ -59,10 +62,24 @@ export async function readRunnerSettings(storeDir: string): Promise<RunnerSettin
     const s = JSON.parse(text) as Partial<RunnerSettings>;
     if (!Array.isArray(s.servers) || typeof s.clientId !== 'string') return undefined;
     if (typeof s.inputDir !== 'string' || typeof s.out !== 'string') return undefined;
-    return s as RunnerSettings;
+    // Limits that are not positive numbers are dropped: the defaults are better than a broken limit.
+    const { downloads: raw, ...rest } = s as RunnerSettings;
+    const downloads = downloadLimitsIn(raw);
+    return { ...rest, ...(downloads && { downloads }) };
   } catch {
     return undefined;
   }
+}
+
+/** The limits of `raw` that are positive numbers; undefined when none is. */
+function downloadLimitsIn(raw: unknown): DownloadLimits | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const keys = ['stallTimeoutMs', 'deadlineMs', 'maxBytes'] as const;
+  const kept = keys.flatMap((k) => {
+    const v = (raw as Record<string, unknown>)[k];
+    return typeof v === 'number' && v > 0 ? [[k, v] as const] : [];
+  });
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
 }
 
 /** Writes the settings (atomically), server URLs stripped of credentials. */

@@ -19,6 +19,8 @@ export const runnerErrorReasons = [
   'lost',
   /** Something took longer than allowed. */
   'timeout',
+  /** Something was larger than allowed: an output file over the download size cap. */
+  'too_large',
   /** A server said something we could not understand. */
   'protocol',
   /** A server or proxy refused our credentials. */

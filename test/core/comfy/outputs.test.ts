@@ -9,6 +9,9 @@ import { outputRefs } from '../../../src/core/protocol/outputRefs';
 import { resolveServer } from '../../../src/core/comfy/serverConfig';
 import { isRunnerError } from '../../../src/core/util/runnerError';
 import { type Loopback, startLoopback } from './loopback';
+import type { DownloadLimits } from '../../../src/core/comfy/downloadLimits';
+import { drip, flood, type HostileServer, startHostileServer } from '../../fakes/hostileServer';
+import type * as http from 'node:http';
 
 const root = join(tmpdir(), 'comfy-out');
 
@@ -125,6 +128,126 @@ describe('outputs', () => {
       } finally {
         rmSync(outside, { recursive: true, force: true });
       }
+    });
+  });
+
+  describe('downloadOutputs from a hostile server', () => {
+    let server: HostileServer | undefined;
+    let dir = '';
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'comfy-dl-hostile-'));
+    });
+    afterEach(async () => {
+      await server?.close();
+      server = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** A client of a server that answers `/view` for each file name with the given behaviour. */
+    async function hostile(views: Record<string, (res: http.ServerResponse) => void>): Promise<ComfyHttp> {
+      server = await startHostileServer((req, res) => {
+        const name = new URL(req.url ?? '', 'http://x').searchParams.get('filename') ?? '';
+        (views[name] ?? ((r: http.ServerResponse) => r.writeHead(404).end()))(res);
+      });
+      return new ComfyHttp(resolveServer({ baseUrl: server.url }));
+    }
+
+    const video = (filename: string, subfolder = '') =>
+      outputRefs({ '1': { gifs: [{ filename, subfolder, type: 'output' }] } });
+
+    /** The error a download fails with. */
+    async function failure(
+      api: ComfyHttp,
+      files: ReturnType<typeof outputRefs>,
+      limits: DownloadLimits,
+    ): Promise<unknown> {
+      return downloadOutputs(api, files, dir, limits).then(
+        () => assert.fail('expected the download to fail'),
+        (e: unknown) => e,
+      );
+    }
+
+    it('fails with timeout at the stall timeout when the server stops sending mid-file', async () => {
+      const api = await hostile({ 'a.mp4': (res) => res.writeHead(200).write('x') });
+      const e = await failure(api, video('a.mp4'), { stallTimeoutMs: 200 });
+      assert.ok(isRunnerError(e, 'timeout'), String(e));
+      assert.equal((e.details as { limit: string }).limit, 'stallTimeout');
+    });
+
+    it('fails with timeout at the stall timeout when the server never answers', async () => {
+      const api = await hostile({ 'a.mp4': () => undefined });
+      const e = await failure(api, video('a.mp4'), { stallTimeoutMs: 200 });
+      assert.ok(isRunnerError(e, 'timeout'), String(e));
+      assert.equal((e.details as { limit: string }).limit, 'stallTimeout');
+    });
+
+    it('fails with timeout at the deadline when the server drips one byte at a time', async () => {
+      const api = await hostile({ 'a.mp4': (res) => drip(res, 20) });
+      const e = await failure(api, video('a.mp4'), { stallTimeoutMs: 1_000, deadlineMs: 300 });
+      assert.ok(isRunnerError(e, 'timeout'), String(e));
+      assert.equal((e.details as { limit: string }).limit, 'deadline');
+    });
+
+    it('names the server, the file and the limit in the error of a download past its deadline', async () => {
+      const api = await hostile({ 'a.mp4': (res) => drip(res, 20) });
+      const e = await failure(api, video('a.mp4', 'clips'), { deadlineMs: 300 });
+      assert.ok(isRunnerError(e, 'timeout'), String(e));
+      assert.deepEqual(e.details, {
+        server: server!.url,
+        file: { filename: 'a.mp4', subfolder: 'clips', type: 'output' },
+        limit: 'deadline',
+        limitMs: 300,
+      });
+      assert.match(e.message, /clips\/a\.mp4/);
+      assert.ok(e.message.includes(server!.url), e.message);
+      assert.match(e.message, /deadline of 0\.3 s/);
+    });
+
+    it('fails with too_large and leaves no file when the server sends more than the size cap', async () => {
+      const api = await hostile({ 'a.mp4': (res) => flood(res, 4) });
+      const e = await failure(api, video('a.mp4'), { maxBytes: 1024 * 1024 });
+      assert.ok(isRunnerError(e, 'too_large'), String(e));
+      assert.equal((e.details as { maxBytes: number }).maxBytes, 1024 * 1024);
+      assert.deepEqual(readdirSync(dir), []);
+    });
+
+    it('fails with too_large before reading the body when the announced length is over the cap', async () => {
+      // The server announces 3 MiB and then sends nothing: only the announcement can fail it in time.
+      const api = await hostile({
+        'a.mp4': (res) => res.writeHead(200, { 'Content-Length': 3 << 20 }).write(''),
+      });
+      const e = await failure(api, video('a.mp4'), { maxBytes: 1 << 20, stallTimeoutMs: 10_000 });
+      assert.ok(isRunnerError(e, 'too_large'), String(e));
+      assert.equal((e.details as { announced: number }).announced, 3 << 20);
+    });
+
+    it('downloads a file as large as the size cap', async () => {
+      const api = await hostile({ 'a.mp4': (res) => flood(res, 1) });
+      const [file] = await downloadOutputs(api, video('a.mp4'), dir, { maxBytes: 1 << 20 });
+      assert.equal(file!.size, 1 << 20);
+    });
+
+    it('leaves neither the files already downloaded nor their folders when another file fails', async () => {
+      const api = await hostile({ 'a.png': (res) => res.writeHead(200).end('done') });
+      const files = outputRefs({
+        '1': { images: [{ filename: 'a.png', subfolder: 'stills', type: 'output' }] },
+        '2': { gifs: [{ filename: 'missing.mp4', subfolder: 'clips', type: 'output' }] },
+      });
+      const e = await failure(api, files, {});
+      assert.ok(isRunnerError(e, 'protocol'), String(e));
+      assert.deepEqual(readdirSync(dir), []);
+    });
+
+    it('stops the other downloads of the batch when one file fails', async () => {
+      const api = await hostile({ 'slow.mp4': (res) => drip(res, 20) });
+      const files = outputRefs({
+        '1': { gifs: [{ filename: 'slow.mp4', subfolder: '', type: 'output' }] },
+        '2': { gifs: [{ filename: 'missing.mp4', subfolder: '', type: 'output' }] },
+      });
+      const e = await failure(api, files, {});
+      assert.ok(isRunnerError(e, 'protocol'), String(e));
+      await server!.hungUp('slow.mp4');
+      assert.deepEqual(readdirSync(dir), []);
     });
   });
 });

@@ -174,18 +174,6 @@ describe('alpha channel nodes', () => {
     assert.deepEqual([out.channels, [0, 1, 2, 3].map((x) => px(out, x, 0)[3])], [4, [1, 0.75, 0.25, 0]]);
   });
 
-  it('JoinImageWithAlpha repeats the image over a larger mask batch', () => {
-    const mask = maskFrom(Float32Array.from([0, 1]), 2, 1, 1);
-    const out = joinImageWithAlpha(solid(1, 1, [0.5, 0.5, 0.5]), mask, noCheckpoint);
-    assert.deepEqual(
-      [px(out, 0, 0, 0), px(out, 0, 0, 1)],
-      [
-        [0.5, 0.5, 0.5, 1],
-        [0.5, 0.5, 0.5, 0],
-      ],
-    );
-  });
-
   it('SplitImageWithAlpha returns RGB and 1 - alpha', () => {
     const [rgb, mask] = splitImageWithAlpha(solid(1, 1, [0.25, 0.5, 0.75, 0.25]));
     assert.deepEqual([rgb.channels, px(rgb, 0, 0), Array.from(mask.data)], [3, [0.25, 0.5, 0.75], [0.75]]);

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cleanSegment, cleanSegments, joinInside, realPathInside } from '../../../src/core/util/safePath';
+import {
+  cleanSegment,
+  cleanSegments,
+  joinInside,
+  joinInsideOn,
+  realPathInside,
+} from '../../../src/core/util/safePath';
 
 const base = resolve('/tmp/run-folder');
 
@@ -19,11 +25,6 @@ describe('joinInside', () => {
     assert.equal(joinInside(base, '/etc', 'passwd'), null);
   });
 
-  it('refuses backslash climbs and drive letters', () => {
-    assert.equal(joinInside(base, '..\\..', 'x.png'), null);
-    assert.equal(joinInside(base, 'C:\\Windows', 'x.png'), null);
-  });
-
   it('refuses a NUL byte', () => {
     assert.equal(joinInside(base, '', 'a.png\0.txt'), null);
   });
@@ -34,6 +35,48 @@ describe('joinInside', () => {
 
   it('refuses a name that resolves to the folder itself', () => {
     assert.equal(joinInside(base, 'a', '..'), null);
+  });
+});
+
+describe('joinInsideOn', () => {
+  const posixBase = '/runs/job';
+  const windowsBase = 'C:\\runs\\job';
+
+  it('on POSIX keeps a name with backslashes, ..\\..\\x, as one ordinary file inside the folder', () => {
+    assert.equal(joinInsideOn('posix', posixBase, '', '..\\..\\x.png'), '/runs/job/..\\..\\x.png');
+  });
+
+  it('on POSIX keeps a drive-letter-looking name inside the folder', () => {
+    assert.equal(joinInsideOn('posix', posixBase, 'C:\\Windows', 'x.png'), '/runs/job/C:\\Windows/x.png');
+  });
+
+  it('on POSIX keeps ....//x and %2e%2e%2f inside the folder', () => {
+    assert.equal(joinInsideOn('posix', posixBase, '', '....//x'), '/runs/job/..../x');
+    assert.equal(joinInsideOn('posix', posixBase, '', '%2e%2e%2fx'), '/runs/job/%2e%2e%2fx');
+  });
+
+  it('on POSIX refuses a climb with slashes', () => {
+    assert.equal(joinInsideOn('posix', posixBase, '../..', 'x.png'), null);
+  });
+
+  it('on Windows refuses a climb with backslashes', () => {
+    assert.equal(joinInsideOn('win32', windowsBase, '', '..\\..\\x.png'), null);
+    assert.equal(joinInsideOn('win32', windowsBase, '..\\..', 'x.png'), null);
+  });
+
+  it('on Windows keeps a backslash subfolder inside the folder', () => {
+    assert.equal(joinInsideOn('win32', windowsBase, 'a\\b', 'x.png'), 'C:\\runs\\job\\a\\b\\x.png');
+  });
+
+  it('on Windows refuses drive letters, rooted paths, UNC paths and streams', () => {
+    for (const part of ['C:\\Windows', 'C:x', '\\Windows', '\\\\host\\share', 'a.png:stream']) {
+      assert.equal(joinInsideOn('win32', windowsBase, part, 'x.png'), null, part);
+    }
+  });
+
+  it('on Windows refuses a segment that Windows would strip into a climb', () => {
+    assert.equal(joinInsideOn('win32', windowsBase, '.. \\..', 'x.png'), null);
+    assert.equal(joinInsideOn('win32', windowsBase, '', '...\\x.png'), null);
   });
 });
 

@@ -2,7 +2,8 @@
  * Nodes that combine images: ImageBatch, ImageBlend, ImageCompositeMasked, JoinImageWithAlpha and
  * SplitImageWithAlpha, as ComfyUI 0.8.0 computes them. Arithmetic is rounded to float32 at each step in
  * torch's order, and the channel and batch quirks are kept: an RGBA source or image2 loses its alpha
- * onto an RGB destination, the other way round fails as it does in ComfyUI, and smaller batches repeat.
+ * onto an RGB destination, the other way round fails as it does in ComfyUI, and smaller batches repeat,
+ * but for JoinImageWithAlpha, which stops at the smaller batch.
  */
 import { defineNode } from '../defineNode';
 import { commonUpscale, commonUpscaleMask, type Checkpoint } from '../resample';
@@ -162,24 +163,25 @@ export function compositeMasked(
   return out;
 }
 
-/** JoinImageWithAlpha: RGB plus `1 - mask` (resized bilinearly to the image) as a fourth channel. */
+/**
+ * JoinImageWithAlpha: RGB plus `1 - mask` (resized bilinearly to the image) as a fourth channel. Image
+ * n takes mask n, for as many images as the smaller batch holds: ComfyUI 0.8.0 neither repeats nor
+ * broadcasts either batch here (a batch of 3 images with one mask gives 1 image); the repeating came
+ * in later ComfyUI versions.
+ */
 export function joinImageWithAlpha(
   image: ImageTensor,
   alpha: MaskTensor,
   checkpoint: Checkpoint,
 ): ImageTensor {
-  const batch = Math.max(image.batch, alpha.batch);
+  const batch = Math.min(image.batch, alpha.batch);
   const resized = commonUpscaleMask(alpha, image.width, image.height, 'bilinear', 'disabled', checkpoint);
   const colour = Math.min(image.channels, 3);
   const out = createImage(batch, image.height, image.width, colour + 1);
   const pixels = image.height * image.width;
-  for (let n = 0, o = 0; n < batch; n++) {
-    const pi = (n % image.batch) * pixels;
-    const pm = (n % alpha.batch) * pixels;
-    for (let p = 0; p < pixels; p++) {
-      for (let k = 0; k < colour; k++) out.data[o++] = image.data[(pi + p) * image.channels + k];
-      out.data[o++] = 1 - resized.data[pm + p];
-    }
+  for (let p = 0, o = 0; p < batch * pixels; p++) {
+    for (let k = 0; k < colour; k++) out.data[o++] = image.data[p * image.channels + k];
+    out.data[o++] = 1 - resized.data[p];
   }
   return out;
 }

@@ -48,6 +48,21 @@ describe('remote results', () => {
     assert.equal(readFileSync(join(outDir, 'a.png'), 'utf8'), 'png bytes');
   });
 
+  // Only `/` separates on POSIX, so a name with backslashes cannot climb out there (Windows: safePath tests).
+  (process.platform === 'win32' ? it.skip : it)(
+    'on POSIX collects a server file named ..\\..\\x.png into the job folder under that name',
+    async () => {
+      const file = staged('png bytes');
+      const ref = { ...item, filename: '..\\..\\x.png' };
+      const result = await settleRemote(success({ '1': { images: [ref] } }, [{ ...file, ...ref }]), job);
+      assert.deepEqual(
+        result.outputs.map((o) => o.path),
+        ['..\\..\\x.png'],
+      );
+      assert.equal(readFileSync(join(outDir, '..\\..\\x.png'), 'utf8'), 'png bytes');
+    },
+  );
+
   it('records a server file that two nodes list for both, with the digest of its download', async () => {
     const file = staged('png bytes');
     const outputs = { '1': { images: [item] }, '2': { images: [item] } };
