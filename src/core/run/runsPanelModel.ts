@@ -25,6 +25,9 @@ import type {
 import { jobInputs, jobLabel } from './jobLabel';
 import type { RunnerEvent, RunnerSnapshot } from './runner';
 
+/** The preview image types shown. */
+const PREVIEW_TYPES = new Set(['image/png', 'image/jpeg', 'image/webp']);
+
 /** Options of {@link RunsPanelModel}. */
 export interface RunsPanelModelOptions {
   /** The workflow file whose runs the panel shows; compared as an absolute path. */
@@ -84,6 +87,11 @@ export class RunsPanelModel {
       return this.touch(event.job.id);
     }
     if (!('jobId' in event) || !this.jobs.has(event.jobId)) return false;
+    if (event.type === 'job/preview') {
+      // The type comes from a server: only raster types an <img> shows go into the data URI.
+      if (!PREVIEW_TYPES.has(event.mimeType)) return false;
+      return this.preview(event.jobId, `data:${event.mimeType};base64,${event.image}`);
+    }
     if (event.type === 'job/progress') this.extrasOf(event.jobId).progress = event.progress;
     else if (event.type === 'job/comfy') this.noteNodeTime(event.jobId, event.event);
     else return false;

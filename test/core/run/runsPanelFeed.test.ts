@@ -93,6 +93,18 @@ describe('the runs panel feed', () => {
     assert.deepEqual(posted, [{ type: 'run/preview', id: 'a', image: 'data:image/png;base64,BBBB' }]);
   });
 
+  it('sends the newest preview the runner reports of a run, and none of a type an image cannot be', () => {
+    const { fake, timers, posted, feed } = setup();
+    fake.emit(fake.stream.add({ id: 'a' }), ...fake.stream.start('a'));
+    feed.bind(fake);
+    feed.webviewReady();
+    posted.length = 0;
+    fake.emit({ type: 'job/preview', jobId: 'a', mimeType: 'image/jpeg', image: 'AAAA' });
+    fake.emit({ type: 'job/preview', jobId: 'a', mimeType: 'text/html', image: 'PHNjcmlwdD4=' });
+    timers.advance(60);
+    assert.deepEqual(posted, [{ type: 'run/preview', id: 'a', image: 'data:image/jpeg;base64,AAAA' }]);
+  });
+
   it('lists nodes in the order they started, then those not started in the prompt order', () => {
     const { fake, timers, posted, feed } = setup();
     fake.emit(fake.stream.add({ id: 'a' }), ...fake.stream.start('a'));

@@ -217,11 +217,15 @@ async function followThrough(client: ComfyClient, a: Attempt, open: Opener): Pro
     const starts = run.onProgress((p) => {
       if (p.state === 'running') start();
     });
+    const previews = run.onPreview((f) =>
+      hooks.preview?.({ mimeType: f.mimeType, bytes: f.image, ...(f.nodeId && { node: f.nodeId }) }),
+    );
     try {
       if (run.progress().state === 'running') start();
       return await settleRemote(run.result, job);
     } finally {
       starts.dispose();
+      previews.dispose();
     }
   } finally {
     forwarding.dispose();
