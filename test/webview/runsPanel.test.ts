@@ -30,7 +30,7 @@ describe('the runs panel page', function () {
       ]),
     );
 
-  it('draws the snapshot, then a new run and the changes the deltas carry', async () => {
+  it('draws the snapshot, then a new run and the changes the deltas carry, filtered by state', async () => {
     const { fake, take } = panelFeed();
     fake.emit(fake.stream.add({ id: 'a', seed: 1 }), ...fake.stream.finish('a'));
     const snapshot = take();
@@ -51,6 +51,12 @@ describe('the runs panel page', function () {
     assert.equal(await panel.page.textContent('.node[data-node="2"] .node-steps'), '5/20');
     assert.equal(await panel.page.textContent('.node[data-node="2"] .node-state'), 'running');
     assert.equal(await panel.page.getAttribute('.node[data-node="2"] .bar', 'aria-valuenow'), '25');
+    await panel.page.$eval('.run-filter', (select) => {
+      (select as HTMLElement & { value: string }).value = 'running';
+      select.dispatchEvent(new Event('change'));
+    });
+    assert.deepEqual(await rowTexts(panel), [['#2', 'seed=2', 'running']]);
+    assert.equal((await panel.state())?.filter, 'running');
   });
 
   it('never mixes the progress, previews or outputs of four runs going at once', async () => {

@@ -120,6 +120,32 @@ describe('the runs panel host', () => {
     assert.ok(starred, JSON.stringify(posted()));
   });
 
+  it('opens a workflow’s panel when a run of it starts, only when the setting asks for it', async () => {
+    const { fake, ctx, extensionUri } = await setup();
+    const stop = panels.openPanelsOnRun(ctx, extensionUri, fake.runner);
+    try {
+      fake.emit(fake.stream.add({ id: 'x', file: '/w/other.json' }));
+      assert.equal(panels.runsPanelOf('/w/other.json'), undefined);
+      record.settings.set('outputs.openPanelOnRun', true);
+      fake.emit(fake.stream.add({ id: 'y', file: '/w/other.json' }));
+      await new Promise((r) => setImmediate(r));
+      assert.ok(panels.runsPanelOf('/w/other.json'));
+    } finally {
+      stop();
+      record.settings.delete('outputs.openPanelOnRun');
+    }
+  });
+
+  it('compares the runs selected in the Jobs tree in the panel of their workflow', async () => {
+    const { fake, ctx, panel } = await setup();
+    const { compareRuns } = await import('../../../src/extension/panel/panelCommands');
+    for (const id of ['a', 'b', 'c']) fake.emit(fake.stream.add({ id }), ...fake.stream.finish(id));
+    const items = ['a', 'c'].map((jobId) => ({ kind: 'job', jobId }));
+    await compareRuns({ ...ctx, extensionUri: FakeUri.file('/ext') } as never, items[0], items);
+    assert.deepEqual(panel.posted.at(-1), { type: 'view/compare', ids: ['a', 'c'] });
+    assert.equal(panel.revealed, 1, 'the open panel is shown, not a second one made');
+  });
+
   it('comes back after a reload with the state its webview kept, and drops a panel without one', async () => {
     const { ctx, extensionUri } = await setup();
     const { FakeWebviewPanel } = await import('../../fakes/fakeVscode');
