@@ -31,6 +31,10 @@ interface OpenPanel {
   readonly panel: vscode.WebviewPanel;
   readonly feed: RunsPanelFeed;
   readonly file: string;
+  /** Whether the page said it is ready; messages sent before would be lost. */
+  ready: boolean;
+  /** A comparison asked for before the page was ready, sent once it is. */
+  compare?: string[];
 }
 
 const panels = new Map<string, OpenPanel>();
@@ -54,7 +58,9 @@ export async function showRunsPanel(
     );
     open = attach(ctx, extensionUri, panel, key);
   }
-  if (options.compare) open.panel.webview.postMessage({ type: 'view/compare', ids: options.compare });
+  if (!options.compare) return;
+  if (open.ready) void open.panel.webview.postMessage({ type: 'view/compare', ids: options.compare });
+  else open.compare = options.compare;
 }
 
 /** Takes a panel VS Code kept over a window reload back, with the state its webview kept. */
@@ -114,7 +120,7 @@ function attach(
     post: (message: HostMessage) => void webview.postMessage(message),
     onProblem: (m) => ctx.log.warn(m),
   });
-  const open: OpenPanel = { panel, feed, file };
+  const open: OpenPanel = { panel, feed, file, ready: false };
   panels.set(file, open);
   const dist = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   webview.html = runsPanelHtml({
@@ -150,8 +156,13 @@ function attach(
 async function handle(ctx: CommandContext, open: OpenPanel, message: WebviewMessage): Promise<void> {
   const run = (command: string, ...args: unknown[]) => vscode.commands.executeCommand(command, ...args);
   switch (message.type) {
-    case 'webview/ready':
-      return open.feed.webviewReady();
+    case 'webview/ready': {
+      open.ready = true;
+      open.feed.webviewReady();
+      if (open.compare) void open.panel.webview.postMessage({ type: 'view/compare', ids: open.compare });
+      open.compare = undefined;
+      return;
+    }
     case 'run/cancel':
       return void (await run('comfyuiRunner.cancelJob', message.id));
     case 'run/retry':

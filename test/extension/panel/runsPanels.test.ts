@@ -136,14 +136,20 @@ describe('the runs panel host', () => {
     }
   });
 
-  it('compares the runs selected in the Jobs tree in the panel of their workflow', async () => {
+  it('compares the runs selected in the Jobs tree in their workflow’s panel once its page is ready', async () => {
     const { fake, ctx, panel } = await setup();
     const { compareRuns } = await import('../../../src/extension/panel/panelCommands');
     for (const id of ['a', 'b', 'c']) fake.emit(fake.stream.add({ id }), ...fake.stream.finish(id));
     const items = ['a', 'c'].map((jobId) => ({ kind: 'job', jobId }));
     await compareRuns({ ...ctx, extensionUri: FakeUri.file('/ext') } as never, items[0], items);
-    assert.deepEqual(panel.posted.at(-1), { type: 'view/compare', ids: ['a', 'c'] });
     assert.equal(panel.revealed, 1, 'the open panel is shown, not a second one made');
+    assert.deepEqual(panel.posted, [], 'nothing is sent before the page is ready');
+    panel.send({ type: 'webview/ready' });
+    assert.deepEqual(
+      panel.posted.map((m) => (m as HostMessage).type),
+      ['runs/snapshot', 'view/compare'],
+    );
+    assert.deepEqual(panel.posted.at(-1), { type: 'view/compare', ids: ['a', 'c'] });
   });
 
   it('comes back after a reload with the state its webview kept, and drops a panel without one', async () => {
