@@ -9,34 +9,90 @@ import { post } from './vscodeApi';
 const ACTIVE = new Set(['queued', 'dispatching', 'running']);
 const RETRYABLE = new Set(['failed', 'cancelled', 'lost']);
 
-/** The focused run's section, drawn again whenever the run or its preview changes. */
+/** One part of the focused run, made again only when its key changes. */
+interface Part {
+  key: string;
+  node: HTMLElement;
+}
+
+/** The parts last drawn in each target, by name. */
+const drawn = new WeakMap<HTMLElement, Map<string, Part>>();
+
+/**
+ * Draws the focused run into `target`. Only the parts whose content changed are made again and the
+ * others stay in place, so a progress update 20 times a second neither moves keyboard focus off a
+ * button nor closes an open traceback, and the preview is swapped only when a new one came.
+ */
 export function renderFocusedRun(
   target: HTMLElement,
   run: PanelRun | undefined,
   preview: string | undefined,
   now: number,
 ): void {
-  if (!run) {
-    target.replaceChildren(
-      el('p', { class: 'hint', text: 'Pick a run to see its nodes, outputs and record.' }),
+  let parts = drawn.get(target);
+  if (!parts) drawn.set(target, (parts = new Map()));
+  const used = new Map<string, Part>();
+  const part = (name: string, key: string, make: () => HTMLElement): HTMLElement => {
+    const known = parts!.get(name);
+    const p = known && known.key === key ? known : { key, node: make() };
+    used.set(name, p);
+    return p.node;
+  };
+  const nodes: HTMLElement[] = [];
+  if (!run)
+    nodes.push(
+      part('hint', '', () =>
+        el('p', { class: 'hint', text: 'Pick a run to see its nodes, outputs and record.' }),
+      ),
     );
-    return;
+  else {
+    const running = run.state === 'running';
+    nodes.push(
+      part('title', `${run.number} ${run.label}`, () =>
+        el('h2', { text: `Run #${run.number} ${run.label}`.trim() }),
+      ),
+      part('state', stateLine(run, now), () =>
+        el('p', { class: `run-state state-${run.state}`, text: stateLine(run, now) }),
+      ),
+      part('actions', `${run.id} ${run.state}`, () => actionsOf(run)),
+    );
+    if (preview && running)
+      nodes.push(
+        part('preview', preview, () =>
+          el('img', { class: 'preview', attrs: { src: preview, alt: `Live preview of run ${run.number}` } }),
+        ),
+      );
+    // Running nodes show their elapsed time, which moves each second.
+    const tick = run.nodes.some((n) => n.state === 'running') ? Math.floor(now / 1000) : 0;
+    nodes.push(part('nodes', `${run.id} ${tick} ${JSON.stringify(run.nodes)}`, () => nodesOf(run, now)));
+    if (run.error) nodes.push(part('error', `${run.id} ${JSON.stringify(run.error)}`, () => errorOf(run)));
+    if (run.outputs.length > 0)
+      nodes.push(part('outputs', `${run.id} ${JSON.stringify(run.outputs)}`, () => outputsOf(run)));
+    const record = JSON.stringify([
+      run.id,
+      run.record,
+      run.server,
+      run.queued,
+      run.started,
+      run.finished,
+      run.attempt,
+    ]);
+    nodes.push(part('record', record, () => recordOf(run)));
   }
-  const title = el('h2', { text: `Run #${run.number} ${run.label}`.trim() });
-  const parts: Node[] = [
-    title,
-    el('p', { class: `run-state state-${run.state}`, text: stateLine(run, now) }),
-    actionsOf(run),
-  ];
-  if (preview && run.state === 'running')
-    parts.push(
-      el('img', { class: 'preview', attrs: { src: preview, alt: `Live preview of run ${run.number}` } }),
-    );
-  parts.push(nodesOf(run, now));
-  if (run.error) parts.push(errorOf(run));
-  if (run.outputs.length > 0) parts.push(outputsOf(run));
-  parts.push(recordOf(run));
-  target.replaceChildren(...parts);
+  drawn.set(target, used);
+  place(target, nodes);
+}
+
+/**
+ * Makes `target`'s children `nodes`: children not kept are removed first, then new ones are inserted
+ * where they go, so a kept child (one holding focus) is never taken out of the document.
+ */
+function place(target: HTMLElement, nodes: HTMLElement[]): void {
+  const keep = new Set<Node>(nodes);
+  for (const child of [...target.childNodes]) if (!keep.has(child)) child.remove();
+  nodes.forEach((n, i) => {
+    if (target.childNodes[i] !== n) target.insertBefore(n, target.childNodes[i] ?? null);
+  });
 }
 
 function stateLine(run: PanelRun, now: number): string {

@@ -59,6 +59,23 @@ describe('the runs panel page', function () {
     assert.equal((await panel.state())?.filter, 'running');
   });
 
+  it('keeps keyboard focus on Cancel while the focused run’s progress moves, and Enter cancels', async () => {
+    const { fake, take } = panelFeed();
+    fake.emit(fake.stream.add({ id: 'a' }), ...fake.stream.start('a'));
+    panel = await openPanelPage(browser);
+    await panel.send(...take());
+    await panel.page.click('.run-row[data-run="a"]');
+    await panel.page.locator('vscode-button', { hasText: 'Cancel' }).focus();
+    for (let step = 1; step <= 5; step++) {
+      fake.emit(fake.stream.progress('a', step, 10));
+      await panel.send(...take());
+    }
+    assert.equal(await panel.page.textContent('.node[data-node="2"] .node-steps'), '5/10');
+    assert.equal(await panel.page.evaluate(() => document.activeElement?.textContent), 'Cancel');
+    await panel.page.keyboard.press('Enter');
+    assert.deepEqual((await panel.posted()).at(-1), { type: 'run/cancel', id: 'a' });
+  });
+
   it('never mixes the progress, previews or outputs of four runs going at once', async () => {
     const { fake, feed, take } = panelFeed();
     const ids = ['r1', 'r2', 'r3', 'r4'];
