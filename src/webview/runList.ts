@@ -90,47 +90,55 @@ export class RunList {
   }
 
   private rowOf(r: PanelRun, view: { focused?: string; selected: string[] }, now: number): HTMLElement {
-    let row = this.rows.get(r.id);
-    if (!row) {
-      const attrs = { role: 'option', tabindex: '0', 'data-run': r.id, 'data-number': String(r.number) };
-      row = el('div', { class: 'run-row', attrs });
-      row.addEventListener('click', (e) => {
-        if ((e.target as HTMLElement).closest('input')) return;
-        this.events.focus(r.id);
-      });
-      row.addEventListener('keydown', (e) => {
-        if (e.key !== 'Enter' && e.key !== ' ') return;
-        e.preventDefault();
-        this.events.focus(r.id);
-      });
-      this.rows.set(r.id, row);
-    }
+    const row = this.rows.get(r.id) ?? this.newRow(r);
+    // The row's cells are made once and only their text changes, so a checkbox holding keyboard focus
+    // keeps it while the run's progress moves.
+    const cell = (name: string) => row.querySelector<HTMLElement>(`.${name}`)!;
+    (cell('run-select') as HTMLInputElement).checked = view.selected.includes(r.id);
+    cell('run-number').textContent = `#${r.number}`;
+    cell('run-label').textContent = r.label || '(as saved)';
+    const state = cell('run-state');
+    state.textContent = r.state;
+    state.className = `run-state state-${r.state}`;
+    cell('run-server').textContent = r.server ?? '';
+    const pct = r.progress.total ? Math.round((100 * r.progress.done) / r.progress.total) : 0;
+    cell('bar').setAttribute('aria-valuenow', String(pct));
+    cell('bar-fill').style.width = `${pct}%`;
+    cell('run-duration').textContent = r.started ? duration((r.finished ?? now) - r.started) : '';
+    row.setAttribute('aria-selected', String(view.focused === r.id));
+    row.setAttribute('aria-label', `Run ${r.number} ${r.label} ${r.state}`);
+    return row;
+  }
+
+  private newRow(r: PanelRun): HTMLElement {
+    const attrs = { role: 'option', tabindex: '0', 'data-run': r.id, 'data-number': String(r.number) };
     const check = el('input', {
       attrs: { type: 'checkbox', 'aria-label': `Select run ${r.number} to compare`, class: 'run-select' },
     });
-    check.checked = view.selected.includes(r.id);
     check.addEventListener('change', () => this.events.toggleSelected(r.id, check.checked));
-    const bar = el('div', {
-      class: 'bar',
-      attrs: { role: 'progressbar', 'aria-label': `Run ${r.number} progress` },
-    });
-    const fill = el('div', { class: 'bar-fill' });
-    const pct = r.progress.total ? Math.round((100 * r.progress.done) / r.progress.total) : 0;
-    bar.setAttribute('aria-valuenow', String(pct));
-    fill.style.width = `${pct}%`;
-    bar.append(fill);
-    const took = r.started ? duration((r.finished ?? now) - r.started) : '';
-    row.replaceChildren(
-      check,
-      el('span', { class: 'run-number', text: `#${r.number}` }),
-      el('span', { class: 'run-label', text: r.label || '(as saved)' }),
-      el('span', { class: `run-state state-${r.state}`, text: r.state }),
-      el('span', { class: 'run-server', text: r.server ?? '' }),
-      bar,
-      el('span', { class: 'run-duration', text: took }),
+    const bar = el(
+      'div',
+      { class: 'bar', attrs: { role: 'progressbar', 'aria-label': `Run ${r.number} progress` } },
+      [el('div', { class: 'bar-fill' })],
     );
-    row.setAttribute('aria-selected', String(view.focused === r.id));
-    row.setAttribute('aria-label', `Run ${r.number} ${r.label} ${r.state}`);
+    const cells = ['run-number', 'run-label', 'run-state', 'run-server'].map((c) => el('span', { class: c }));
+    const row = el('div', { class: 'run-row', attrs }, [
+      check,
+      ...cells,
+      bar,
+      el('span', { class: 'run-duration' }),
+    ]);
+    row.addEventListener('click', (e) => {
+      if ((e.target as HTMLElement).closest('input')) return;
+      this.events.focus(r.id);
+    });
+    row.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter' && e.key !== ' ') return;
+      if ((e.target as HTMLElement).closest('input')) return;
+      e.preventDefault();
+      this.events.focus(r.id);
+    });
+    this.rows.set(r.id, row);
     return row;
   }
 }
