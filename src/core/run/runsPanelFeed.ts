@@ -31,6 +31,10 @@ export interface RunsPanelFeedOptions extends RunsPanelModelOptions {
   readonly onProblem?: (message: string) => void;
 }
 
+/** How often, and how long apart, a run record not written yet is looked for. */
+const RECORD_ATTEMPTS = 5;
+const RECORD_RETRY_MS = 400;
+
 const globalTimers: FeedTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
@@ -127,14 +131,22 @@ export class RunsPanelFeed {
     for (const message of this.model.takeMessages()) this.options.post(message);
   }
 
-  /** Reads a finished run's record once, for its server's version and starred outputs. */
-  private readRecord(jobId: string): void {
+  /**
+   * Reads a finished run's record once, for its server's version and starred outputs. The scheduler
+   * writes it in the background after the run's last event, so a record not there yet is looked for
+   * again a few times.
+   */
+  private readRecord(jobId: string, attempt = 1): void {
     const job = this.model.job(jobId);
-    if (!job || !terminalStates.has(job.state) || this.recordsRead.has(jobId)) return;
+    if (!job || !terminalStates.has(job.state)) return;
+    if (attempt === 1 && this.recordsRead.has(jobId)) return;
     this.recordsRead.add(jobId);
     readRunExtras(job.outDir).then(
       (extras) => {
-        if (extras && !this.disposed && this.model.noteRecord(jobId, extras)) this.schedule();
+        if (this.disposed) return;
+        if (!extras && attempt < RECORD_ATTEMPTS)
+          this.timers.setTimeout(() => this.readRecord(jobId, attempt + 1), RECORD_RETRY_MS);
+        else if (extras && this.model.noteRecord(jobId, extras)) this.schedule();
       },
       (e: unknown) => this.options.onProblem?.(`reading the run record of ${jobId}: ${String(e)}`),
     );

@@ -182,6 +182,25 @@ describe('the runs panel feed', () => {
     assert.equal(delta.changes.record?.comfyuiVersion, '0.8.0');
   });
 
+  it('reads a run record written a little after the run ended', async () => {
+    const out = tempDir('panel-late-record-');
+    const { fake, timers, posted, feed } = setup();
+    feed.bind(fake);
+    feed.webviewReady();
+    fake.emit(fake.stream.add({ id: 'a' }));
+    fake.stream.jobs.get('a')!.outDir = out;
+    fake.emit(...fake.stream.finish('a'));
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(join(out, 'run.json'), JSON.stringify({ outputs: [], comfyuiVersion: '0.8.0' }));
+    timers.advance(500);
+    await new Promise((r) => setTimeout(r, 20));
+    timers.advance(100);
+    const versions = posted.flatMap((m) =>
+      m.type === 'run/delta' ? [m.changes.record?.comfyuiVersion] : [],
+    );
+    assert.ok(versions.includes('0.8.0'), JSON.stringify(posted));
+  });
+
   it('refuses to star a file that is not an output of the run', async () => {
     const out = tempDir('panel-stars-');
     writeFileSync(join(out, 'run.json'), JSON.stringify({ outputs: [] }));
