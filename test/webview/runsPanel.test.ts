@@ -194,7 +194,7 @@ describe('the runs panel page', function () {
     assert.equal(await panel.page.$('.viewer'), null);
   });
 
-  it('keeps zoom and pan the same in every pane of a comparison', async () => {
+  it('keeps zoom and pan the same in every pane of a comparison, and lists the inputs that differ', async () => {
     const { fake, take } = panelFeed();
     const files = new Map<string, Uint8Array>();
     for (const id of ['a', 'b', 'c']) {
@@ -209,6 +209,13 @@ describe('the runs panel page', function () {
     const transforms = () =>
       panel!.page.$$eval('.pane-image', (imgs) => imgs.map((i) => (i as HTMLElement).style.transform));
     await panel.page.waitForFunction(() => document.querySelectorAll('.pane-image').length === 3);
+    const table = await panel.page.$$eval('.inputs-table tr', (rows) =>
+      rows.map((r) => [...r.children].map((c) => c.textContent)),
+    );
+    assert.deepEqual(table, [
+      ['input', '#1', '#2', '#3'],
+      ['seed', '97', '98', '99'],
+    ]);
     const box = (await panel.page.locator('.pane').first().boundingBox())!;
     await panel.page.mouse.move(box.x + 30, box.y + 30);
     await panel.page.mouse.wheel(0, -100);
