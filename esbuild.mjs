@@ -58,10 +58,13 @@ const engineWorker = {
   target: 'node20',
 };
 
-/** Browser code for the webview panels. */
+/** Browser code for the webview panels: the runs panel's script and stylesheet. */
 const webview = {
   ...common,
-  entryPoints: { webview: 'src/webview/main.ts' },
+  entryPoints: [
+    { in: 'src/webview/runsPanel.ts', out: 'webview/runsPanel' },
+    { in: 'src/webview/runsPanel.css', out: 'webview/runsPanel' },
+  ],
   outdir: 'dist',
   platform: 'browser',
   format: 'iife',
@@ -69,7 +72,7 @@ const webview = {
 };
 
 const bundles = [extensionHost, extensionCore, cli, engineWorker, webview].filter((b) =>
-  Object.values(b.entryPoints).every((p) => existsSync(p)),
+  Object.values(b.entryPoints).every((p) => existsSync(p.in ?? p)),
 );
 
 if (watch) {

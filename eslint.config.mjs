@@ -25,6 +25,11 @@ const coreFloors = {
   run: ['util', 'workflow', 'protocol', 'jobs', 'store', 'engine', 'comfy', 'server', 'scheduler', 'durable'],
 };
 const outsideCore = layer('src/core', ['extension', 'webview', 'cli', 'shared']);
+/**
+ * core/run builds the runs panel's messages (runsPanelModel.ts), so it may import the types of
+ * src/shared/protocol.ts, and nothing of shared at run time.
+ */
+const outsideCoreButShared = layer('src/core', ['extension', 'webview', 'cli']);
 /** Import patterns that reach a sibling core folder from any depth inside `from`. */
 const coreFolder = (from, forbidden) =>
   forbidden.map((to) => ({
@@ -78,7 +83,7 @@ export default tseslint.config(
         {
           paths: [noVscode],
           patterns: [
-            ...outsideCore,
+            ...(folder === 'run' ? outsideCoreButShared : outsideCore),
             ...coreFolder(
               folder,
               Object.keys(coreFloors).filter((f) => f !== folder && !below.includes(f)),
@@ -88,6 +93,23 @@ export default tseslint.config(
       ],
     },
   })),
+  {
+    files: ['src/core/run/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/shared/**'],
+              allowTypeImports: true,
+              message: 'core/run may import only the types of src/shared.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['src/shared/**/*.ts'],
     rules: {
@@ -104,7 +126,13 @@ export default tseslint.config(
         'error',
         {
           paths: [noVscode, { name: 'ws', message: 'Webviews never talk to a server.' }],
-          patterns: [...layer('src/webview', ['extension', 'cli', 'core']), 'node:*'],
+          patterns: [
+            ...layer('src/webview', ['extension', 'cli', 'core']),
+            {
+              group: ['node:*', 'zod', 'zod/*'],
+              message: 'Webview code runs in a browser: no Node modules, and zod (the host checks messages).',
+            },
+          ],
         },
       ],
     },

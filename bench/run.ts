@@ -7,6 +7,7 @@ import { runEngineBench } from './engine.bench';
 import { runJobsTreeBench } from './jobsTree.bench';
 import { runMakespanBench } from './makespan.bench';
 import { runProgressStatesBench } from './progressStates.bench';
+import { runRunsPanelBench } from './runsPanel.bench';
 import { runSchedulerBench } from './scheduler.bench';
 
 async function main(): Promise<void> {
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     activation: runActivationBench,
     jobsTree: runJobsTreeBench,
     progressStates: runProgressStatesBench,
+    runsPanel: runRunsPanelBench,
   };
   for (const [name, bench] of Object.entries(benches)) {
     if (only && only !== name) continue;

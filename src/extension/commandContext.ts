@@ -9,6 +9,8 @@ export interface CommandContext extends WorkflowCommandContext {
   readonly log: vscode.LogOutputChannel;
   /** Where server credentials are kept; never settings, logs or files. */
   readonly secrets: vscode.SecretStorage;
+  /** The extension's folder, where the webview bundles are; absent in tests that need no panel. */
+  readonly extensionUri?: vscode.Uri;
 }
 
 /** A command handler; `args` are what VS Code passes (a tree item, a URI), if anything. */

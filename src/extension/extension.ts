@@ -13,6 +13,7 @@ import { createRunnerHost, type RunnerHost } from './runnerHost';
 import { DOWNLOAD_SETTINGS, readRunnerConfig, SECTION } from './settings';
 import type { CommandContext } from './commandContext';
 import { registerJobViews } from './views/registerJobViews';
+import { registerRunsPanel } from './panel/registerRunsPanel';
 
 /** The ids of every command; their handlers are in extensionCore.ts, loaded on the first call. */
 export const commandIds: readonly string[] = [
@@ -35,6 +36,8 @@ export const commandIds: readonly string[] = [
   'comfyuiRunner.setServerCredentials',
   'comfyuiRunner.testServerConnection',
   'comfyuiRunner.showLog',
+  'comfyuiRunner.openRunsPanel',
+  'comfyuiRunner.compareRuns',
 ];
 
 /** Settings whose change means opening the runner again (jobs on servers are taken back by prompt id). */
@@ -66,12 +69,20 @@ export function activate(context: vscode.ExtensionContext): void {
   const lastRuns = runnerLastRuns(host);
   context.subscriptions.push(diagnostics, log, host, definitions, lastRuns);
   context.subscriptions.push(registerWorkflowDocuments({ diagnostics, definitions, lastRuns, log }));
-  const shared: CommandContext = { diagnostics, definitions, host, log, secrets: context.secrets };
+  const shared: CommandContext = {
+    diagnostics,
+    definitions,
+    host,
+    log,
+    secrets: context.secrets,
+    extensionUri: context.extensionUri,
+  };
   for (const id of commandIds) {
     const run = (...args: unknown[]) => loadCore().commandTable[id](shared, ...args);
     context.subscriptions.push(vscode.commands.registerCommand(id, run));
   }
   registerJobViews(context, host);
+  context.subscriptions.push(registerRunsPanel(shared, context.extensionUri));
   const runnerHost = host;
   context.subscriptions.push(
     runnerHost.onDidOpen((runner) => {

@@ -8,6 +8,7 @@ import { ensureLocalServer, localServerSettings } from '../core/run/localServer'
 import { openRunner } from '../core/run/runner';
 import type { CommandHandler } from './commandContext';
 import { notifyOutcomes } from './notifications';
+import { compareRuns, openRunsPanel } from './panel/panelCommands';
 import {
   cancelAllQueued,
   pauseQueue,
@@ -50,10 +51,13 @@ export const commandTable: Record<string, CommandHandler> = {
   'comfyuiRunner.setServerCredentials': setServerCredentials,
   'comfyuiRunner.testServerConnection': testServerConnection,
   'comfyuiRunner.showLog': showLog,
+  'comfyuiRunner.openRunsPanel': openRunsPanel,
+  'comfyuiRunner.compareRuns': compareRuns,
 };
 
 export { ensureLocalServer, localServerSettings, notifyOutcomes, openRunner };
 export { openJobViews } from './views/jobViewsCore';
+export { openPanelsOnRun, restoreRunsPanel } from './panel/runsPanels';
 export { DefinitionsCache } from '../core/run/workflowDefinitions';
 export { watchStore } from '../core/run/storeWatch';
 export { isStoreInUse } from '../core/store/storeInUse';

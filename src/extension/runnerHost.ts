@@ -188,5 +188,7 @@ function logged(event: Parameters<Parameters<Runner['subscribe']>[0]>[0]): unkno
     return { ...rest, job: { id: job.id, state: job.state, server: job.server } };
   }
   if (event.type === 'job/comfy') return { type: event.type, jobId: event.jobId, message: event.event.type };
+  if (event.type === 'job/preview')
+    return { type: event.type, jobId: event.jobId, bytes: event.image.length };
   return event;
 }

@@ -46,6 +46,80 @@ export interface FakeVscodeRecord {
   clipboard: string[];
   /** What `window.showTextDocument` was asked to show. */
   shown: unknown[];
+  /** Webview panels created, in order. */
+  webviewPanels: FakeWebviewPanel[];
+  /** Webview panel serializers by view type. */
+  serializers: Map<string, { deserializeWebviewPanel(panel: unknown, state: unknown): Promise<void> }>;
+}
+
+/** A webview panel as `window.createWebviewPanel` makes it; the test plays the webview's side. */
+export class FakeWebviewPanel {
+  title: string;
+  html = '';
+  options: Record<string, unknown>;
+  /** Messages the extension posted to the webview, in order. */
+  readonly posted: unknown[] = [];
+  revealed = 0;
+  disposed = false;
+  private readonly received = new FakeEventEmitter<unknown>();
+  private readonly closed = new FakeEventEmitter<void>();
+  readonly webview: {
+    html: string;
+    options: Record<string, unknown>;
+    cspSource: string;
+    asWebviewUri(uri: FakeUri): { toString(): string };
+    postMessage(message: unknown): Promise<boolean>;
+    onDidReceiveMessage: FakeEventEmitter<unknown>['event'];
+  };
+
+  constructor(
+    readonly viewType: string,
+    title: string,
+    options: Record<string, unknown> = {},
+  ) {
+    this.title = title;
+    this.options = options;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the webview's accessors write the panel's fields
+    const panel = this;
+    this.webview = {
+      get html() {
+        return panel.html;
+      },
+      set html(v: string) {
+        panel.html = v;
+      },
+      get options() {
+        return panel.options;
+      },
+      set options(v: Record<string, unknown>) {
+        panel.options = v;
+      },
+      cspSource: 'https://webview.test',
+      asWebviewUri: (uri: FakeUri) => ({ toString: () => `https://webview.test${uri.fsPath}` }),
+      postMessage: (message: unknown) => {
+        panel.posted.push(message);
+        return Promise.resolve(true);
+      },
+      onDidReceiveMessage: this.received.event,
+    };
+  }
+
+  readonly onDidDispose = (listener: () => void) => this.closed.event(listener);
+
+  reveal(): void {
+    this.revealed++;
+  }
+
+  /** Plays the webview: sends `message` to the extension. */
+  send(message: unknown): void {
+    this.received.fire(message);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.closed.fire();
+  }
 }
 
 /** What the fake's `window.showInputBox` reads of its options. */
@@ -268,6 +342,8 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord;
     statusBarItems: [],
     clipboard: [],
     shown: [],
+    webviewPanels: [],
+    serializers: new Map(),
   };
   const answer = () => Promise.resolve(record.answers.shift());
   const message = (level: 'info' | 'warning' | 'error') => (text: string) => {
@@ -304,6 +380,7 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord;
     TreeItem: FakeTreeItem,
     TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
     StatusBarAlignment: { Left: 1, Right: 2 },
+    ViewColumn: { Active: -1, Beside: -2, One: 1, Two: 2 },
     Uri: FakeUri,
     ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
     commands: {
@@ -373,6 +450,23 @@ export function createFakeVscode(): { module: unknown; record: FakeVscodeRecord;
       createOutputChannel: () => fakeLogChannel(record.log),
       registerFileDecorationProvider: (provider: FakeDecorationProvider) =>
         listed(record.decorationProviders, provider),
+      createWebviewPanel: (
+        viewType: string,
+        title: string,
+        _show: unknown,
+        options: Record<string, unknown>,
+      ) => {
+        const panel = new FakeWebviewPanel(viewType, title, options);
+        record.webviewPanels.push(panel);
+        return panel;
+      },
+      registerWebviewPanelSerializer: (
+        viewType: string,
+        serializer: { deserializeWebviewPanel(panel: unknown, state: unknown): Promise<void> },
+      ) => {
+        record.serializers.set(viewType, serializer);
+        return { dispose: () => record.serializers.delete(viewType) };
+      },
     },
     workspace: {
       workspaceFolders: undefined,

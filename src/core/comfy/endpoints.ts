@@ -154,7 +154,9 @@ export async function uploadImage(
   options: UploadOptions = {},
 ): Promise<UploadedImage> {
   const form = new FormData();
-  form.set('image', data instanceof Blob ? data : new Blob([data]), filename);
+  // The cast satisfies the DOM typings too (the webview tests type-check core with them), which want a
+  // view of an ArrayBuffer; a Blob copies its parts either way.
+  form.set('image', data instanceof Blob ? data : new Blob([data as Uint8Array<ArrayBuffer>]), filename);
   form.set('type', options.type ?? 'input');
   if (options.subfolder) form.set('subfolder', options.subfolder);
   if (options.overwrite) form.set('overwrite', 'true');

@@ -52,6 +52,8 @@ export interface RunRecord {
   outputs: JobOutput[];
   error?: Job['error'];
   warnings: string[];
+  /** Outputs the user starred in the runs panel, as paths in the run's folder (runRecordStars.ts). */
+  starred?: string[];
 }
 
 /** Writes the job's `run.json` atomically; returns its path. */

@@ -18,13 +18,24 @@ const MAX_VALUE_CHARS = 32;
 export function jobLabel(job: Pick<Job, 'batch' | 'overrides' | 'prompt'>): string {
   const parts: string[] = [];
   if (job.batch && job.batch.size > 1) parts.push(`#${job.batch.index}`);
+  for (const i of jobInputs(job)) parts.push(`${i.name}=${i.value}`);
+  return parts.join(' ');
+}
+
+/** One input a job's overrides set, named and shown as its run label shows it. */
+export interface JobInput {
+  name: string;
+  value: string;
+}
+
+/** The inputs of a job's run label (see {@link jobLabel}), in order: what a comparison of runs lists. */
+export function jobInputs(job: Pick<Job, 'overrides' | 'prompt'>): JobInput[] {
   const shown = lastPerInput(job.overrides, job.prompt);
   const names = shown.map((o) => shortName(o, job.prompt));
-  shown.forEach((o, i) => {
-    const name = names.indexOf(names[i]) === names.lastIndexOf(names[i]) ? names[i] : `${o.node}.${o.input}`;
-    parts.push(`${name}=${showValue(o.value)}`);
-  });
-  return parts.join(' ');
+  return shown.map((o, i) => ({
+    name: names.indexOf(names[i]) === names.lastIndexOf(names[i]) ? names[i] : `${o.node}.${o.input}`,
+    value: showValue(o.value),
+  }));
 }
 
 /** The overrides with only the last of each input kept, in the order of their first appearance. */

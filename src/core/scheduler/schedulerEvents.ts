@@ -19,6 +19,11 @@ export type SchedulerEvent =
   | { type: 'job/progress'; jobId: string; progress: PromptProgress }
   /** A ComfyUI message about the job's prompt, as the server or engine sent it. */
   | { type: 'job/comfy'; jobId: string; event: ServerMessage }
+  /**
+   * A preview image of a running node of the job (the newest sampler step), base64 in `image`; not
+   * kept anywhere, and sent only while someone listens.
+   */
+  | { type: 'job/preview'; jobId: string; mimeType: string; image: string; node?: string }
   /** A warning on a job that did not stop it. */
   | { type: 'job/warning'; jobId: string; message: string }
   /** No target can run a queued job; `reason` is the line also kept in `job.blockedReason`. */

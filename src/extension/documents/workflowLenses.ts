@@ -47,6 +47,7 @@ export function workflowLenses(doc: vscode.TextDocument, trusted: boolean): vsco
   return [
     ...run,
     lens('$(check) Validate', 'comfyuiRunner.validateWorkflow', 'List its problems in the Problems panel'),
+    lens('$(preview) Runs', 'comfyuiRunner.openRunsPanel', 'Open the runs panel: progress, outputs, compare'),
   ];
 }
 

@@ -144,7 +144,7 @@ describe('workflow documents', () => {
     await until('the engine is used again', () => record.diagnostics.get(doc.fileName)?.length === 0);
   });
 
-  it('offers Run, Run ×N…, Sweep… and Validate above a workflow, each given the document', () => {
+  it('offers Run, Run ×N…, Sweep…, Validate and Runs above a workflow, each given the document', () => {
     const doc = openDoc('flow.json', invert);
     const lenses = lensesOf(doc);
     assert.deepEqual(
@@ -154,6 +154,7 @@ describe('workflow documents', () => {
         'comfyuiRunner.runWorkflowTimes',
         'comfyuiRunner.runSweep',
         'comfyuiRunner.validateWorkflow',
+        'comfyuiRunner.openRunsPanel',
       ],
     );
     assert.ok(lenses.every((l) => l.range.startLine === 0 && l.command?.arguments?.[0] === doc.uri));
@@ -163,13 +164,13 @@ describe('workflow documents', () => {
     assert.deepEqual(lensesOf(openDoc('workflow_api.json', notAWorkflow)), []);
   });
 
-  it('offers only Validate in a workspace that is not trusted', () => {
+  it('offers only Validate and Runs in a workspace that is not trusted', () => {
     fake.record.trusted = false;
     try {
       const lenses = lensesOf(openDoc('flow.json', invert));
       assert.deepEqual(
         lenses.map((l) => l.command?.command),
-        ['comfyuiRunner.validateWorkflow'],
+        ['comfyuiRunner.validateWorkflow', 'comfyuiRunner.openRunsPanel'],
       );
     } finally {
       fake.record.trusted = true;

@@ -84,6 +84,16 @@ export function flightHooks(job: Job, flight: Flight, book: JobBook, live: () =>
       book.emit(() => ({ type: 'job/warning', jobId: job.id, message }));
       book.changed(job);
     },
+    preview: (image) => {
+      if (!live()) return;
+      book.emit(() => ({
+        type: 'job/preview',
+        jobId: job.id,
+        mimeType: image.mimeType,
+        image: Buffer.from(image.bytes).toString('base64'),
+        ...(image.node !== undefined && { node: image.node }),
+      }));
+    },
   };
 }
 

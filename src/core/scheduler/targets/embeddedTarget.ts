@@ -39,8 +39,11 @@ async function runOnEngine(
   hooks.accepted(promptId);
   const onEvent = (event: EngineEvent) => {
     // Previews are image bytes, not one of ComfyUI's JSON events: like a remote target, this one hands
-    // the scheduler only the JSON events.
-    if (isPreviewEvent(event)) return;
+    // them over apart from the JSON events.
+    if (isPreviewEvent(event)) {
+      const { format, bytes, node } = event.data;
+      return hooks.preview?.({ mimeType: format === 'PNG' ? 'image/png' : 'image/jpeg', bytes, node });
+    }
     if (event.type === 'execution_start') hooks.started();
     hooks.event(event);
   };

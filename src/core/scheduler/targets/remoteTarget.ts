@@ -221,6 +221,9 @@ async function followThrough(client: ComfyClient, a: Attempt, open: Opener): Pro
       start();
       starts.dispose();
     });
+    const previews = run.onPreview((f) =>
+      hooks.preview?.({ mimeType: f.mimeType, bytes: f.image, ...(f.nodeId && { node: f.nodeId }) }),
+    );
     try {
       if (run.progress().state === 'running') {
         start();
@@ -229,6 +232,7 @@ async function followThrough(client: ComfyClient, a: Attempt, open: Opener): Pro
       return await settleRemote(run.result, job);
     } finally {
       starts.dispose();
+      previews.dispose();
     }
   } finally {
     forwarding.dispose();

@@ -30,6 +30,18 @@ export interface RunHooks {
   event(message: ServerMessage): void;
   /** A warning the user should see (partial validation, a blocked node). */
   warning(message: string): void;
+  /**
+   * A preview image of a running node (a sampler's latest step), as the server or engine sent it.
+   * Optional: hand-written hooks (tests) need not take previews.
+   */
+  preview?(image: PreviewImage): void;
+}
+
+/** A preview image a target received: encoded bytes, their MIME type and, when known, the node. */
+export interface PreviewImage {
+  mimeType: string;
+  bytes: Uint8Array;
+  node?: string;
 }
 
 /** How a run ended on the target. */

@@ -75,6 +75,23 @@ describe('the remote run target', function () {
     await closeServed();
   });
 
+  it('hands the previews the server sends over to the scheduler, with their node and type', async () => {
+    const { url } = await serve();
+    const { hooks } = recorder();
+    const previews: { mimeType: string; node?: string; size: number }[] = [];
+    hooks.preview = (p) => void previews.push({ mimeType: p.mimeType, node: p.node, size: p.bytes.length });
+    const result = await targetFor(url).run(
+      jobOf(loadWorkflow('10_websocket_images')),
+      hooks,
+      new AbortController().signal,
+    );
+    assert.equal(result.status, 'success');
+    assert.deepEqual(
+      previews.map((p) => [p.mimeType, p.node, p.size > 0]),
+      [1, 2, 3].map(() => ['image/png', '3', true]),
+    );
+  });
+
   it('runs a prompt on the server and collects its output into the job folder', async () => {
     const { url } = await serve({ nodes: gatedRegistry });
     const job = jobOf(quickPrompt('ok'));

@@ -1,0 +1,318 @@
+/**
+ * What the runs panel of one workflow shows, kept from a runner's snapshot and its events: every run of
+ * that workflow file (those from before a reload and those a command line queued on the same store
+ * included), each with its nodes in execution order, its progress, error, outputs and record, as the
+ * plain JSON of the panel's protocol (src/shared/protocol.ts).
+ *
+ * The model sends nothing itself. A front end takes {@link RunsPanelModel.snapshot} when its webview is
+ * ready and {@link RunsPanelModel.takeMessages} whenever it flushes (runsPanelFeed.ts throttles that);
+ * between two flushes any number of events about a run become one `run/delta` with only the fields that
+ * changed, and any number of previews the newest one.
+ */
+import { basename, join, resolve } from 'node:path';
+import type { Job } from '../jobs/job';
+import type { PromptProgress } from '../protocol/promptProgress';
+import { topologicalOrder } from '../workflow/graph';
+import type { ApiPrompt } from '../workflow/types';
+import type {
+  HostMessage,
+  PanelNode,
+  PanelNodeState,
+  PanelOutput,
+  PanelRun,
+  RunChanges,
+} from '../../shared/protocol';
+import { jobInputs, jobLabel } from './jobLabel';
+import type { RunnerEvent, RunnerSnapshot } from './runner';
+
+/** The preview image types shown. */
+const PREVIEW_TYPES = new Set(['image/png', 'image/jpeg', 'image/webp']);
+
+/** Options of {@link RunsPanelModel}. */
+export interface RunsPanelModelOptions {
+  /** The workflow file whose runs the panel shows; compared as an absolute path. */
+  readonly file: string;
+  /** The address the webview loads an output file by (`asWebviewUri`). */
+  readonly uriOf: (path: string) => string;
+  /** The clock node times are taken from when a job's record has none yet. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** What is known of a run besides its job record. */
+interface RunExtras {
+  progress?: PromptProgress;
+  /** Node start and end times seen in its ComfyUI messages. */
+  nodeTimes: Record<string, { started?: number; finished?: number }>;
+  /** Output paths (absolute) the user starred. */
+  starred: Set<string>;
+  comfyuiVersion?: string;
+}
+
+/** One workflow's runs for its panel; see the file comment. */
+export class RunsPanelModel {
+  private readonly file: string;
+  private readonly now: () => number;
+  private readonly jobs = new Map<string, Job>();
+  private readonly extras = new Map<string, RunExtras>();
+  /** What the webview was last sent of each run; absent for runs it has not been sent yet. */
+  private readonly sent = new Map<string, PanelRun>();
+  private readonly dirty = new Set<string>();
+  private readonly previews = new Map<string, string>();
+  /** Execution order of each prompt, by prompt hash (runs of one workflow mostly share it). */
+  private readonly orders = new Map<string, string[]>();
+
+  constructor(private readonly options: RunsPanelModelOptions) {
+    this.file = resolve(options.file);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Starts again from a snapshot (the runner opened, or reopened): every run of the file in it. */
+  reset(snapshot: Pick<RunnerSnapshot, 'jobs'>): void {
+    this.jobs.clear();
+    this.sent.clear();
+    this.dirty.clear();
+    this.previews.clear();
+    for (const view of snapshot.jobs) {
+      if (!this.concerns(view.job)) continue;
+      this.jobs.set(view.job.id, view.job);
+      this.extrasOf(view.job.id).progress = view.progress;
+    }
+  }
+
+  /** Takes in one runner event; true when it is about a run of this workflow. */
+  apply(event: RunnerEvent): boolean {
+    if (event.type === 'job/added' || event.type === 'job/state') {
+      if (!this.concerns(event.job)) return false;
+      this.jobs.set(event.job.id, event.job);
+      return this.touch(event.job.id);
+    }
+    if (!('jobId' in event) || !this.jobs.has(event.jobId)) return false;
+    if (event.type === 'job/preview') {
+      // The type comes from a server: only raster types an <img> shows go into the data URI.
+      if (!PREVIEW_TYPES.has(event.mimeType)) return false;
+      return this.preview(event.jobId, `data:${event.mimeType};base64,${event.image}`);
+    }
+    if (event.type === 'job/progress') this.extrasOf(event.jobId).progress = event.progress;
+    else if (event.type === 'job/comfy') this.noteNodeTime(event.jobId, event.event);
+    else return false;
+    return this.touch(event.jobId);
+  }
+
+  /** Takes in a preview image of a run (a data URI); only the newest before a flush is sent. */
+  preview(jobId: string, image: string): boolean {
+    if (!this.jobs.has(jobId)) return false;
+    this.previews.set(jobId, image);
+    return true;
+  }
+
+  /** Takes in what a run's record adds to its job: the server's version and the starred outputs. */
+  noteRecord(jobId: string, record: { comfyuiVersion?: string; starred?: readonly string[] }): boolean {
+    if (!this.jobs.has(jobId)) return false;
+    const extras = this.extrasOf(jobId);
+    extras.comfyuiVersion = record.comfyuiVersion;
+    extras.starred = new Set(record.starred ?? []);
+    return this.touch(jobId);
+  }
+
+  /** Marks one output of a run starred or not. */
+  setStarred(jobId: string, path: string, starred: boolean): boolean {
+    if (!this.jobs.has(jobId)) return false;
+    const set = this.extrasOf(jobId).starred;
+    if (starred) set.add(path);
+    else set.delete(path);
+    return this.touch(jobId);
+  }
+
+  /** A run's job record, when it is one of this workflow's. */
+  job(jobId: string): Job | undefined {
+    return this.jobs.get(jobId);
+  }
+
+  /** Every run of the workflow, oldest first. */
+  runs(): PanelRun[] {
+    const ordered = [...this.jobs.values()].sort((a, b) => a.times.queued - b.times.queued);
+    return ordered.map((job, i) => this.runOf(job, i + 1));
+  }
+
+  /** The full snapshot for a webview that just said it is ready; what is pending is in it. */
+  snapshot(servers: string[]): HostMessage {
+    const runs = this.runs();
+    this.sent.clear();
+    for (const run of runs) this.sent.set(run.id, run);
+    this.dirty.clear();
+    this.previews.clear();
+    return { type: 'runs/snapshot', workflow: { file: this.file, name: basename(this.file) }, runs, servers };
+  }
+
+  /** Whether {@link takeMessages} has anything to send. */
+  get pending(): boolean {
+    return this.dirty.size > 0 || this.previews.size > 0;
+  }
+
+  /** What changed since the last snapshot or flush: one message per new or changed run, then previews. */
+  takeMessages(): HostMessage[] {
+    const out: HostMessage[] = [];
+    if (this.dirty.size > 0) {
+      const runs = new Map(this.runs().map((r) => [r.id, r]));
+      for (const id of this.dirty) {
+        const run = runs.get(id);
+        if (!run) continue;
+        const before = this.sent.get(id);
+        this.sent.set(id, run);
+        if (!before) out.push({ type: 'run/added', run });
+        else {
+          const changes = changedFields(before, run);
+          if (changes) out.push({ type: 'run/delta', id, changes });
+        }
+      }
+      this.dirty.clear();
+    }
+    for (const [id, image] of this.previews) out.push({ type: 'run/preview', id, image });
+    this.previews.clear();
+    return out;
+  }
+
+  private concerns(job: Job): boolean {
+    return resolve(job.workflow.file) === this.file;
+  }
+
+  private touch(jobId: string): true {
+    this.dirty.add(jobId);
+    return true;
+  }
+
+  private extrasOf(jobId: string): RunExtras {
+    let extras = this.extras.get(jobId);
+    if (!extras) {
+      extras = { nodeTimes: {}, starred: new Set() };
+      this.extras.set(jobId, extras);
+    }
+    return extras;
+  }
+
+  private noteNodeTime(jobId: string, message: { type: string; data?: unknown }): void {
+    const times = this.extrasOf(jobId).nodeTimes;
+    const node = (message.data as { node?: unknown } | undefined)?.node;
+    if (typeof node !== 'string') return;
+    if (message.type === 'executing') times[node] = { ...times[node], started: this.now() };
+    if (message.type === 'executed') times[node] = { ...times[node], finished: this.now() };
+  }
+
+  private runOf(job: Job, number: number): PanelRun {
+    const extras = this.extrasOf(job.id);
+    const run: PanelRun = {
+      id: job.id,
+      number,
+      label: jobLabel(job),
+      inputs: jobInputs(job),
+      state: job.state,
+      attempt: job.attempt,
+      queued: job.times.queued,
+      progress: progressOf(job, extras.progress),
+      nodes: this.nodesOf(job, extras),
+      outputs: job.outputs.map((o): PanelOutput => {
+        const path = join(job.outDir, o.path);
+        const { nodeId, kind, index } = o;
+        const starred = extras.starred.has(path);
+        return { path, uri: this.options.uriOf(path), name: basename(o.path), nodeId, kind, index, starred };
+      }),
+      record: { promptHash: job.workflow.promptHash, outDir: job.outDir },
+    };
+    if (job.server) run.server = job.server;
+    if (job.retryOf) run.retryOf = job.retryOf;
+    if (job.times.started !== undefined) run.started = job.times.started;
+    if (job.times.finished !== undefined) run.finished = job.times.finished;
+    if (job.promptId) run.record.promptId = job.promptId;
+    if (extras.comfyuiVersion) run.record.comfyuiVersion = extras.comfyuiVersion;
+    if (job.error) {
+      const e = job.error;
+      run.error = { message: e.message, reason: e.reason, traceback: e.traceback ?? [] };
+      if (e.node_id) run.error.nodeId = e.node_id;
+      if (e.node_type) run.error.nodeType = e.node_type;
+      if (e.exception_type) run.error.exceptionType = e.exception_type;
+    }
+    return run;
+  }
+
+  /** The run's nodes: those that started in the order they did, then the rest in the prompt's order. */
+  private nodesOf(job: Job, extras: RunExtras): PanelNode[] {
+    const order = this.orderOf(job);
+    const rank = new Map(order.map((id, i) => [id, i]));
+    const nodes = order.map((id) => nodeOf(job, id, extras));
+    return nodes.sort((a, b) => startRank(a) - startRank(b) || rank.get(a.id)! - rank.get(b.id)!);
+  }
+
+  private orderOf(job: Job): string[] {
+    const key = job.workflow.promptHash;
+    let order = this.orders.get(key);
+    if (!order) {
+      order = promptOrder(job.prompt);
+      this.orders.set(key, order);
+    }
+    return order;
+  }
+}
+
+/** Where a node goes in execution order: cached first, then by start, those never started last. */
+function startRank(n: PanelNode): number {
+  if (n.state === 'cached') return -2;
+  if (n.started !== undefined) return n.started;
+  if (n.state === 'done' || n.state === 'failed') return -1;
+  return n.state === 'running' ? Number.MAX_SAFE_INTEGER : Infinity;
+}
+
+/** The prompt's nodes, dependencies first; in id order when the prompt has a cycle (it never ran then). */
+function promptOrder(prompt: ApiPrompt): string[] {
+  try {
+    return topologicalOrder(prompt);
+  } catch {
+    return Object.keys(prompt);
+  }
+}
+
+function nodeOf(job: Job, id: string, extras: RunExtras): PanelNode {
+  const node = job.prompt[id];
+  const classType = node?.class_type ?? '?';
+  const panel: PanelNode = {
+    id,
+    title: node?._meta?.title ?? classType,
+    classType,
+    state: nodeState(job, id, extras),
+  };
+  const steps = extras.progress?.running[id];
+  if (steps && panel.state === 'running') panel.steps = { value: steps.value, max: steps.max };
+  const times = { ...extras.nodeTimes[id], ...job.times.nodes[id] };
+  if (times.started !== undefined) panel.started = times.started;
+  if (times.finished !== undefined) panel.finished = times.finished;
+  return panel;
+}
+
+function nodeState(job: Job, id: string, extras: RunExtras): PanelNodeState {
+  if (job.error?.node_id === id) return 'failed';
+  const phase = extras.progress?.phase[id];
+  if (phase === 'cached' || phase === 'running' || phase === 'done') return phase;
+  // A run taken from the store has no node progress kept: when it succeeded, its nodes ran.
+  return job.state === 'succeeded' ? 'done' : 'waiting';
+}
+
+function progressOf(job: Job, progress: PromptProgress | undefined): PanelRun['progress'] {
+  const total = Object.keys(job.prompt).length;
+  if (job.state === 'succeeded') return { done: total, total };
+  if (!progress) return { done: 0, total };
+  return { done: progress.done + progress.cached, total };
+}
+
+/** The fields of `after` that differ from `before`, or undefined when none does. */
+function changedFields(before: PanelRun, after: PanelRun): RunChanges | undefined {
+  const changes: Record<string, unknown> = {};
+  let any = false;
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]) as Set<keyof PanelRun>;
+  for (const key of keys) {
+    if (key === 'id') continue;
+    if (JSON.stringify(before[key]) === JSON.stringify(after[key])) continue;
+    // An absent field is sent as null, which JSON keeps: the webview then drops it.
+    changes[key] = after[key] ?? null;
+    any = true;
+  }
+  return any ? (changes as RunChanges) : undefined;
+}
