@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type { PlanRequest } from '../core/run/planJobs';
 import { isRunnerError } from '../core/util/runnerError';
-import { parseSweep, type Sweep, type SweepableInput } from '../core/workflow/overrides';
+import { parseSweep, type Override, type Sweep, type SweepableInput } from '../core/workflow/overrides';
 import type { CommandContext } from './commandContext';
 import { SECTION } from './settings';
 import { validateActiveWorkflow } from './workflowCommands';
@@ -101,11 +101,21 @@ export async function runWorkflowTimes(ctx: CommandContext, arg?: unknown): Prom
 }
 
 /**
- * Asks for a node input, picked by node title or id from those the workflow sets to a value, then for
- * its values or a range, and runs one job per value.
+ * A run to start from, as the runs panel's Re-run with Changes passes it: the inputs it set (its
+ * overrides), offered first in the picker, with the run's value in the values box.
  */
-export async function runSweep(ctx: CommandContext, arg?: unknown): Promise<void> {
+export interface SweepFrom {
+  overrides: readonly Override[];
+}
+
+/**
+ * Asks for a node input, picked by node title or id from those the workflow sets to a value, then for
+ * its values or a range, and runs one job per value. From a run (`from`), the inputs that run changed
+ * come first and its values fill the box.
+ */
+export async function runSweep(ctx: CommandContext, arg?: unknown, fromArg?: unknown): Promise<void> {
   const w = activeWorkflow(arg);
+  const from = sweepFrom(fromArg);
   if (!w || !trustedOrSay()) return;
   let inputs: SweepableInput[];
   try {
@@ -113,26 +123,34 @@ export async function runSweep(ctx: CommandContext, arg?: unknown): Promise<void
   } catch (e) {
     return reportRunFailure(ctx, e);
   }
-  const picked = await vscode.window.showQuickPick(
-    inputs.map((i) => ({
+  const changed = (i: SweepableInput) =>
+    from?.overrides.find((o) => (o.node === i.node || o.node === i.title) && o.input === i.input);
+  const items = inputs.map((i) => {
+    const set = changed(i);
+    return {
       label: `${i.title} › ${i.input}`,
       description: `node ${i.node} · ${i.classType}`,
-      detail: `now ${shortJson(i.value)}`,
+      detail: set
+        ? `this run: ${shortJson(set.value)} · workflow: ${shortJson(i.value)}`
+        : `now ${shortJson(i.value)}`,
       input: i,
-    })),
-    {
-      title: 'Run Sweep: the input to vary',
-      placeHolder: 'Type a node title, node id or input name',
-      matchOnDescription: true,
-    },
-  );
+      value: set ? set.value : i.value,
+    };
+  });
+  // A stable sort: the run's inputs first, each group in the workflow's order.
+  items.sort((a, b) => Number(changed(b.input) !== undefined) - Number(changed(a.input) !== undefined));
+  const picked = await vscode.window.showQuickPick(items, {
+    title: from ? 'Re-run with Changes: the input to vary' : 'Run Sweep: the input to vary',
+    placeHolder: 'Type a node title, node id or input name',
+    matchOnDescription: true,
+  });
   if (!picked) return;
-  const { node, title, input, value } = picked.input;
+  const { node, title, input } = picked.input;
   const target = `${node}.${input}`;
   const text = await vscode.window.showInputBox({
     title: `Run Sweep: values of ${title} › ${input}`,
     prompt: 'Values separated by commas (1, 2, 5 or "a cat", "a dog"), or a range such as 1..8: one run each',
-    value: shortJson(value),
+    value: JSON.stringify(picked.value) ?? '',
     validateInput: (v) => {
       try {
         parseSweep(`${target}=${v.trim()}`);
@@ -146,6 +164,17 @@ export async function runSweep(ctx: CommandContext, arg?: unknown): Promise<void
   if (text === undefined) return;
   const sweeps: Sweep[] = [parseSweep(`${target}=${text.trim()}`)];
   await queue(ctx, { workflows: [w], sweeps });
+}
+
+/** The run a command argument names, when it is one: its overrides, each a node, an input and a value. */
+function sweepFrom(arg: unknown): SweepFrom | undefined {
+  const overrides = (arg as { overrides?: unknown } | undefined)?.overrides;
+  if (!Array.isArray(overrides)) return undefined;
+  const valid = overrides.filter(
+    (o): o is Override =>
+      typeof (o as Override)?.node === 'string' && typeof (o as Override)?.input === 'string',
+  );
+  return { overrides: valid };
 }
 
 /** A value as JSON, cut to 80 characters. */

@@ -146,6 +146,24 @@ describe('the run, queue and server commands', function () {
       assert.equal(runner!.snapshot().jobs.length, 4);
     });
 
+    it('from a run, offers the inputs that run changed first, with its value', async () => {
+      record.answers = [undefined];
+      await mods.run.runSweep(context(true), undefined, {
+        overrides: [{ node: '3', input: 'value', value: 0.8 }],
+      });
+      const [first] = record.prompts[0].items as { label: string; detail: string }[];
+      assert.equal(first.label, 'Factor › value');
+      assert.match(first.detail, /this run: 0\.8/);
+    });
+
+    it('from a run, fills the values box with the value that run used', async () => {
+      record.answers = ['Factor › value', undefined];
+      await mods.run.runSweep(context(true), undefined, {
+        overrides: [{ node: 'Factor', input: 'value', value: 0.8 }],
+      });
+      assert.equal(record.prompts[1].options?.value, '0.8');
+    });
+
     it('refuses values that are no sweep, and queues nothing', async () => {
       record.answers = ['Factor › value', ''];
       await mods.run.runSweep(context(true));

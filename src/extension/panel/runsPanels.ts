@@ -174,8 +174,10 @@ async function handle(ctx: CommandContext, open: OpenPanel, message: WebviewMess
       return void (await run('comfyuiRunner.revealOutputs', message.id));
     case 'run/openRecord':
       return void (await run('comfyuiRunner.openRunRecord', message.id));
-    case 'run/rerun':
-      return void (await run('comfyuiRunner.runSweep', vscode.Uri.file(open.file)));
+    case 'run/rerun': {
+      const overrides = open.feed.model.job(message.id)?.overrides ?? [];
+      return void (await run('comfyuiRunner.runSweep', vscode.Uri.file(open.file), { overrides }));
+    }
     case 'run/openPrompt': {
       const job = open.feed.model.job(message.id);
       if (!job) return;

@@ -90,6 +90,17 @@ describe('the runs panel host', () => {
     assert.deepEqual(record.executed, [{ command: 'comfyuiRunner.cancelJob', args: ['a'] }]);
   });
 
+  it('re-runs with changes through Run Sweep, for the workflow, from the inputs that run set', async () => {
+    const { fake, panel } = await setup();
+    fake.emit(fake.stream.add({ id: 'a', seed: 7 }));
+    panel.send({ type: 'run/rerun', id: 'a' });
+    await new Promise((r) => setImmediate(r));
+    const [call] = record.executed as { command: string; args: unknown[] }[];
+    assert.equal(call?.command, 'comfyuiRunner.runSweep');
+    assert.equal((call.args[0] as FakeUri).fsPath, '/w/poster.json');
+    assert.deepEqual(call.args[1], { overrides: [{ node: '2', input: 'seed', value: 7 }] });
+  });
+
   it('refuses to open a file that is not an output of the run the webview names', async () => {
     const { fake, panel } = await setup();
     fake.emit(fake.stream.add({ id: 'a' }), ...fake.stream.finish('a'));
