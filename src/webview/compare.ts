@@ -45,7 +45,10 @@ export class CompareView {
   constructor(
     public zoom: Zoom,
     private readonly onZoom: (zoom: Zoom) => void,
-  ) {}
+  ) {
+    // A fitted image follows the panel's size.
+    new ResizeObserver(() => this.zoom.fit && this.applyZoom()).observe(this.element);
+  }
 
   /** Shows these runs (2 to 4). */
   setRuns(runs: PanelRun[]): void {
@@ -106,6 +109,8 @@ export class CompareView {
       ? el('img', {
           class: 'pane-image',
           attrs: { src: o.uri, alt: `${o.name} of run ${run.number}`, draggable: 'false' },
+          // A fitted zoom needs the image's size, known only once it has loaded.
+          on: { load: () => this.applyZoom() },
         })
       : el('p', { class: 'hint', text: 'no such output' });
     const pane = el(
@@ -185,6 +190,7 @@ export class CompareView {
           figures.textContent = `${d.note}max ${d.max} · mean ${d.mean.toFixed(3)} (of 255)`;
           figures.dataset.max = String(d.max);
           figures.dataset.mean = String(d.mean);
+          this.applyZoom();
         },
         (e: unknown) => (figures.textContent = `The difference could not be computed: ${String(e)}`),
       );

@@ -238,6 +238,31 @@ describe('the runs panel page', function () {
     assert.deepEqual((await panel.state())?.zoom, { scale: 1, x: 0, y: 0, fit: false });
   });
 
+  it('fits each compared image to its pane once the image has loaded', async () => {
+    const { fake, take } = panelFeed();
+    const files = new Map<string, Uint8Array>();
+    for (const id of ['a', 'b']) {
+      fake.emit(
+        fake.stream.add({ id, seed: id.charCodeAt(0) }),
+        ...succeedWith(fake, id, [pngOutput('small.png')]),
+      );
+      files.set(`/out/${id}/small.png`, png(16, 16, [id.charCodeAt(0), 0, 0, 255]));
+    }
+    panel = await openPanelPage(browser, { files });
+    await panel.send(...take(), { type: 'view/compare', ids: ['a', 'b'] });
+    await panel.page.waitForFunction(() =>
+      [...document.querySelectorAll<HTMLImageElement>('.pane-image')].every(
+        (i) => i.complete && i.naturalWidth > 0,
+      ),
+    );
+    const content = (await panel.page.locator('.pane-content').first().boundingBox())!;
+    const fitted = Math.min(content.width / 16, content.height / 16);
+    const drawn = await panel.page.$$eval('.pane-image', (imgs) =>
+      imgs.map((i) => i.getBoundingClientRect().width),
+    );
+    for (const width of drawn) assert.ok(Math.abs(width - 16 * fitted) < 1, `${width} of ${16 * fitted}`);
+  });
+
   for (const [title, b, max] of [
     ['is all zero for two identical images', png(8, 8, [10, 20, 30, 255]), 0],
     [

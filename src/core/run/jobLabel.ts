@@ -16,10 +16,13 @@ const MAX_VALUE_CHARS = 32;
  * `<node>.<input>` when two shown inputs would share a name. Empty for a single run of the file as is.
  */
 export function jobLabel(job: Pick<Job, 'batch' | 'overrides' | 'prompt'>): string {
-  const parts: string[] = [];
-  if (job.batch && job.batch.size > 1) parts.push(`#${job.batch.index}`);
-  for (const i of jobInputs(job)) parts.push(`${i.name}=${i.value}`);
-  return parts.join(' ');
+  const inputs = inputsLabel(jobInputs(job));
+  return job.batch && job.batch.size > 1 ? `#${job.batch.index} ${inputs}`.trim() : inputs;
+}
+
+/** Inputs as a run label shows them: `seed=5 steps=20`. */
+export function inputsLabel(inputs: readonly JobInput[]): string {
+  return inputs.map((i) => `${i.name}=${i.value}`).join(' ');
 }
 
 /** One input a job's overrides set, named and shown as its run label shows it. */

@@ -22,7 +22,7 @@ import type {
   PanelRun,
   RunChanges,
 } from '../../shared/protocol';
-import { jobInputs, jobLabel } from './jobLabel';
+import { inputsLabel, jobInputs } from './jobLabel';
 import type { RunnerEvent, RunnerSnapshot } from './runner';
 
 /** The preview image types shown. */
@@ -200,11 +200,13 @@ export class RunsPanelModel {
 
   private runOf(job: Job, number: number): PanelRun {
     const extras = this.extrasOf(job.id);
+    const inputs = jobInputs(job);
     const run: PanelRun = {
       id: job.id,
       number,
-      label: jobLabel(job),
-      inputs: jobInputs(job),
+      // The panel numbers runs itself, so the label is the inputs alone (jobLabel adds a batch's #k).
+      label: inputsLabel(inputs),
+      inputs,
       state: job.state,
       attempt: job.attempt,
       queued: job.times.queued,

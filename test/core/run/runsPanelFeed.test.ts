@@ -41,6 +41,20 @@ describe('the runs panel feed', () => {
     );
   });
 
+  it('labels a run of a batch with its inputs only, since the panel numbers runs itself', () => {
+    const { fake, posted, feed } = setup('/w/sweep.json');
+    fake.emit(...fake.stream.addBatch('b', 2));
+    feed.bind(fake);
+    feed.webviewReady();
+    assert.deepEqual(
+      snapshotRuns(posted).map((r) => [r.number, r.label]),
+      [
+        [1, 'seed=100'],
+        [2, 'seed=101'],
+      ],
+    );
+  });
+
   it('sends a new run as run/added and later changes as a delta of the changed fields only', () => {
     const { fake, timers, posted, feed } = setup();
     feed.bind(fake);
