@@ -1,10 +1,10 @@
 /**
  * Figures for the runs panel in headless Chromium (the real page and bundle, `acquireVsCodeApi`
  * stubbed, as in test/webview); prints, never passes or fails.
- * 1. Event in the host -> DOM updated: a runner event taken in by the real RunsPanelFeed (50 ms
+ * 1. Event in the host -> DOM updated: a runner event taken in by the real RunsPanelFeed (45 ms
  *    interval, real timers), posted into the page, until the focused run's node shows it; p50/p95 for
  *    isolated events (one each 120 ms) and for a steady stream (one each 4 ms, which the feed coalesces
- *    to 20 updates a second: the wait for the interval's end is part of the figure).
+ *    to 22 updates a second: the wait for the interval's end is part of the figure).
  * 2. Gallery of 2,000 outputs (200 runs of 10, 64 × 64 PNG thumbnails): first screen rendered after
  *    switching to it, and the frame time of a smooth scroll (240 px a frame), with the elements the grid
  *    keeps in the DOM.

@@ -1,6 +1,6 @@
 /**
  * Feeds one runs panel from a job source (a runner, or a store another process runs): a snapshot when
- * the webview is ready, then what changed, flushed at most once per interval (50 ms: 20 updates a
+ * the webview is ready, then what changed, flushed at most once per interval (45 ms: 22 updates a
  * second), so a run with thousands of steps, or previews at the server's rate, cannot flood the panel.
  * The first change after a quiet spell goes out at once; changes within the interval wait for its end
  * and go out together. Finished runs' records are read once for what only they keep (the server's
@@ -23,7 +23,7 @@ export interface FeedTimers {
 export interface RunsPanelFeedOptions extends RunsPanelModelOptions {
   /** Posts a message to the webview. */
   readonly post: (message: HostMessage) => void;
-  /** The shortest time between two flushes, in ms. @default 50 */
+  /** The shortest time between two flushes, in ms. @default 45 */
   readonly intervalMs?: number;
   /** @default the global timers and Date.now */
   readonly timers?: FeedTimers;
@@ -59,7 +59,7 @@ export class RunsPanelFeed {
   constructor(private readonly options: RunsPanelFeedOptions) {
     this.model = new RunsPanelModel(options);
     this.timers = options.timers ?? globalTimers;
-    this.interval = options.intervalMs ?? 50;
+    this.interval = options.intervalMs ?? 45;
   }
 
   /** Follows `source` from now on (the runner opened, or the host began following another's store). */
