@@ -78,7 +78,7 @@ function port(text: string): number {
 const commands: Record<string, Command> = {
   run: {
     summary: 'run workflows as durable jobs over the embedded engine and ComfyUI servers, with live progress',
-    usage: `comfy-runner run <workflow files...> [--server <url>|embedded]... [--runs N] [--seed increment|decrement|randomize|fixed] [--allow-identical] [--sweep <node>.<input>=<v1>,<v2>,...]... [--set <node>.<input>=<json>]... [--concurrency N] ${downloadFlagsUsage} [--out <dir>] [--store <dir>] [--input-dir <dir>] [--json]`,
+    usage: `comfy-runner run <workflow files...> [--server <url>|embedded]... [--runs N] [--seed increment|decrement|randomize|fixed] [--allow-identical] [--sweep <node>.<input>=<v1>,<v2>,...]... [--set <node>.<input>=<json>]... [--only <output node>]... [--concurrency N] ${downloadFlagsUsage} [--out <dir>] [--store <dir>] [--input-dir <dir>] [--json]`,
     options: {
       ...common,
       runs: { type: 'string' },
@@ -86,6 +86,7 @@ const commands: Record<string, Command> = {
       'allow-identical': { type: 'boolean', default: false },
       set: { type: 'string', multiple: true, default: [] },
       sweep: { type: 'string', multiple: true, default: [] },
+      only: { type: 'string', multiple: true, default: [] },
       out: { type: 'string', short: 'o', default: 'comfy-runs' },
       store: { type: 'string' },
       concurrency: { type: 'string' },
@@ -101,6 +102,7 @@ const commands: Record<string, Command> = {
           runs: positiveInt('runs', str(v.runs), 1),
           sets: v.set as string[],
           sweeps: v.sweep as string[],
+          only: v.only as string[],
           seed: seedControlOption(str(v.seed)),
           allowIdentical: v['allow-identical'] === true,
           out: str(v.out)!,

@@ -2,9 +2,9 @@
  * `comfy-runner run <workflow files...>`: runs workflows as jobs through the durable scheduler over a
  * pool (`--server <url>`, repeatable; `embedded` is the built-in engine and the default), with `--runs`
  * (each run's seeds stepped by their control, or by `--seed`; identical runs refused unless
- * `--allow-identical`), `--sweep` (one job per combination of values), `--set`, a global
- * `--concurrency` cap, live progress, one output folder per job, and a summary. Jobs are kept in a
- * store (`--store`, default `<out>/.store`), so that if this process dies, `comfy-runner jobs resume
+ * `--allow-identical`), `--sweep` (one job per combination of values), `--set`, `--only` (chosen
+ * output nodes and what they need), a global `--concurrency` cap, live progress, one output folder
+ * per job, and a summary. Jobs are kept in a store (`--store`, default `<out>/.store`), so that if this process dies, `comfy-runner jobs resume
  * --store <dir>` takes them back. Argument parsing and printing only: the run is core/run's.
  */
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ export interface RunOptions {
   sets: string[];
   /** `<node>.<input>=<v1>,<v2>,...`, each a dimension of the cartesian product of runs. */
   sweeps: string[];
+  /** `--only <node>`: run only these output nodes (ids or titles) and what they need. @default all */
+  only?: string[];
   /**
    * `--seed`: how every seed changes from run to run, over what an editor file saved.
    * @default each editor seed's saved control; increment for API files
@@ -85,6 +87,7 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
       sweeps,
       seedControl: opts.seed,
       allowIdentical: opts.allowIdentical,
+      outputs: opts.only,
       out: opts.out,
     });
     return await followToEnd(runner, [], () => runner.add(planned), opts.json, io);

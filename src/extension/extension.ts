@@ -22,6 +22,7 @@ export const commandIds: readonly string[] = [
   'comfyuiRunner.runWorkflow',
   'comfyuiRunner.runWorkflowTimes',
   'comfyuiRunner.runSweep',
+  'comfyuiRunner.runOutputNode',
   'comfyuiRunner.revealOutputs',
   'comfyuiRunner.cancelAllQueued',
   'comfyuiRunner.retryAllFailed',

@@ -18,7 +18,7 @@ import {
   revealOutputs,
   showLog,
 } from './queueCommands';
-import { runSweep, runWorkflow, runWorkflowTimes } from './runCommands';
+import { runOutputNode, runSweep, runWorkflow, runWorkflowTimes } from './runCommands';
 import {
   addServer,
   disableServer,
@@ -37,6 +37,7 @@ export const commandTable: Record<string, CommandHandler> = {
   'comfyuiRunner.runWorkflow': runWorkflow,
   'comfyuiRunner.runWorkflowTimes': runWorkflowTimes,
   'comfyuiRunner.runSweep': runSweep,
+  'comfyuiRunner.runOutputNode': runOutputNode,
   'comfyuiRunner.revealOutputs': revealOutputs,
   'comfyuiRunner.cancelAllQueued': cancelAllQueued,
   'comfyuiRunner.retryAllFailed': retryAllFailed,

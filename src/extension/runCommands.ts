@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { PlanRequest } from '../core/run/planJobs';
+import type { OutputNode } from '../core/run/runner';
 import { isRunnerError } from '../core/util/runnerError';
 import { parseSweep, type Override, type Sweep, type SweepableInput } from '../core/workflow/overrides';
 import type { CommandContext } from './commandContext';
@@ -164,6 +165,37 @@ export async function runSweep(ctx: CommandContext, arg?: unknown, fromArg?: unk
   if (text === undefined) return;
   const sweeps: Sweep[] = [parseSweep(`${target}=${text.trim()}`)];
   await queue(ctx, { workflows: [w], sweeps });
+}
+
+/** Asks for one output node of the workflow and runs only it and the nodes it needs. */
+export async function runOutputNode(ctx: CommandContext, arg?: unknown): Promise<void> {
+  const w = activeWorkflow(arg);
+  if (!w || !trustedOrSay()) return;
+  let nodes: OutputNode[];
+  try {
+    nodes = await (await ctx.host.ensure()).outputNodes(w);
+  } catch (e) {
+    return reportRunFailure(ctx, e);
+  }
+  if (nodes.length === 0) {
+    void vscode.window.showWarningMessage(
+      `ComfyUI Runner: ${vscode.workspace.asRelativePath(vscode.Uri.file(w.file))} has no output node to run.`,
+    );
+    return;
+  }
+  const picked = await vscode.window.showQuickPick(
+    nodes.map((n) => ({
+      label: n.title,
+      description: `node ${n.node} · ${n.classType}`,
+      node: n.node,
+    })),
+    {
+      title: 'Run One Output Node: only it and what it needs run',
+      placeHolder: 'Type a node title or id',
+      matchOnDescription: true,
+    },
+  );
+  if (picked) await queue(ctx, { workflows: [w], outputs: [picked.node] });
 }
 
 /** The run a command argument names, when it is one: its overrides, each a node, an input and a value. */

@@ -145,3 +145,44 @@ describe('comfy-runner run --runs N', function () {
     assert.match(run.err.join('\n'), /--seed takes fixed, increment, decrement, randomize, not "random"/);
   });
 });
+
+describe('comfy-runner run --only', function () {
+  this.timeout(60_000);
+  let out: string;
+
+  beforeEach(() => {
+    out = mkdtempSync(join(tmpdir(), 'run-only-'));
+  });
+
+  afterEach(() => {
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it('runs only the output node it names, by title, and writes only its images', async () => {
+    const run = await runCli([
+      'run',
+      join(workflowsDir, '02_branching.json'),
+      '--only',
+      'Save A (inverted)',
+      '--out',
+      out,
+      '--json',
+    ]);
+    assert.equal(run.code, 0, run.err.join('\n'));
+    const [job] = summaryOf(run.out);
+    assert.ok(job.outputs.length > 0);
+    assert.ok(
+      job.outputs.every((o) => /branch_a/.test(o)),
+      job.outputs.join(', '),
+    );
+  });
+
+  it('refuses a node that is not an output node, with exit code 2 and the output nodes listed', async () => {
+    const run = await runCli(['run', join(workflowsDir, '02_branching.json'), '--only', '2', '--out', out]);
+    assert.equal(run.code, 2);
+    assert.match(
+      run.err.join('\n'),
+      /node #2 ImageInvert is not an output node, .*; its output nodes are #3 SaveImage/,
+    );
+  });
+});

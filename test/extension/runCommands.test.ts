@@ -172,6 +172,29 @@ describe('the run, queue and server commands', function () {
     });
   });
 
+  describe('Run One Output Node', () => {
+    const poster = join(examples, 'api/poster.json');
+    beforeEach(() => editor(poster, readFileSync(poster, 'utf8')));
+
+    it('offers the workflow’s output nodes by title, and only them', async () => {
+      record.answers = [undefined];
+      await mods.run.runOutputNode(context(true));
+      const items = record.prompts[0].items as { label: string }[];
+      assert.deepEqual(
+        items.map((i) => i.label),
+        ['Save poster', 'Preview thumbnail'],
+      );
+    });
+
+    it('queues one run of the picked output node and the nodes it needs only', async () => {
+      record.answers = ['Preview thumbnail'];
+      await mods.run.runOutputNode(context(true));
+      const [job] = runner!.snapshot().jobs.map((j) => j.job);
+      assert.equal(job.prompt['10'], undefined, 'the other output node is not sent');
+      assert.ok(job.prompt['12'] && job.prompt['11']);
+    });
+  });
+
   it('runs nothing in an untrusted workspace, and says so', async () => {
     record.trusted = false;
     editor(join(workflowsDir, '01_invert.json'), readFileSync(join(workflowsDir, '01_invert.json'), 'utf8'));

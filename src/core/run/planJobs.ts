@@ -30,6 +30,7 @@ import {
   type Override,
   type Sweep,
 } from '../workflow/overrides';
+import { partialPrompt, resolveOutputNodes } from '../workflow/partialPrompt';
 import { seedOverridesByRun, type ControlOf, type SeedControl } from '../workflow/seeds';
 import type { ApiPrompt, NodeDefs } from '../workflow/types';
 import { formatProblem, listProblems, validatePrompt } from '../workflow/validate';
@@ -74,6 +75,12 @@ export interface PlanRequest {
    * @default false
    */
   readonly allowIdentical?: boolean;
+  /**
+   * Run only these output nodes (ids or titles) and what they need: each prompt is pruned to them and
+   * their ancestors (partialPrompt.ts), and the overrides recorded are those on nodes that remain.
+   * @default every output node
+   */
+  readonly outputs?: readonly string[];
   /** The folder the run folders go in. */
   readonly out: string;
 }
@@ -139,7 +146,10 @@ export async function planJobs(request: PlanRequest, ctx: PlanContext): Promise<
   const jobs: NewJob[] = [];
   for (const source of request.workflows) {
     const w = await loadSource(source, firstDefs);
-    jobs.push(...planWorkflow(w, source, combinations, request, ctx));
+    const outputs = request.outputs?.length
+      ? resolveOutputNodes(w.prompt, firstDefs, request.outputs, source.file)
+      : undefined;
+    jobs.push(...planWorkflow(w, source, combinations, request, ctx, outputs));
   }
   return jobs;
 }
@@ -151,6 +161,7 @@ function planWorkflow(
   combinations: readonly Override[][],
   request: PlanRequest,
   ctx: PlanContext,
+  outputs?: readonly string[],
 ): NewJob[] {
   const runs = request.runs ?? 1;
   const sets = request.sets ?? [];
@@ -166,8 +177,12 @@ function planWorkflow(
     const hashes = new Set<string>();
     for (let i = 0; i < runs; i++) {
       const seeds = (seedsByRun[i] ?? []).filter((o) => !swept.has(targetKey(o.node, o.input)));
-      const overrides = [...sets, ...combination, ...seeds];
-      const prompt: ApiPrompt = applyOverrides(w.prompt, overrides);
+      let overrides = [...sets, ...combination, ...seeds];
+      let prompt: ApiPrompt = applyOverrides(w.prompt, overrides);
+      if (outputs) {
+        prompt = partialPrompt(prompt, outputs);
+        overrides = overrides.filter((o) => Object.hasOwn(prompt, resolveNode(w.prompt, o)));
+      }
       const id = randomUUID();
       const job = {
         id,
@@ -186,7 +201,12 @@ function planWorkflow(
       checked.add(hash);
       jobs.push(job);
     }
-    if (hashes.size < runs && !request.allowIdentical) throw identicalRuns(w, runs, controlOf);
+    if (hashes.size < runs && !request.allowIdentical) {
+      // Of a part of the workflow, only the seeds of the nodes that run count.
+      const sent = jobs.at(-1)!.prompt;
+      const seeds = w.seeds.filter((seed) => seed.targets.some((t) => Object.hasOwn(sent, t.node)));
+      throw identicalRuns({ ...w, seeds }, runs, controlOf);
+    }
   }
   return jobs;
 }

@@ -25,6 +25,7 @@ import { storeInUse } from '../store/storeInUse';
 import { RunnerError } from '../util/runnerError';
 import type { SystemStats } from '../comfy/systemStats';
 import type { DownloadLimits } from '../comfy/downloadLimits';
+import { outputNodes } from '../workflow/graph';
 import { sweepableInputs, type SweepableInput } from '../workflow/overrides';
 import { loadSource, planJobs, type PlanRequest, type WorkflowSource } from './planJobs';
 import { closePlaces, openPlaces, poolTargets, type Place } from './poolPlaces';
@@ -37,6 +38,14 @@ export type RunnerEvent = SchedulerEvent;
 
 /** A subscriber to a runner's events. */
 export type RunnerListener = (event: RunnerEvent) => void;
+
+/** An output node of a workflow, as a picker offers it. */
+export interface OutputNode {
+  node: string;
+  classType: string;
+  /** Its title (`_meta.title`), else its class. */
+  title: string;
+}
 
 /**
  * Where a front end reads jobs from: a runner, or a store another process runs followed from outside
@@ -237,6 +246,20 @@ export class Runner {
    */
   async sweepInputs(source: WorkflowSource): Promise<SweepableInput[]> {
     return sweepableInputs((await loadSource(source, this.places[0]?.defs ?? {})).prompt);
+  }
+
+  /**
+   * The output nodes of a workflow, each of which a run can be limited to (PlanRequest.outputs), read
+   * as {@link sweepInputs} reads the workflow. Throws `bad_input` when the source is not a workflow.
+   */
+  async outputNodes(source: WorkflowSource): Promise<OutputNode[]> {
+    const defs = this.places[0]?.defs ?? {};
+    const { prompt } = await loadSource(source, defs);
+    return outputNodes(prompt, defs).map((id) => ({
+      node: id,
+      classType: prompt[id].class_type,
+      title: prompt[id]._meta?.title ?? prompt[id].class_type,
+    }));
   }
 
   /**

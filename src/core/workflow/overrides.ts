@@ -130,7 +130,7 @@ export function applyOverrides(prompt: ApiPrompt, overrides: readonly Override[]
       const list = names.length > 0 ? names.join(', ') : 'none';
       throw new RunnerError(
         'bad_input',
-        `node #${id} (${describe(node)}) has no input "${o.input}"; its inputs are: ${list}`,
+        `node #${id} (${describeNode(node)}) has no input "${o.input}"; its inputs are: ${list}`,
         { nodeId: id, classType: node.class_type, title: node._meta?.title, inputName: o.input },
         { inputs: names },
       );
@@ -140,7 +140,8 @@ export function applyOverrides(prompt: ApiPrompt, overrides: readonly Override[]
   return copy;
 }
 
-function describe(node: ApiNode): string {
+/** A node as messages name it: its class, and its title when it has its own (`SaveImage "Final"`). */
+export function describeNode(node: ApiNode): string {
   const title = node._meta?.title;
   return title && title !== node.class_type ? `${node.class_type} "${title}"` : node.class_type;
 }

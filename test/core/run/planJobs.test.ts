@@ -196,3 +196,50 @@ describe('planning N runs of a workflow', () => {
     await refusal(plan(seeded(41), { runs: 2, sweeps }));
   });
 });
+
+describe('planning a run of chosen output nodes', () => {
+  /** Two branches from one canvas: a plain save (#5) and a noisy one (#9, with the seed). */
+  const twoBranches: ApiPrompt = {
+    ...seeded(41),
+    '5': {
+      class_type: 'SaveImage',
+      inputs: { images: ['1', 0], filename_prefix: 'plain' },
+      _meta: { title: 'Plain' },
+    },
+  };
+
+  it('sends only the chosen output node and the nodes it needs', async () => {
+    const [job] = await plan(twoBranches, { outputs: ['5'] });
+    assert.deepEqual(Object.keys(job.prompt).sort(), ['1', '5']);
+    assert.deepEqual(job.prompt['5'], twoBranches['5']);
+  });
+
+  it('finds an output node by its title', async () => {
+    const [job] = await plan(twoBranches, { outputs: ['Plain'] });
+    assert.deepEqual(Object.keys(job.prompt).sort(), ['1', '5']);
+  });
+
+  it('records only the seeds of the nodes that remain', async () => {
+    const jobs = await plan(twoBranches, { outputs: ['9'], runs: 2 });
+    assert.deepEqual(
+      jobs.map((j) => j.overrides),
+      [[{ node: '3', input: 'seed', value: 41 }], [{ node: '3', input: 'seed', value: 42 }]],
+    );
+  });
+
+  it('refuses N runs of a branch whose seeds are all elsewhere, since they would send the same prompt', async () => {
+    const message = await refusal(plan(twoBranches, { outputs: ['5'], runs: 2 }));
+    assert.match(message, /it has no seed input/);
+  });
+
+  it('refuses a node that is not an output node, naming it and listing the output nodes', async () => {
+    const message = await refusal(plan(twoBranches, { outputs: ['Noise'] }));
+    assert.match(message, /^w\.json: node #3 NoisyImage "Noise" is not an output node/);
+    assert.match(message, /#5 SaveImage "Plain", #9 SaveImage/);
+  });
+
+  it('refuses a name that matches no node, naming the file', async () => {
+    const message = await refusal(plan(twoBranches, { outputs: ['Final'] }));
+    assert.match(message, /^w\.json: no node has the id or title "Final"/);
+  });
+});
