@@ -183,6 +183,7 @@ function assemble(options: ComfyServerOptions, engines: Engine[], folders: Serve
     lastNodeOf: (clientId) => queue.lastNodeOf(clientId),
     featureFlags: state.featureFlags,
     socketsChanged: () => clock.touch(),
+    socketClosed: (ws) => delivery.socketClosed(ws),
   });
   const delivery = new EventDelivery(hub, options.progressStates !== 'every-change');
   return { state, hub, delivery };
