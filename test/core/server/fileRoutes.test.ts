@@ -63,6 +63,7 @@ describe('GET /view', () => {
     const res = await fetch(`${url}/view?filename=x.svg`);
     assert.equal(res.headers.get('content-type'), 'application/octet-stream');
     assert.match(res.headers.get('content-disposition') ?? '', /^attachment/);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
   });
 });
 

@@ -31,7 +31,7 @@ function messageOf(json: unknown): string {
   return typeof error === 'string' ? error : String((error as { message?: unknown } | undefined)?.message);
 }
 
-describe('requests the server refuses with 400 and a message', () => {
+describe('malformed and oversized requests', () => {
   afterEach(closeServed);
 
   it('refuses a prompt whose extra_data nests 10,000 levels deep, naming the limit', async () => {
@@ -117,6 +117,12 @@ describe('requests the server refuses with 400 and a message', () => {
     for (const path of ['/queue', '/history', '/interrupt', '/api/jobs/cancel']) {
       assert.equal((await call(url, 'POST', path, deep)).status, 400, path);
     }
+  });
+
+  it('refuses a body over the upload limit with 413', async () => {
+    const { url } = await serve({ nodes: gatedRegistry, maxUploadSize: 1024 });
+    assert.equal((await call(url, 'POST', '/prompt', `"${'x'.repeat(2048)}"`)).status, 413);
+    assert.equal((await call(url, 'POST', '/prompt', { prompt: quickPrompt('small') })).status, 200);
   });
 
   it('still takes an empty POST /interrupt as a global interrupt', async () => {

@@ -108,11 +108,12 @@ describe('the host and origin guard', () => {
     assert.equal((await get(url, '/queue', crossSite)).status, 200);
   });
 
-  it('refuses a page of this machine on another port, and a null origin', async () => {
+  it('refuses a page of this machine on another port, a null origin and a webview', async () => {
     const { url } = await serve();
     assert.equal((await get(url, '/queue', { Origin: 'http://127.0.0.1:5173' })).status, 403);
     assert.equal((await get(url, '/queue', { Origin: 'http://localhost' })).status, 403);
     assert.equal((await get(url, '/queue', { Origin: 'null' })).status, 403);
+    assert.equal((await get(url, '/queue', { Origin: 'vscode-webview://1abc' })).status, 403);
   });
 
   it('checks no Host when it listens beyond loopback, but still refuses a foreign origin', async () => {
