@@ -34,7 +34,7 @@ loopback.addSubnet('127.0.0.0', 8, 'ipv4');
 loopback.addAddress('::1', 'ipv6');
 
 /** True for `localhost` and loopback addresses; `name` is canonical, without brackets. */
-export function isLoopbackHost(name: string): boolean {
+function isLoopbackHost(name: string): boolean {
   if (name === 'localhost') return true;
   const family = isIP(name);
   // BlockList matches IPv4-mapped IPv6 addresses against the IPv4 subnet.
@@ -44,11 +44,15 @@ export function isLoopbackHost(name: string): boolean {
 /** A host name, an IPv4 address, or a bracketed IPv6 address, then an optional port: all `Host` may hold. */
 const HOST_AND_PORT = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/i;
 
-/** A host in the URL parser's canonical form, without IPv6 brackets; undefined when it is not a host. */
-export function canonicalHost(host: string): string | undefined {
-  const parsed = HOST_AND_PORT.exec(host);
+/**
+ * A host as an address to listen on or a name to allow is given (an IPv6 address bare or bracketed, no
+ * port), in the URL parser's canonical form without brackets; undefined when it is not a host.
+ */
+function canonicalHost(host: string): string | undefined {
+  const text = isIP(host) === 6 ? `[${host}]` : host;
+  const parsed = HOST_AND_PORT.exec(text);
   if (!parsed || parsed[2] !== undefined) return undefined;
-  return hostAndPort(host)?.name;
+  return hostAndPort(text)?.name;
 }
 
 /** `host[:port]` canonical, the port as a number (0 when absent); undefined when it is not that. */

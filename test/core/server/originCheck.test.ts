@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import WebSocket from 'ws';
 import { ComfyClient } from '../../../src/core/comfy/client';
+import { hostPolicy } from '../../../src/core/server/originCheck';
+import { isRunnerError } from '../../../src/core/util/runnerError';
 import { closeServed, serve } from './serverHarness';
 
 /** What a request was answered with. */
@@ -159,5 +161,30 @@ describe('the host and origin guard', () => {
         await client.dispose();
       }
     }
+  });
+});
+
+describe('hostPolicy', () => {
+  it('treats every loopback address it may listen on as loopback, IPv6 given bare or bracketed', () => {
+    for (const host of ['127.0.0.1', '127.0.0.5', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1'])
+      assert.equal(hostPolicy(host).loopbackOnly, true, host);
+  });
+
+  it('does not treat an address beyond loopback as loopback', () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.5', 'box.example'])
+      assert.equal(hostPolicy(host).loopbackOnly, false, host);
+  });
+
+  it('keeps allowed hosts canonical, and refuses one with a port or a scheme', () => {
+    assert.deepEqual(
+      [...hostPolicy('127.0.0.1', ['Box.Example', '::1']).allowedHosts],
+      ['box.example', '::1'],
+    );
+    for (const bad of ['box.example:80', 'http://box.example', ''])
+      assert.throws(
+        () => hostPolicy('127.0.0.1', [bad]),
+        (e: unknown) => isRunnerError(e, 'bad_input'),
+        bad,
+      );
   });
 });
