@@ -1,10 +1,9 @@
 /**
  * `comfy-runner serve [--host 127.0.0.1] [--port 8188] [--input-dir] [--output-dir] [--temp-dir]
  * [--parallel N] [--token <t> | --token-from-env] [--allow-host <name>]... [--exit-when-idle <seconds>]
- * [--json]`: the embedded
- * engine behind ComfyUI's HTTP and WebSocket protocol, until SIGINT or SIGTERM (or, with
- * `--exit-when-idle`, until nobody used it for that long), then a clean stop (running prompts are
- * interrupted and recorded, sockets closed) and exit code 0.
+ * [--json]`: the embedded engine behind ComfyUI's HTTP and WebSocket protocol, until SIGINT or SIGTERM
+ * (or, with `--exit-when-idle`, until nobody used it for that long), then a clean stop (running prompts
+ * are interrupted and recorded, sockets closed) and exit code 0.
  *
  * `--token` makes every request and the socket upgrade carry the token (`Authorization: Bearer` or
  * `?token=`); `--token-from-env` reads it from COMFY_RUNNER_TOKEN instead, so that it never shows in

@@ -120,8 +120,8 @@ function allowedOrigin(origin: string | undefined, policy: HostPolicy): boolean 
 
 /** Why the request's `Origin` is refused, or undefined; `host` passed {@link hostRefusal}. */
 function originRefusalOf(origin: string, host: string | undefined, policy: HostPolicy): string | undefined {
-  const source = originOf(origin);
   if (allowedOrigin(origin, policy)) return undefined;
+  const source = originOf(origin);
   const target = host === undefined ? undefined : hostAndPort(host);
   const targetPort = target?.port || 80;
   if (source && target && source.name === target.name && source.port === targetPort) return undefined;

@@ -4,8 +4,9 @@
  * (clear, delete) and `POST /free`. Each answers as ComfyUI does: empty 200s for the POSTs, `{}` for an
  * unknown history id, never 404.
  *
- * Unlike ComfyUI, a POST body that is not a JSON object (or nests too deep, httpKit.ts) gets 400 with a
- * message rather than aiohttp's bare 500; an empty `POST /interrupt` is still a global interrupt. `GET
+ * Unlike ComfyUI, a POST body that is not a JSON object (or nests too deep, httpKit.ts) and a `max_items`
+ * or `offset` that is not a number get 400 with a message rather than aiohttp's bare 500; an empty
+ * `POST /interrupt` is still a global interrupt. `GET
  * /queue` and `GET /history` write their entries one by one if need be, leaving out (and logging) one
  * that cannot be written as JSON, so that it cannot break the answer for every client.
  */
@@ -52,18 +53,13 @@ function queueBody(state: ServerState) {
   return { queue_running: running.map(queueTuple), queue_pending: pending.map(queueTuple) };
 }
 
-/** The body as a JSON object; {@link BadRequest} (400) for anything else. */
-async function objectBody(ctx: RouteContext): Promise<Record<string, unknown>> {
-  return parseJsonObject(await ctx.body());
-}
-
 /** The ids of a `delete` list, as strings. */
 function idsOf(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [];
 }
 
 async function postQueue(state: ServerState, ctx: RouteContext): Promise<void> {
-  const body = await objectBody(ctx);
+  const body = parseJsonObject(await ctx.body());
   if (body.clear) state.queue.clear();
   for (const id of idsOf(body.delete)) state.queue.dequeue(id);
   sendEmpty(ctx.res, 200);
@@ -91,14 +87,14 @@ function getHistory(state: ServerState, { res, url }: RouteContext): void {
 }
 
 async function postHistory(state: ServerState, ctx: RouteContext): Promise<void> {
-  const body = await objectBody(ctx);
+  const body = parseJsonObject(await ctx.body());
   if (body.clear) state.history.clear();
   for (const id of idsOf(body.delete)) state.history.delete(id);
   sendEmpty(ctx.res, 200);
 }
 
 async function postFree(state: ServerState, ctx: RouteContext): Promise<void> {
-  const body = await objectBody(ctx);
+  const body = parseJsonObject(await ctx.body());
   // The engine holds no models; `free_memory` drops the execution cache, as in ComfyUI.
   if (body.free_memory) state.queue.clearCaches();
   sendEmpty(ctx.res, 200);

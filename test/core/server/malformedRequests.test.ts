@@ -119,6 +119,15 @@ describe('malformed and oversized requests', () => {
     }
   });
 
+  it('answers a GET /history max_items or offset that is not a number with 400', async () => {
+    const { url } = await serve({ nodes: gatedRegistry });
+    for (const query of ['max_items=x', 'offset=y']) {
+      const reply = await call(url, 'GET', `/history?${query}`);
+      assert.equal(reply.status, 400, query);
+      assert.match(messageOf(reply.json), /whole numbers/, query);
+    }
+  });
+
   it('refuses a body over the upload limit with 413', async () => {
     const { url } = await serve({ nodes: gatedRegistry, maxUploadSize: 1024 });
     assert.equal((await call(url, 'POST', '/prompt', `"${'x'.repeat(2048)}"`)).status, 413);
