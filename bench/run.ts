@@ -9,6 +9,7 @@ import { runMakespanBench } from './makespan.bench';
 import { runProgressStatesBench } from './progressStates.bench';
 import { runRunsPanelBench } from './runsPanel.bench';
 import { runSchedulerBench } from './scheduler.bench';
+import { runSocketFramesBench } from './socketFrames.bench';
 
 async function main(): Promise<void> {
   const only = process.argv[2];
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     jobsTree: runJobsTreeBench,
     progressStates: runProgressStatesBench,
     runsPanel: runRunsPanelBench,
+    socketFrames: runSocketFramesBench,
   };
   for (const [name, bench] of Object.entries(benches)) {
     if (only && only !== name) continue;

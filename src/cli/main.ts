@@ -158,10 +158,11 @@ const commands: Record<string, Command> = {
   serve: {
     summary: 'serve the embedded engine over ComfyUI’s HTTP and WebSocket protocol',
     usage:
-      'comfy-runner serve [--host 127.0.0.1] [--port 8188] [--input-dir <dir>] [--output-dir <dir>] [--temp-dir <dir>] [--parallel N] [--token <t>|--token-from-env] [--exit-when-idle <seconds>] [--json]',
+      'comfy-runner serve [--host 127.0.0.1] [--port 8188] [--input-dir <dir>] [--output-dir <dir>] [--temp-dir <dir>] [--parallel N] [--token <t>|--token-from-env] [--allow-host <name>]... [--exit-when-idle <seconds>] [--json]',
     options: {
       ...common,
       host: { type: 'string', default: '127.0.0.1' },
+      'allow-host': { type: 'string', multiple: true, default: [] },
       port: { type: 'string', default: '8188' },
       'output-dir': { type: 'string', default: 'output' },
       'temp-dir': { type: 'string', default: 'temp' },
@@ -174,6 +175,7 @@ const commands: Record<string, Command> = {
       serveCommand(
         {
           host: str(v.host)!,
+          allowHosts: v['allow-host'] as string[],
           port: port(str(v.port)!),
           inputDir: str(v['input-dir'])!,
           outputDir: str(v['output-dir'])!,

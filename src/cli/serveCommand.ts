@@ -1,13 +1,17 @@
 /**
  * `comfy-runner serve [--host 127.0.0.1] [--port 8188] [--input-dir] [--output-dir] [--temp-dir]
- * [--parallel N] [--token <t> | --token-from-env] [--exit-when-idle <seconds>] [--json]`: the embedded
- * engine behind ComfyUI's HTTP and WebSocket protocol, until SIGINT or SIGTERM (or, with
- * `--exit-when-idle`, until nobody used it for that long), then a clean stop (running prompts are
- * interrupted and recorded, sockets closed) and exit code 0.
+ * [--parallel N] [--token <t> | --token-from-env] [--allow-host <name>]... [--exit-when-idle <seconds>]
+ * [--json]`: the embedded engine behind ComfyUI's HTTP and WebSocket protocol, until SIGINT or SIGTERM
+ * (or, with `--exit-when-idle`, until nobody used it for that long), then a clean stop (running prompts
+ * are interrupted and recorded, sockets closed) and exit code 0.
  *
  * `--token` makes every request and the socket upgrade carry the token (`Authorization: Bearer` or
  * `?token=`); `--token-from-env` reads it from COMFY_RUNNER_TOKEN instead, so that it never shows in
  * `ps` (how core/run/localServer.ts starts a server for a front end). The token is never printed.
+ *
+ * On loopback the server answers only a `Host` that is a loopback address or `localhost`, and never a
+ * page of another site (core/server/originCheck.ts); each `--allow-host <name>` accepts one more name,
+ * as `Host` and as a page's origin. What the server could not answer as asked goes to stderr.
  */
 import { startComfyServer } from '../core/server/comfyServer';
 import { whenIdleFor } from '../core/server/idleWatch';
@@ -16,6 +20,8 @@ import type { CliIo } from './output';
 /** Options of the serve command. */
 export interface ServeOptions {
   host: string;
+  /** Host names accepted besides loopback and localhost (`--allow-host`). @default none */
+  allowHosts?: readonly string[];
   port: number;
   inputDir: string;
   outputDir: string;
@@ -54,12 +60,14 @@ function firstSignal(signal: AbortSignal): Promise<NodeJS.Signals> {
 export async function serveCommand(opts: ServeOptions, io: CliIo): Promise<number> {
   const server = await startComfyServer({
     host: opts.host,
+    allowHosts: opts.allowHosts,
     port: opts.port,
     inputDir: opts.inputDir,
     outputDir: opts.outputDir,
     tempDir: opts.tempDir,
     parallel: opts.parallel,
     token: opts.token,
+    log: (line) => io.err(line),
   });
   const watching = new AbortController();
   const idleMs = opts.exitWhenIdleSeconds === undefined ? undefined : opts.exitWhenIdleSeconds * 1000;

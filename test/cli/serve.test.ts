@@ -121,6 +121,12 @@ describe('comfy-runner serve', function () {
     assert.equal(run.code, 3);
   });
 
+  it('refuses an --allow-host that carries a port with exit code 2, naming it', async () => {
+    const run = await runCli(['serve', '--port', '0', '--allow-host', 'box.example:8188']);
+    assert.equal(run.code, 2);
+    assert.match(run.err.join('\n'), /"box\.example:8188"/);
+  });
+
   it('stops on SIGTERM when run as a program, with exit code 0', async () => {
     const root = tmp();
     const child = spawn(

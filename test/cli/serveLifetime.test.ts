@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -118,6 +119,19 @@ describe('comfy-runner serve started for a front end', function () {
     const s = await serveIt(['--token-from-env'], { COMFY_RUNNER_TOKEN: token });
     assert.equal((await fetch(`${s.url}/queue?token=wrong`)).status, 401);
     assert.equal((await fetch(`${s.url}/queue?token=${token}`)).status, 200);
+  });
+
+  it('answers a Host named by --allow-host and refuses another name', async () => {
+    const s = await serveIt(['--allow-host', 'box.example']);
+    const statusFor = (host: string) =>
+      new Promise<number>((done, fail) => {
+        const headers = { Host: `${host}:${new URL(s.url).port}` };
+        http
+          .get(`${s.url}/prompt`, { headers }, (res) => (res.resume(), done(res.statusCode ?? 0)))
+          .on('error', fail);
+      });
+    assert.equal(await statusFor('box.example'), 200);
+    assert.equal(await statusFor('other.example'), 403);
   });
 
   it('refuses --token-from-env without the variable with exit code 2 rather than serve unprotected', async () => {

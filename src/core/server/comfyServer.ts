@@ -10,8 +10,10 @@
  * prompt at a time, and separate engines keep that true.
  *
  * Like ComfyUI without `--enable-cors-header`, it listens on loopback by default and refuses cross-site
- * browser requests (originCheck.ts). Given a `token`, it also refuses every request and socket upgrade
- * that does not carry it (accessToken.ts), as ComfyUI-Login does.
+ * browser requests; on loopback it also refuses any `Host` but a loopback address, `localhost` or an
+ * allowed name, against DNS rebinding (originCheck.ts). Given a `token`, it also refuses every request
+ * and socket upgrade that does not carry it (accessToken.ts), as ComfyUI-Login does. docs/security.md
+ * lists what it promises and which tests hold it to that.
  *
  * It keeps an idle clock ({@link ComfyServer.idleMs}) so that a server started for one front end can
  * stop by itself once nobody uses it (idleWatch.ts).
@@ -23,6 +25,7 @@
 import { mkdirSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { runnerVersion } from '../util/runnerVersion';
@@ -38,7 +41,8 @@ import { PromptQueue } from './promptQueue';
 import { promptRoutes, queueInfo } from './promptRoutes';
 import { clientIdOf } from './queueItem';
 import { queueRoutes } from './queueRoutes';
-import { refusalOf, routeRequests, type Route } from './router';
+import { hostPolicy } from './originCheck';
+import { refusalOf, routeRequests, type Gate, type Refusal, type Route } from './router';
 import type { ServerFolders, ServerState } from './serverState';
 import { SocketHub } from './socketHub';
 import { serverFeatureFlags, systemRoutes } from './systemRoutes';
@@ -49,6 +53,14 @@ import { viewRoute } from './viewRoute';
 export interface ComfyServerOptions extends ServerFolders {
   /** The address to listen on. @default '127.0.0.1' (loopback only, as ComfyUI without `--listen`) */
   host?: string;
+  /**
+   * Host names accepted besides loopback addresses and `localhost`: as the `Host` of a request (when
+   * the server listens on loopback) and as the host of a page's `Origin` (originCheck.ts). Given without
+   * a port; one that is not a host name or address is refused. @default none
+   */
+  allowHosts?: readonly string[];
+  /** Where the server reports what it could not answer as asked (an entry left out). @default nothing */
+  log?: (line: string) => void;
   /** The port; 0 picks a free one (read it from the result). @default 8188 */
   port?: number;
   /** How many prompts run at once, each on its own engine. @default 1 */
@@ -163,6 +175,7 @@ function assemble(options: ComfyServerOptions, engines: Engine[], folders: Serve
     version: embeddedServerVersion,
     argv: process.argv.map((a) => redactToken(a, options.token)),
     maxUploadSize,
+    log: options.log ?? (() => undefined),
     counter: 0,
   };
   const hub: SocketHub = new SocketHub({
@@ -170,6 +183,7 @@ function assemble(options: ComfyServerOptions, engines: Engine[], folders: Serve
     lastNodeOf: (clientId) => queue.lastNodeOf(clientId),
     featureFlags: state.featureFlags,
     socketsChanged: () => clock.touch(),
+    socketClosed: (ws) => delivery.socketClosed(ws),
   });
   const delivery = new EventDelivery(hub, options.progressStates !== 'every-change');
   return { state, hub, delivery };
@@ -203,16 +217,31 @@ async function shutDown(
 }
 
 /** The request listener: every request, refused or not, counts as use on the idle clock. */
-function listener(routes: Route[], options: ComfyServerOptions, state: ServerState, clock: IdleClock) {
-  const route = routeRequests(routes, { maxBody: state.maxUploadSize, token: options.token });
+function listener(routes: Route[], gate: Gate, state: ServerState, clock: IdleClock) {
+  const route = routeRequests(routes, { ...gate, maxBody: state.maxUploadSize });
   return (req: http.IncomingMessage, res: http.ServerResponse) => {
     res.once('close', clock.request());
     route(req, res);
   };
 }
 
+/** The raw HTTP answer to a refused socket upgrade, with the refusal's message as its body. */
+function refusedUpgrade({ status, message }: Refusal): string {
+  const body = Buffer.from(message, 'utf8');
+  const head = [
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}`,
+    'Content-Type: text/plain; charset=utf-8',
+    `Content-Length: ${body.length}`,
+    ...(status === 401 ? ['WWW-Authenticate: Bearer'] : []),
+  ];
+  return `${head.join('\r\n')}\r\n\r\n${body.toString('utf8')}`;
+}
+
 /** Starts a ComfyUI-compatible server in front of the embedded engine; resolves once it listens. */
 export async function startComfyServer(options: ComfyServerOptions): Promise<ComfyServer> {
+  const host = options.host ?? '127.0.0.1';
+  // First, so that a bad allowed host is refused before anything is started.
+  const gate: Gate = { hosts: hostPolicy(host, options.allowHosts), token: options.token };
   const folders = foldersOf(options);
   const engines = enginesFor(options, folders);
   const clock = new IdleClock();
@@ -225,19 +254,14 @@ export async function startComfyServer(options: ComfyServerOptions): Promise<Com
     ...jobsRoutes(state),
     ...systemRoutes(state),
   ];
-  const server = http.createServer(listener(routes, options, state, clock));
-  server.on('upgrade', (req, socket, head: Buffer) => {
+  const server = http.createServer(listener(routes, gate, state, clock));
+  server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     clock.touch();
     if (!SocketHub.isSocketPath(req)) return void socket.destroy();
-    const refused = refusalOf(req, options.token);
-    if (refused === 403) return void socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
-    if (refused === 401)
-      return void socket.end(
-        'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nContent-Length: 0\r\n\r\n',
-      );
+    const refused = refusalOf(req, gate);
+    if (refused) return void socket.end(refusedUpgrade(refused));
     hub.handleUpgrade(req, socket, head);
   });
-  const host = options.host ?? '127.0.0.1';
   const port = await listen(server, host, options.port ?? 8188);
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

@@ -13,7 +13,7 @@
 import { isPreviewEvent, type EngineEvent, type PreviewEventData } from '../engine/engineEvents';
 import { audienceOf, endsPrompt, previewFormFor, type Audience } from './eventRouting';
 import { previewFrame } from './previewFrames';
-import { ProgressCoalescer } from './progressCoalescer';
+import { ProgressCoalescer, type CoalescedSocket } from './progressCoalescer';
 import type { SocketHub } from './socketHub';
 
 /** The events of every running prompt, on their way to the sockets. */
@@ -43,6 +43,11 @@ export class EventDelivery {
       this.hub.deliver(event, audience);
     }
     this.release(promptId);
+  }
+
+  /** A socket closed: nothing of the delivery keeps it. */
+  socketClosed(ws: CoalescedSocket): void {
+    this.progress.forget(ws);
   }
 
   /** Stops the snapshots' timer. */

@@ -5,11 +5,11 @@
  * a finished or unknown one left alone. The server runs on one thread, so no prompt can start between the
  * look and the act.
  */
-import { isObject, parseJson, sendJson } from './httpKit';
+import { isObject, parseJsonBody, sendJson, sendJsonLeavingOut } from './httpKit';
 import { finishedJob, jobStatuses, type JobStatus, type JobEntry, queuedJob, sortKey } from './jobEntry';
 import { isCanonicalUuid } from './queueItem';
 import type { Route, RouteContext } from './router';
-import type { ServerState } from './serverState';
+import { leftOutBy, type ServerState } from './serverState';
 
 /** The jobs routes. */
 export function jobsRoutes(state: ServerState): Route[] {
@@ -92,15 +92,13 @@ function listJobs(state: ServerState, { res, url }: RouteContext): void {
   jobs.sort((a, b) => sign * (sortKey(a, query.sortBy) - sortKey(b, query.sortBy)));
   const total = jobs.length;
   const page = jobs.slice(query.offset, query.limit === undefined ? undefined : query.offset + query.limit);
-  sendJson(res, 200, {
-    jobs: page,
-    pagination: {
-      offset: query.offset,
-      limit: query.limit ?? null,
-      total,
-      has_more: query.offset + page.length < total,
-    },
-  });
+  const pagination = {
+    offset: query.offset,
+    limit: query.limit ?? null,
+    total,
+    has_more: query.offset + page.length < total,
+  };
+  sendJsonLeavingOut(res, { jobs: page, pagination }, 2, leftOutBy(state, 'GET /api/jobs'));
 }
 
 function getJob(state: ServerState, { res, params }: RouteContext): void {
@@ -115,9 +113,8 @@ function getJob(state: ServerState, { res, params }: RouteContext): void {
 }
 
 async function cancelJobs(state: ServerState, ctx: RouteContext): Promise<void> {
-  const parsed = parseJson(await ctx.body());
-  if (!parsed.ok) return sendJson(ctx.res, 400, { error: 'Request body must be valid JSON' });
-  const ids = isObject(parsed.value) ? parsed.value.job_ids : undefined;
+  const value = parseJsonBody(await ctx.body());
+  const ids = isObject(value) ? value.job_ids : undefined;
   if (!Array.isArray(ids)) return sendJson(ctx.res, 400, { error: 'job_ids must be a list' });
   const invalid = ids.filter((id) => !isCanonicalUuid(id));
   if (invalid.length > 0) {

@@ -114,6 +114,11 @@ export class ProgressCoalescer {
     for (const [ws, slot] of slots.sockets) if (slot.owed !== 'no') send(ws, slot, slots.newest, now);
   }
 
+  /** A socket closed: its slots go, so that nothing here keeps it (and what it buffered) alive. */
+  forget(ws: CoalescedSocket): void {
+    for (const slots of this.prompts.values()) slots.sockets.delete(ws);
+  }
+
   /** Forgets everything and stops the timer. */
   close(): void {
     this.prompts.clear();

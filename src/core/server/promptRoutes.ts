@@ -1,17 +1,20 @@
 /**
  * `POST /prompt` and `GET /prompt` (comfyui-protocol.md 2.1, 2.2), answering with ComfyUI's bodies and
- * statuses: 200 `{prompt_id, number, node_errors}`, 400 `{error, node_errors}`, and aiohttp's plain 500
- * for a body that is not JSON or a `prompt` that is not an object, as the 0.8.0 recording shows.
+ * statuses: 200 `{prompt_id, number, node_errors}` and 400 `{error, node_errors}`.
  *
- * One deliberate difference: a prompt id that is already queued, running or in history is not queued a
- * second time; the answer repeats the first acceptance. A client retrying a POST whose answer it lost
- * therefore never runs its prompt twice. ComfyUI would queue the duplicate.
+ * Deliberate differences:
+ * - a prompt id that is already queued, running or in history is not queued a second time; the answer
+ *   repeats the first acceptance. A client retrying a POST whose answer it lost therefore never runs its
+ *   prompt twice. ComfyUI would queue the duplicate.
+ * - a body that is not JSON, nests deeper than `MAX_JSON_DEPTH` (httpKit.ts), or is not an object, a
+ *   `prompt` that is not an object, and a malformed `number`, `extra_data` or
+ *   `partial_execution_targets` get 400 `invalid_request` with a message naming what is wrong, where
+ *   ComfyUI 0.8.0's handler raises and aiohttp answers a bare 500 (the 06 recording shows one).
  */
 import { randomUUID } from 'node:crypto';
-import { RunnerError } from '../util/runnerError';
 import type { ApiPrompt } from '../workflow/types';
 import { validatePrompt } from '../workflow/validate';
-import { isObject, parseJson, sendInternalError, sendJson } from './httpKit';
+import { BadRequest, isObject, parseJsonBody, sendJson } from './httpKit';
 import { isCanonicalUuid, sensitiveExtraDataKeys, type QueueItem } from './queueItem';
 import type { Route, RouteContext } from './router';
 import type { ServerState } from './serverState';
@@ -33,31 +36,40 @@ function errorBody(type: string, message: string, details: string) {
   return { error: { type, message, details, extra_info: {} }, node_errors: {} };
 }
 
-/** A handler failure that aiohttp would turn into its plain 500, as ComfyUI's handler raising does. */
-function raises(what: string): never {
-  throw new RunnerError('bad_input', what);
+/** A malformed request: 400 with ComfyUI's error shape, where ComfyUI's handler would raise. */
+function refuse(what: string): never {
+  throw new BadRequest(what);
 }
 
 /**
  * The body as an object. Arrays and strings count as empty (ComfyUI's `"prompt" in body` finds nothing
- * in them); numbers, booleans and null make its handler raise, hence undefined.
+ * in them); numbers, booleans and null are refused.
  */
-function asBody(value: unknown): Record<string, unknown> | undefined {
+function asBody(value: unknown): Record<string, unknown> {
   if (isObject(value)) return value;
-  return Array.isArray(value) || typeof value === 'string' ? {} : undefined;
+  return Array.isArray(value) || typeof value === 'string'
+    ? {}
+    : refuse('The request body must be a JSON object');
 }
 
 async function postPrompt(state: ServerState, ctx: RouteContext): Promise<void> {
-  const parsed = parseJson(await ctx.body());
-  const body = parsed.ok ? asBody(parsed.value) : undefined;
-  if (!body) return sendInternalError(ctx.res);
+  const body = await ctx.body();
+  try {
+    await submit(state, ctx, asBody(parseJsonBody(body)));
+  } catch (e) {
+    if (!(e instanceof BadRequest)) throw e;
+    sendJson(ctx.res, 400, errorBody('invalid_request', e.message, e.message));
+  }
+}
+
+async function submit(state: ServerState, ctx: RouteContext, body: Record<string, unknown>): Promise<void> {
   // The counter advances before anything is checked, rejected and prompt-less requests included.
   const number = priorityOf(state, body);
   if (!('prompt' in body))
     return sendJson(ctx.res, 400, errorBody('no_prompt', 'No prompt provided', 'No prompt provided'));
   const promptId = promptIdOf(body);
   if (promptId === undefined) return sendJson(ctx.res, 400, invalidPromptId());
-  if (!isObject(body.prompt)) return sendInternalError(ctx.res);
+  if (!isObject(body.prompt)) refuse('prompt must be a JSON object of nodes by id');
   const known = state.queue.find(promptId)?.number ?? state.history.get(promptId)?.prompt[0];
   if (known !== undefined)
     return sendJson(ctx.res, 200, { prompt_id: promptId, number: known, node_errors: {} });
@@ -107,7 +119,7 @@ function invalidPromptId() {
 function priorityOf(state: ServerState, body: Record<string, unknown>): number {
   if ('number' in body) {
     const n = Number(body.number);
-    return Number.isFinite(n) ? n : raises('number is not a number');
+    return Number.isFinite(n) ? n : refuse('number must be a number');
   }
   const n = state.counter++;
   return body.front ? -n : n;
@@ -122,7 +134,9 @@ function promptIdOf(body: Record<string, unknown>): string | undefined {
 
 function targetsOf(value: unknown): string[] | undefined {
   if (value === undefined || value === null) return undefined;
-  return Array.isArray(value) ? value.map(String) : raises('partial_execution_targets is not a list');
+  return Array.isArray(value)
+    ? value.map(String)
+    : refuse('partial_execution_targets must be a list of node ids');
 }
 
 /** `extra_data` with `client_id` copied in and the sensitive keys held apart. */
@@ -131,7 +145,7 @@ function extraDataOf(body: Record<string, unknown>): {
   sensitive: Record<string, unknown>;
 } {
   const given = body.extra_data ?? {};
-  if (!isObject(given)) raises('extra_data is not an object');
+  if (!isObject(given)) refuse('extra_data must be a JSON object');
   const extraData: Record<string, unknown> = { ...given };
   if ('client_id' in body) extraData.client_id = body.client_id;
   const sensitive: Record<string, unknown> = {};

@@ -3,16 +3,34 @@
  * (clear, delete), `POST /interrupt` (global or by prompt id), `GET /history[/{id}]`, `POST /history`
  * (clear, delete) and `POST /free`. Each answers as ComfyUI does: empty 200s for the POSTs, `{}` for an
  * unknown history id, never 404.
+ *
+ * Unlike ComfyUI, a POST body that is not a JSON object (or nests too deep, httpKit.ts) and a `max_items`
+ * or `offset` that is not a number get 400 with a message rather than aiohttp's bare 500; an empty
+ * `POST /interrupt` is still a global interrupt. `GET
+ * /queue` and `GET /history` write their entries one by one if need be, leaving out (and logging) one
+ * that cannot be written as JSON, so that it cannot break the answer for every client.
  */
-import { isObject, parseJson, sendEmpty, sendInternalError, sendJson } from './httpKit';
+import {
+  BadRequest,
+  isObject,
+  parseJsonBody,
+  parseJsonObject,
+  sendEmpty,
+  sendJson,
+  sendJsonLeavingOut,
+} from './httpKit';
 import { queueTuple } from './queueItem';
 import type { Route, RouteContext } from './router';
-import type { ServerState } from './serverState';
+import { leftOutBy, type ServerState } from './serverState';
 
 /** The queue, interrupt, history and free routes. */
 export function queueRoutes(state: ServerState): Route[] {
   return [
-    { method: 'GET', path: 'queue', handle: ({ res }) => sendJson(res, 200, queueBody(state)) },
+    {
+      method: 'GET',
+      path: 'queue',
+      handle: ({ res }) => sendJsonLeavingOut(res, queueBody(state), 2, leftOutBy(state, 'GET /queue')),
+    },
     { method: 'POST', path: 'queue', handle: (ctx) => postQueue(state, ctx) },
     { method: 'POST', path: 'interrupt', handle: (ctx) => postInterrupt(state, ctx) },
     { method: 'GET', path: 'history', handle: (ctx) => getHistory(state, ctx) },
@@ -35,31 +53,24 @@ function queueBody(state: ServerState) {
   return { queue_running: running.map(queueTuple), queue_pending: pending.map(queueTuple) };
 }
 
-/** A JSON object body; aiohttp's 500 for anything else, as ComfyUI's `await request.json()` raising gives. */
-async function objectBody(ctx: RouteContext): Promise<Record<string, unknown> | undefined> {
-  const parsed = parseJson(await ctx.body());
-  if (parsed.ok && isObject(parsed.value)) return parsed.value;
-  sendInternalError(ctx.res);
-  return undefined;
-}
-
 /** The ids of a `delete` list, as strings. */
 function idsOf(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [];
 }
 
 async function postQueue(state: ServerState, ctx: RouteContext): Promise<void> {
-  const body = await objectBody(ctx);
-  if (!body) return;
+  const body = parseJsonObject(await ctx.body());
   if (body.clear) state.queue.clear();
   for (const id of idsOf(body.delete)) state.queue.dequeue(id);
   sendEmpty(ctx.res, 200);
 }
 
 async function postInterrupt(state: ServerState, ctx: RouteContext): Promise<void> {
-  // An empty or non-JSON body is a global interrupt, as in ComfyUI.
-  const parsed = parseJson(await ctx.body());
-  const promptId = parsed.ok && isObject(parsed.value) ? parsed.value.prompt_id : undefined;
+  // An empty body is a global interrupt, as in ComfyUI; a malformed one interrupts nothing.
+  const body = await ctx.body();
+  const value = body.toString('utf8').trim() === '' ? {} : parseJsonBody(body);
+  if (!isObject(value)) throw new BadRequest('The request body must be a JSON object');
+  const promptId = value.prompt_id;
   if (!promptId) state.queue.interrupt();
   else if (typeof promptId === 'string') state.queue.interrupt(promptId);
   sendEmpty(ctx.res, 200);
@@ -70,22 +81,20 @@ function getHistory(state: ServerState, { res, url }: RouteContext): void {
   const offset = url.searchParams.get('offset');
   const maxItems = max === null ? undefined : Number.parseInt(max, 10);
   const from = offset === null ? -1 : Number.parseInt(offset, 10);
-  // ComfyUI's int() raising on a bad value gives aiohttp's 500.
-  if (Number.isNaN(maxItems) || Number.isNaN(from)) return sendInternalError(res);
-  sendJson(res, 200, state.history.list(maxItems, from));
+  if (Number.isNaN(maxItems) || Number.isNaN(from))
+    throw new BadRequest('max_items and offset must be whole numbers');
+  sendJsonLeavingOut(res, state.history.list(maxItems, from), 1, leftOutBy(state, 'GET /history'));
 }
 
 async function postHistory(state: ServerState, ctx: RouteContext): Promise<void> {
-  const body = await objectBody(ctx);
-  if (!body) return;
+  const body = parseJsonObject(await ctx.body());
   if (body.clear) state.history.clear();
   for (const id of idsOf(body.delete)) state.history.delete(id);
   sendEmpty(ctx.res, 200);
 }
 
 async function postFree(state: ServerState, ctx: RouteContext): Promise<void> {
-  const body = await objectBody(ctx);
-  if (!body) return;
+  const body = parseJsonObject(await ctx.body());
   // The engine holds no models; `free_memory` drops the execution cache, as in ComfyUI.
   if (body.free_memory) state.queue.clearCaches();
   sendEmpty(ctx.res, 200);

@@ -1,13 +1,22 @@
 /**
  * The server's route table. Every route answers both at `/<path>` and at `/api/<path>`, as ComfyUI mirrors
  * its main table since mid-2024; routes declared `apiOnly` (the jobs API) exist only under `/api`, as in
- * ComfyUI, where those paths carry the prefix already. A handler that throws gets aiohttp's plain 500.
- * Before any route, a request passes the gate the socket upgrade passes too ({@link refusalOf}).
+ * ComfyUI, where those paths carry the prefix already. A handler that throws {@link BadRequest} gets 400
+ * with its message; one that throws anything else gets aiohttp's plain 500. Before any route, a request
+ * passes the gate the socket upgrade passes too ({@link refusalOf}).
  */
 import type * as http from 'node:http';
-import { BodyTooLarge, readRequestBody, sendEmpty, sendInternalError } from './httpKit';
+import {
+  BadRequest,
+  BodyTooLarge,
+  readRequestBody,
+  sendEmpty,
+  sendInternalError,
+  sendJson,
+  sendText,
+} from './httpKit';
 import { refusedByToken } from './accessToken';
-import { refusedByOrigin } from './originCheck';
+import { originRefusal, type HostPolicy } from './originCheck';
 
 /** What a handler gets. */
 export interface RouteContext {
@@ -71,29 +80,50 @@ export function findRoute(
   return undefined;
 }
 
-/** What {@link routeRequests} needs besides the routes. */
-export interface RouterOptions {
-  /** Request bodies above this many bytes get 413. */
-  maxBody: number;
+/** What every request and socket upgrade is checked against before any route sees it. */
+export interface Gate {
+  /** The hosts and origins the server answers (originCheck.ts). */
+  hosts: HostPolicy;
   /** The token every request must carry (accessToken.ts). @default none: no token is asked for */
   token?: string;
 }
 
+/** What {@link routeRequests} needs besides the routes. */
+export interface RouterOptions extends Gate {
+  /** Request bodies above this many bytes get 413. */
+  maxBody: number;
+}
+
+/** Why a request is refused before any route: its status and a sentence for the client. */
+export interface Refusal {
+  status: 401 | 403;
+  message: string;
+}
+
 /**
- * The status a request (or a socket upgrade) is refused with before any route sees it: 403 for a
- * cross-site browser request (originCheck.ts), then 401 when the server wants a token and the request
- * has no right one (accessToken.ts); undefined when it passes.
+ * How a request (or a socket upgrade) is refused before any route sees it: 403 for a foreign host or
+ * origin (originCheck.ts), then 401 when the server wants a token and the request has no right one
+ * (accessToken.ts); undefined when it passes.
  */
-export function refusalOf(req: http.IncomingMessage, token: string | undefined): 401 | 403 | undefined {
-  if (refusedByOrigin(req)) return 403;
-  if (refusedByToken(req, token)) return 401;
+export function refusalOf(req: http.IncomingMessage, gate: Gate): Refusal | undefined {
+  const foreign = originRefusal(req, gate.hosts);
+  if (foreign) return { status: 403, message: foreign };
+  if (refusedByToken(req, gate.token))
+    return { status: 401, message: 'This server wants its token (Authorization: Bearer, or ?token=).' };
   return undefined;
 }
 
-/** Answers a refused request; a 401 names the scheme, as HTTP asks. */
-function refuse(res: http.ServerResponse, status: 401 | 403): void {
-  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-  sendEmpty(res, status);
+/** Answers a refused request with its message; a 401 names the scheme, as HTTP asks. */
+function refuse(res: http.ServerResponse, refusal: Refusal): void {
+  if (refusal.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  sendText(res, refusal.status, refusal.message);
+}
+
+/** What a handler's failure is answered with. */
+function answerFailure(res: http.ServerResponse, e: unknown): void {
+  if (e instanceof BodyTooLarge) return sendEmpty(res, 413);
+  if (e instanceof BadRequest && !res.headersSent) return sendJson(res, 400, { error: e.message });
+  sendInternalError(res);
 }
 
 /**
@@ -102,7 +132,7 @@ function refuse(res: http.ServerResponse, status: 401 | 403): void {
  */
 export function routeRequests(routes: readonly Route[], options: RouterOptions): http.RequestListener {
   return (req, res) => {
-    const refused = refusalOf(req, options.token);
+    const refused = refusalOf(req, options);
     if (refused) {
       req.resume();
       return refuse(res, refused);
@@ -123,6 +153,6 @@ export function routeRequests(routes: readonly Route[], options: RouterOptions):
     };
     void Promise.resolve()
       .then(() => found.route.handle(ctx))
-      .catch((e: unknown) => (e instanceof BodyTooLarge ? sendEmpty(res, 413) : sendInternalError(res)));
+      .catch((e: unknown) => answerFailure(res, e));
   };
 }

@@ -28,6 +28,8 @@ export interface ServerState {
   readonly argv: readonly string[];
   /** Request bodies above this many bytes get 413 (`--max-upload-size`). */
   readonly maxUploadSize: number;
+  /** Where the server reports what it did not answer as asked (an entry it left out). */
+  log(line: string): void;
   /** ComfyUI's prompt counter: the default `number` of the next prompt; restarts at 0 with the server. */
   counter: number;
 }
@@ -38,4 +40,12 @@ export function folderOfType(folders: ServerFolders, type: string): string | und
   if (type === 'output') return folders.outputDir;
   if (type === 'temp') return folders.tempDir;
   return undefined;
+}
+
+/** What logs a member an answer left out because it cannot be written as JSON (httpKit.ts). */
+export function leftOutBy(state: ServerState, answer: string): (path: string, error: unknown) => void {
+  return (path, error) =>
+    state.log(
+      `Left out ${path.slice(1)} of ${answer}: it cannot be written as JSON (${(error as Error).message})`,
+    );
 }

@@ -7,6 +7,12 @@
  * A client id that connects again replaces its earlier socket, as in ComfyUI. Unlike ComfyUI, the old
  * socket closing later does not unregister the new one (comfyui-protocol.md 3.1 describes that pitfall);
  * a reconnecting client simply keeps receiving its events.
+ *
+ * A frame from a client may carry at most {@link MAX_CLIENT_FRAME_BYTES}, as ComfyUI's aiohttp allows:
+ * `ws` refuses a larger one as soon as its header announces it, before buffering any of it, and closes
+ * the socket with 1009 (message too big). Clients only ever send the small feature-flags hello. Nothing
+ * keeps a closed socket: it leaves the client map, its flags live in a WeakMap, and
+ * {@link HubSources.socketClosed} tells the event delivery to let it go.
  */
 import { randomBytes } from 'node:crypto';
 import type * as http from 'node:http';
@@ -24,7 +30,12 @@ export interface HubSources {
   featureFlags(): Record<string, unknown>;
   /** A socket connected or closed (the server's idle clock). @default nothing */
   socketsChanged?(): void;
+  /** A socket closed: whoever keeps something per socket lets it go. @default nothing */
+  socketClosed?(ws: WebSocket): void;
 }
+
+/** The largest frame a client may send: 4 MiB, aiohttp's default `max_msg_size`, which ComfyUI keeps. */
+export const MAX_CLIENT_FRAME_BYTES = 4 * 1024 * 1024;
 
 /** A `{type, data}` message. */
 export interface HubMessage {
@@ -34,7 +45,7 @@ export interface HubMessage {
 
 /** The sockets of one server. */
 export class SocketHub {
-  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
   private readonly sockets = new Map<string, WebSocket>();
   /** The feature flags each socket sent in its hello; a socket that sent none has none. */
   private readonly clientFlags = new WeakMap<WebSocket, Record<string, unknown>>();
@@ -113,9 +124,12 @@ export class SocketHub {
     this.sources.socketsChanged?.();
     ws.on('close', () => {
       if (this.sockets.get(clientId) === ws) this.sockets.delete(clientId);
+      this.sources.socketClosed?.(ws);
       this.sources.socketsChanged?.();
     });
-    ws.on('error', () => ws.terminate());
+    // Only protocol errors (a frame too large, a bad opcode) reach here, and `ws` has already sent the
+    // close frame with their code and ends the connection once it is out; terminating now could cut it.
+    ws.on('error', () => undefined);
     this.send(ws, {
       type: 'status',
       data: { status: { exec_info: { queue_remaining: this.sources.queueRemaining() } }, sid: clientId },

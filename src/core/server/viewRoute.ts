@@ -4,12 +4,17 @@
  * unknown `type` is 400; a `subfolder` that leaves its folder is 403; a file that is not there is 404. The
  * name may carry ComfyUI's annotation suffix (`x.png [temp]`), which picks the folder.
  *
+ * Unlike ComfyUI, symlinks are followed only while they stay inside the folder: a file or subfolder that
+ * leads outside it through a symlink is 403 (util/safePath.ts `realPathWithin`), and the file read is the
+ * resolved one.
+ *
  * The file is always served as stored: `preview` and `channel` re-encoding (webp or jpeg previews, alpha
  * split) are not done, as nothing but the browser UI asks for them.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve, isAbsolute } from 'node:path';
+import { realPathWithin } from '../util/safePath';
 import { sendEmpty } from './httpKit';
 import type { Route, RouteContext } from './router';
 import { folderOfType, type ServerState } from './serverState';
@@ -64,28 +69,34 @@ export function isWithin(base: string, path: string): boolean {
   return rel === '' || (!isAbsolute(rel) && rel.split(/[\\/]/)[0] !== '..');
 }
 
-/** The file a `/view` query names, or the status that refuses it. */
-function locate(state: ServerState, query: URLSearchParams): { file: string } | { status: number } {
+/** The file a `/view` query names and the folder it must stay in, or the status that refuses it. */
+function locate(
+  state: ServerState,
+  query: URLSearchParams,
+): { file: string; root: string } | { status: number } {
   const raw = query.get('filename');
   if (raw === null) return { status: 404 };
   const { name, type: annotated } = splitAnnotation(raw);
   if (!name) return { status: 400 };
   if (name.startsWith('/') || name.includes('..')) return { status: 400 };
-  let dir = folderOfType(state.folders, annotated ?? query.get('type') ?? 'output');
-  if (dir === undefined) return { status: 400 };
+  const root = folderOfType(state.folders, annotated ?? query.get('type') ?? 'output');
+  if (root === undefined) return { status: 400 };
+  let dir = root;
   const subfolder = query.get('subfolder');
   if (subfolder !== null) {
     const full = resolve(dir, subfolder);
     if (!isWithin(dir, full)) return { status: 403 };
     dir = full;
   }
-  return { file: join(dir, basename(name)) };
+  return { file: join(dir, basename(name)), root };
 }
 
 async function getView(state: ServerState, { res, url }: RouteContext): Promise<void> {
   const found = locate(state, url.searchParams);
   if ('status' in found) return sendEmpty(res, found.status);
-  const info = await stat(found.file).catch(() => undefined);
+  const real = await realPathWithin(found.root, found.file);
+  if (real === null) return sendEmpty(res, 403);
+  const info = await stat(real).catch(() => undefined);
   if (!info?.isFile()) return sendEmpty(res, 404);
   const name = basename(found.file);
   const ext = extname(name).toLowerCase();
@@ -102,7 +113,7 @@ async function getView(state: ServerState, { res, url }: RouteContext): Promise<
     'Content-Disposition': disposition,
     'X-Content-Type-Options': 'nosniff',
   });
-  const stream = createReadStream(found.file);
+  const stream = createReadStream(real);
   stream.on('error', () => res.destroy());
   stream.pipe(res);
 }

@@ -1,12 +1,12 @@
 /**
- * Putting names that came from a workflow or a server into a folder without ever leaving it. Three tools,
- * one for each way out: {@link cleanSegments} turns a foreign path into segments that are safe file names
- * on every platform; {@link joinInside} joins names onto a folder, refusing whatever `..`, absolute path,
- * drive letter or NUL would lead outside it on this platform; and {@link realPathInside} checks, on disk,
- * that no symlink on the way leads out.
+ * Putting names that came from a workflow, a server or a client into a folder without ever leaving it.
+ * Three tools, one for each way out: {@link cleanSegments} turns a foreign path into segments that are
+ * safe file names on every platform; {@link joinInside} joins names onto a folder, refusing whatever `..`,
+ * absolute path, drive letter or NUL would lead outside it on this platform; and {@link realPathWithin}
+ * (with {@link realPathInside}) resolves, on disk, every symlink on the way and refuses one that leads out.
  */
-import { realpath } from 'node:fs/promises';
-import { posix, sep, win32 } from 'node:path';
+import { lstat, realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, posix, relative, resolve, win32 } from 'node:path';
 
 /**
  * Whose rules a path follows. On POSIX only `/` separates, so `..\x` is one ordinary name; on Windows
@@ -71,10 +71,41 @@ export function cleanSegments(path: string): string[] {
 }
 
 /**
- * True when the existing folder `dir`, with every symlink resolved, is `root` or inside it (`root`
- * resolved too). A name can be clean and still lead out through a symlink already in the folder.
+ * True when the folder `dir`, with every symlink resolved, is `root` or inside it (`root` resolved
+ * too); see {@link realPathWithin}. A name can be clean and still lead out through a symlink already in
+ * the folder.
  */
 export async function realPathInside(root: string, dir: string): Promise<boolean> {
-  const [realRoot, realDir] = await Promise.all([realpath(root), realpath(dir)]);
-  return realDir === realRoot || realDir.startsWith(realRoot + sep);
+  return (await realPathWithin(root, dir)) !== null;
+}
+
+/**
+ * Where `path` really is, when that is `root` or inside it: the longest part of `path` that exists is
+ * resolved through every symlink on it, and the rest, not created yet, appended. Null when the result
+ * lies outside `root` (itself resolved, so a root that is a symlink is fine), when a dangling symlink or
+ * a file stands on the way, or when `root` does not exist. Read and write the path it returns, not
+ * `path`, so that what was checked is what is used.
+ */
+export async function realPathWithin(root: string, path: string): Promise<string | null> {
+  const realRoot = await realpath(root).catch(() => null);
+  const real = realRoot === null ? null : await realPathOf(resolve(path));
+  if (realRoot === null || real === null) return null;
+  const rel = relative(realRoot, real);
+  return rel === '' || (!isAbsolute(rel) && rel.split(/[\\/]/)[0] !== '..') ? real : null;
+}
+
+/** `path` (absolute) with its existing part resolved through its symlinks; null as described above. */
+async function realPathOf(path: string): Promise<string | null> {
+  const missing: string[] = [];
+  for (let at = path; ; at = dirname(at)) {
+    try {
+      return join(await realpath(at), ...missing);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return null;
+      // realpath says ENOENT for a symlink whose target is missing too: that one leads nowhere we checked.
+      const entry = await lstat(at).catch(() => undefined);
+      if (entry?.isSymbolicLink() || dirname(at) === at) return null;
+      missing.unshift(basename(at));
+    }
+  }
 }

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../../fakes/tempDirs';
 import { call, closeServed, serve } from './serverHarness';
 
 function form(name: string, content: string, fields: Record<string, string> = {}): FormData {
@@ -54,6 +63,7 @@ describe('GET /view', () => {
     const res = await fetch(`${url}/view?filename=x.svg`);
     assert.equal(res.headers.get('content-type'), 'application/octet-stream');
     assert.match(res.headers.get('content-disposition') ?? '', /^attachment/);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
   });
 });
 
@@ -123,5 +133,105 @@ describe('POST /upload/image', () => {
     const f = new FormData();
     f.set('type', 'input');
     assert.equal((await call(url, 'POST', '/upload/image', f)).status, 400);
+  });
+});
+
+describe('the file routes and symlinks', () => {
+  afterEach(closeServed);
+
+  /** A folder outside the server's folders holding secret.png. */
+  function outside(): string {
+    const dir = tempDir('serve-outside-');
+    writeFileSync(join(dir, 'secret.png'), 'secret');
+    return dir;
+  }
+
+  it('refuses to serve a file through a symlink in the output folder that leads outside', async () => {
+    const { url, outputDir } = await serve();
+    symlinkSync(join(outside(), 'secret.png'), join(outputDir, 'a.png'));
+    const reply = await call(url, 'GET', '/view?filename=a.png&type=output');
+    assert.equal(reply.status, 403);
+    assert.notEqual(reply.text, 'secret');
+  });
+
+  it('refuses to serve a file from a symlinked subfolder that leads outside', async () => {
+    const { url, outputDir } = await serve();
+    symlinkSync(outside(), join(outputDir, 'linked'));
+    const reply = await call(url, 'GET', '/view?filename=secret.png&subfolder=linked&type=output');
+    assert.equal(reply.status, 403);
+  });
+
+  it('serves a file through a symlink that stays inside the folders', async () => {
+    const { url, outputDir } = await serve();
+    mkdirSync(join(outputDir, 'real'));
+    writeFileSync(join(outputDir, 'real', 'b.png'), 'inside');
+    symlinkSync(join(outputDir, 'real'), join(outputDir, 'alias'));
+    const reply = await call(url, 'GET', '/view?filename=b.png&subfolder=alias&type=output');
+    assert.equal(reply.text, 'inside');
+  });
+
+  it('serves files of an output folder that is itself a symlink', async () => {
+    const real = tempDir('serve-real-output-');
+    writeFileSync(join(real, 'c.png'), 'linked root');
+    const link = join(tempDir('serve-link-'), 'output');
+    symlinkSync(real, link);
+    const { url } = await serve({ outputDir: link });
+    assert.equal((await call(url, 'GET', '/view?filename=c.png&type=output')).text, 'linked root');
+  });
+
+  it('refuses an upload into a symlinked subfolder that leads outside, writing nothing there', async () => {
+    const { url, inputDir } = await serve();
+    const away = outside();
+    symlinkSync(away, join(inputDir, 'linked'));
+    for (const subfolder of ['linked', 'linked/new']) {
+      const reply = await call(url, 'POST', '/upload/image', form('u.png', 'x', { subfolder }));
+      assert.equal(reply.status, 400, subfolder);
+      assert.match(String((reply.json as { error?: unknown })?.error), /outside/, subfolder);
+    }
+    assert.deepEqual(readdirSync(away), ['secret.png']);
+  });
+
+  it('refuses an upload named . or .. into a symlinked subfolder and leaves the link alone', async () => {
+    const { url, inputDir } = await serve();
+    mkdirSync(join(inputDir, 'real'));
+    symlinkSync(join(inputDir, 'real'), join(inputDir, 'alias'));
+    for (const name of ['.', '..']) {
+      const reply = await call(url, 'POST', '/upload/image', form(name, 'x', { subfolder: 'alias' }));
+      assert.equal(reply.status, 400, name);
+    }
+    assert.ok(lstatSync(join(inputDir, 'alias')).isSymbolicLink());
+    assert.equal(readlinkSync(join(inputDir, 'alias')), join(inputDir, 'real'));
+  });
+
+  it('refuses an upload name that holds a folder', async () => {
+    const { url, inputDir } = await serve();
+    mkdirSync(join(inputDir, 'sub'));
+    for (const name of ['sub/u.png', 'sub\\u.png']) {
+      const reply = await call(url, 'POST', '/upload/image', form(name, 'x'));
+      assert.equal(reply.status, 400, name);
+    }
+    assert.deepEqual(readdirSync(join(inputDir, 'sub')), []);
+  });
+
+  it('never reads or replaces a file through a symlink named like the upload that leads outside', async () => {
+    const { url, inputDir } = await serve();
+    const away = outside();
+    symlinkSync(join(away, 'secret.png'), join(inputDir, 'u.png'));
+    // Same content as the outside file: a server that read it would answer that it has it already.
+    const kept = await call(url, 'POST', '/upload/image', form('u.png', 'secret'));
+    assert.equal((kept.json as { name: string }).name, 'u (1).png');
+    const overwrite = await call(url, 'POST', '/upload/image', form('u.png', 'new', { overwrite: 'true' }));
+    assert.equal(overwrite.status, 400);
+    assert.equal(readFileSync(join(away, 'secret.png'), 'utf8'), 'secret');
+    assert.ok(lstatSync(join(inputDir, 'u.png')).isSymbolicLink());
+  });
+
+  it('uploads into a symlinked subfolder that stays inside the folder', async () => {
+    const { url, inputDir } = await serve();
+    mkdirSync(join(inputDir, 'real'));
+    symlinkSync(join(inputDir, 'real'), join(inputDir, 'alias'));
+    const reply = await call(url, 'POST', '/upload/image', form('u.png', 'x', { subfolder: 'alias' }));
+    assert.deepEqual(reply.json, { name: 'u.png', subfolder: 'alias', type: 'input' });
+    assert.equal(readFileSync(join(inputDir, 'real', 'u.png'), 'utf8'), 'x');
   });
 });

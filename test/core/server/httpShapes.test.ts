@@ -76,6 +76,12 @@ describe('the server’s HTTP answers have ComfyUI 0.8.0’s shapes', function (
     const { url } = await serve();
     for (const line of recordedHttp('06_validation_error').filter((l) => l.path === '/prompt')) {
       const ours = await call(url, line.method, line.path, line.request_raw ?? line.request);
+      if (line.status === 500) {
+        // Deliberately not like the recording: a body that is not JSON gets 400 with a message, not
+        // aiohttp's bare 500 (promptRoutes.ts).
+        assert.equal(ours.status, 400);
+        continue;
+      }
       assertLike(ours, line);
       const recordedType = (line.response as { error?: { type?: string } } | undefined)?.error?.type;
       // Our validator follows the newest ComfyUI, which reports an unknown class as `missing_node_type`

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   HIGH_WATER_BYTES,
   ProgressCoalescer,
@@ -140,5 +142,27 @@ describe('progress_state coalescing per socket', () => {
     const message = snapshot(2);
     coalescer.snapshot(message, [ws]);
     assert.deepEqual(ws.sent, [message]);
+  });
+});
+
+/** The global gc function, exposed for this process on first use. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+describe('progress_state coalescing and closed sockets', () => {
+  it('keeps no reference to a socket that closed while its prompt runs', async () => {
+    const coalescer = new ProgressCoalescer();
+    let ws: FakeSocket | undefined = new FakeSocket();
+    const ref = new WeakRef(ws);
+    coalescer.snapshot(snapshot(1), [ws]);
+    ws.readyState = 3;
+    coalescer.forget(ws);
+    ws = undefined;
+    await sleep(0);
+    collectGarbage();
+    assert.equal(ref.deref(), undefined);
+    coalescer.close();
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -8,7 +8,9 @@ import {
   joinInside,
   joinInsideOn,
   realPathInside,
+  realPathWithin,
 } from '../../../src/core/util/safePath';
+import { tempDir } from '../../fakes/tempDirs';
 
 const base = resolve('/tmp/run-folder');
 
@@ -134,5 +136,50 @@ describe('realPathInside', () => {
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
+  });
+});
+
+describe('realPathWithin', () => {
+  let dir = '';
+  let outside = '';
+  beforeEach(() => {
+    dir = realpathSync(tempDir('safe-path-'));
+    outside = realpathSync(tempDir('safe-path-outside-'));
+  });
+
+  it('gives a path that does not exist yet inside the folder, its missing part appended', async () => {
+    assert.equal(await realPathWithin(dir, join(dir, 'new', 'a.png')), join(dir, 'new', 'a.png'));
+  });
+
+  it('resolves a symlink that stays inside to where it leads', async () => {
+    mkdirSync(join(dir, 'real'));
+    symlinkSync(join(dir, 'real'), join(dir, 'alias'));
+    assert.equal(await realPathWithin(dir, join(dir, 'alias', 'a.png')), join(dir, 'real', 'a.png'));
+  });
+
+  it('refuses a path below a symlink that leads outside, even where nothing exists yet', async () => {
+    symlinkSync(outside, join(dir, 'link'));
+    assert.equal(await realPathWithin(dir, join(dir, 'link', 'new', 'a.png')), null);
+  });
+
+  it('refuses a symlinked file that leads outside', async () => {
+    writeFileSync(join(outside, 'secret'), 's');
+    symlinkSync(join(outside, 'secret'), join(dir, 'a.png'));
+    assert.equal(await realPathWithin(dir, join(dir, 'a.png')), null);
+  });
+
+  it('refuses a dangling symlink, wherever it would lead', async () => {
+    symlinkSync(join(outside, 'not-yet'), join(dir, 'a.png'));
+    assert.equal(await realPathWithin(dir, join(dir, 'a.png')), null);
+  });
+
+  it('accepts a path inside a folder that is itself reached through a symlink', async () => {
+    const link = join(outside, 'root-link');
+    symlinkSync(dir, link);
+    assert.equal(await realPathWithin(link, join(link, 'a.png')), join(dir, 'a.png'));
+  });
+
+  it('refuses everything when the folder does not exist', async () => {
+    assert.equal(await realPathWithin(join(dir, 'missing'), join(dir, 'missing', 'a.png')), null);
   });
 });
