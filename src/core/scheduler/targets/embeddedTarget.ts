@@ -22,6 +22,7 @@ export function embeddedTarget(engine: Engine, name = 'embedded'): RunTarget {
   return {
     name,
     version: 'embedded',
+    inProcess: true,
     // The engine's own `/object_info`, so a pool sends it only jobs whose node classes it has.
     capabilities: () => engine.definitions(),
     run: (job, hooks, signal) => runOnEngine(engine, job, hooks, signal),
