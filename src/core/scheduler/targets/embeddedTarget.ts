@@ -71,6 +71,11 @@ async function runOnEngine(
   return { status: outcome.status, outputs };
 }
 
+/**
+ * The job's error from the engine's `execution_error`: node, exception and message. No traceback: the
+ * engine's is not a ComfyUI one (its JavaScript stack went to the engine's log), and the node and
+ * exception already say all it would.
+ */
 function executionError(data: ExecutionData<'execution_error'> | undefined): JobError {
   if (!data) return { message: 'execution failed', reason: 'execution_failed' };
   return {
@@ -79,7 +84,6 @@ function executionError(data: ExecutionData<'execution_error'> | undefined): Job
     node_id: data.node_id,
     node_type: data.node_type,
     exception_type: data.exception_type,
-    traceback: data.traceback,
   };
 }
 
