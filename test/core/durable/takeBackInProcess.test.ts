@@ -138,6 +138,11 @@ describe('taking back the jobs a stopped runner had on the embedded engine', fun
     );
     assert.deepEqual(readdirSync(done.outDir).sort(), ['cut_00001_.txt', 'run.json']);
     assert.notEqual(readFileSync(join(done.outDir, 'cut_00001_.txt'), 'utf8'), 'half');
+    const runRecord = JSON.parse(readFileSync(join(done.outDir, 'run.json'), 'utf8')) as Pick<
+      Job,
+      'restarts'
+    >;
+    assert.deepEqual(runRecord.restarts, queued.restarts, 'and so does its run record');
   });
 
   it('loses a job whose runs were cut short three times before, without running it', async () => {
