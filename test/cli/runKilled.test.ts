@@ -151,7 +151,11 @@ describe('comfy-runner run stopped mid-run', function () {
       const folder = dirname(job.outputs[0]);
       const names = job.outputs.map((o) => basename(o)).sort();
       assert.deepEqual(names, ['first_00001_.png', 'last_00001_.png']);
-      assert.deepEqual(readdirSync(folder).sort(), [...names, 'run.json'], 'one set of outputs, nothing else');
+      assert.deepEqual(
+        readdirSync(folder).sort(),
+        [...names, 'run.json'],
+        'one set of outputs, nothing else',
+      );
     }
     const rerun = jobs.find((j) => j.id === running!.id)!;
     assert.equal(rerun.restarts.length, 1);

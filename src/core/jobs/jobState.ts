@@ -9,14 +9,7 @@ export type JobState = 'queued' | 'dispatching' | 'running' | 'succeeded' | 'fai
 
 /** The named operations that move a job, each from a fixed set of states to one state. */
 export type JobOperation =
-  | 'dispatch'
-  | 'start'
-  | 'requeue'
-  | 'restart'
-  | 'succeed'
-  | 'fail'
-  | 'cancel'
-  | 'lose';
+  'dispatch' | 'start' | 'requeue' | 'restart' | 'succeed' | 'fail' | 'cancel' | 'lose';
 
 /** The one table of legal moves: operation -> the states it may start from and the state it ends in. */
 export const jobTransitions: Readonly<Record<JobOperation, { from: readonly JobState[]; to: JobState }>> = {
