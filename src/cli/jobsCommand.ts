@@ -7,7 +7,7 @@ import { openStoreJobs, type StoreJobs } from '../core/run/storeJobs';
 import { RunnerError } from '../core/util/runnerError';
 import { resumeJobs, type ResumeOptions } from './jobsResume';
 import type { CliIo } from './output';
-import { summarize } from './progressView';
+import { restartText, summarize } from './progressView';
 import { cliStoreOptions } from './runSession';
 
 /** The actions of `comfy-runner jobs`. */
@@ -67,6 +67,7 @@ async function listJobs(store: StoreJobs, json: boolean, io: CliIo): Promise<num
       `${j.id.slice(0, 8)}  ${j.state.padEnd(11)} ${(j.server ?? '-').padEnd(24)} ${j.workflow.file}` +
         `${overrides ? `  ${overrides}` : ''}  ${j.outputs.length} output(s)${error}`,
     );
+    (j.restarts ?? []).forEach((r, i) => io.out(`          ${restartText(r, i + 1)}`));
   }
   for (const p of store.problems()) io.err(`comfy-runner: ${p.message}`);
   return 0;

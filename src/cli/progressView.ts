@@ -3,9 +3,10 @@
  * done, the running node and its steps); elsewhere, one line per state change; with `--json`, one JSON
  * object per ComfyUI event and a summary at the end.
  */
-import type { Job } from '../core/jobs/job';
+import type { Job, RestartRecord } from '../core/jobs/job';
 import { finishedCount, progressFraction, type PromptProgress } from '../core/protocol/promptProgress';
 import { jobLabel } from '../core/run/jobLabel';
+import { formatClock } from '../core/run/jobsOverviewItems';
 import type { RunnerEvent } from '../core/run/runner';
 import type { RunnerErrorReason } from '../core/util/runnerError';
 import { paint, type CliIo } from './output';
@@ -27,6 +28,8 @@ export interface JobSummary {
     node_type?: string;
     exception_type?: string;
   } | null;
+  /** The runs cut short by the runner stopping during them, each followed by a new run, oldest first. */
+  restarts: RestartRecord[];
 }
 
 /** The summary of a job. */
@@ -47,7 +50,18 @@ export function summarize(job: Job): JobSummary {
           exception_type: job.error.exception_type,
         }
       : null,
+    restarts: job.restarts ?? [],
   };
+}
+
+/**
+ * What the user reads about a run cut short, the `n`th (from 1): `run 2 of this job: the runner stopped
+ * during the run on embedded (started 12:02:58), taken back at 12:03:04`.
+ */
+export function restartText(restart: RestartRecord, n: number): string {
+  const started = restart.started === undefined ? '' : ` (started ${formatClock(restart.started)})`;
+  const when = `${restart.message} on ${restart.target}${started}`;
+  return `run ${n + 1} of this job: ${when}, taken back at ${formatClock(restart.at)}`;
 }
 
 const stateColour = { succeeded: 'green', failed: 'red', cancelled: 'yellow', lost: 'red' } as const;
@@ -118,6 +132,7 @@ export function printSummary(io: CliIo, jobs: Job[], json: boolean): void {
     io.out(
       `${jobName(job)}: ${colour ? paint(job.state, colour) : job.state}, ${job.outputs.length} output(s) in ${job.outDir}`,
     );
+    (job.restarts ?? []).forEach((r, i) => io.out(`  ${restartText(r, i + 1)}`));
     if (job.error) {
       const where = job.error.node_id ? ` (node ${job.error.node_id} ${job.error.node_type ?? ''})` : '';
       io.err(`  ${paint('error', 'red')}${where}: ${job.error.message}`);

@@ -16,7 +16,9 @@ export const cliStoreOptions: NonNullable<RunnerOptions['store']> = { pollMs: 25
 /**
  * What every command-line runner is opened with: it fails a job no server can run (a command line that
  * waited for one would never end), notices other processes quickly, starts paused so that nothing is
- * dispatched before the command follows its jobs, and prints problems nobody can be thrown at.
+ * dispatched before the command follows its jobs, and prints problems nobody can be thrown at. The
+ * JavaScript stack of an engine node that threw is printed only with COMFY_RUNNER_DEBUG set, as the
+ * stack of an internal error is: the job's error names the node, the exception and its message.
  */
 export function cliRunnerOptions(io: CliIo) {
   return {
@@ -24,6 +26,9 @@ export function cliRunnerOptions(io: CliIo) {
     store: cliStoreOptions,
     paused: true,
     onProblem: (e: Error) => io.err(`comfy-runner: ${e.message}`),
+    engineLog: (entry: string) => {
+      if (process.env.COMFY_RUNNER_DEBUG) io.err(entry.trimEnd());
+    },
   } as const satisfies Partial<RunnerOptions>;
 }
 

@@ -142,11 +142,12 @@ function watchForStore(runnerHost: RunnerHost, log: vscode.LogOutputChannel): vs
 }
 
 /** How many stored jobs were taken back, by what became of them. */
-function summary(r: { queued: string[]; reattached: string[]; requeued: string[]; lost: string[] }) {
+function summary(r: Record<'queued' | 'reattached' | 'requeued' | 'restarted' | 'lost', string[]>) {
   return {
     queued: r.queued.length,
     reattached: r.reattached.length,
     requeued: r.requeued.length,
+    restarted: r.restarted.length,
     lost: r.lost.length,
   };
 }

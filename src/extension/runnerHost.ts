@@ -93,6 +93,7 @@ export function createRunnerHost(options: RunnerHostOptions): RunnerHost {
       downloads: config.downloads,
       onNoTarget: 'wait',
       onProblem: (e) => options.log.warn(e.message),
+      engineLog: (entry) => options.log.error(entry),
     });
     runner.subscribe((event) => options.log.trace(JSON.stringify(logged(event))));
     current = runner;

@@ -158,6 +158,23 @@ describe('comfy-runner jobs', function () {
       assert.equal((await runCli(['jobs', 'prune', '--store', dir, '--older-than', 'soon'])).code, 2);
     });
 
+    it('lists a job run again after the runner stopped during its run, saying so', async () => {
+      const dir = tempDir('jobs-dead-');
+      const at = new Date(2026, 0, 2, 3, 4, 5).getTime();
+      const restarts = [
+        { at, started: at - 2000, target: 'embedded', message: 'the runner stopped during the run' },
+      ];
+      const job = storedJob(quickPrompt('r'), ['dispatch', 'start', 'succeed'], { restarts });
+      await leaveBehind(dir, [job]);
+      const text = await runCli(['jobs', 'list', '--store', dir]);
+      assert.equal(
+        text.out[2].trim(),
+        'run 2 of this job: the runner stopped during the run on embedded (started 03:04:03), taken back at 03:04:05',
+      );
+      const [listed] = (await list(dir)).jobs as unknown as { restarts: unknown }[];
+      assert.deepEqual(listed.restarts, restarts);
+    });
+
     it('has nothing to resume when every job has ended', async () => {
       const dir = tempDir('jobs-dead-');
       await leaveBehind(dir, [storedJob(quickPrompt('d'), ['fail'])]);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Job } from '../../src/core/jobs/job';
+import type { JobSummary } from '../../src/cli/progressView';
 import { history, tempDir } from '../core/durable/durableKit';
 import { closeServed, serve } from '../core/server/serverHarness';
 import { apiNode, testRecorder, testRegistry } from '../fakes/testNodes';
@@ -35,16 +36,44 @@ function lineFrom(child: ChildProcess, when: (line: Record<string, unknown>) => 
   });
 }
 
-/** Starts `comfy-runner run` as a child process; resolves once one of its jobs runs on a server. */
+/**
+ * An embedded workflow that saves a small image at once and a blurred one about two seconds later, so
+ * that a run stopped between the two leaves half of its outputs behind.
+ */
+function twoSavesWorkflow(): string {
+  const file = join(tempDir('killed-wf-'), 'two-saves.json');
+  const prompt = {
+    '1': apiNode('EmptyImage', { width: 64, height: 64, batch_size: 1, color: 0 }),
+    '2': apiNode('SaveImage', { images: ['1', 0], filename_prefix: 'first' }),
+    '3': apiNode('EmptyImage', { width: 1024, height: 1024, batch_size: 1, color: 0 }),
+    '4': apiNode('ImageBlur', { image: ['3', 0], blur_radius: 31, sigma: 10 }),
+    '5': apiNode('SaveImage', { images: ['4', 0], filename_prefix: 'last' }),
+  };
+  writeFileSync(file, JSON.stringify(prompt));
+  return file;
+}
+
+/** A `--json` line saying a job started running. */
+const startedRunning = (l: Record<string, unknown>) =>
+  l.type === 'job_state' && (l.data as { to?: string }).to === 'running';
+
+/** Starts `comfy-runner run` as a child process; resolves once it prints a line `until` accepts. */
 async function runningChild(
   args: string[],
+  until = startedRunning,
 ): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', mainScript, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  await lineFrom(child, (l) => l.type === 'job_state' && (l.data as { to?: string }).to === 'running');
+  await lineFrom(child, until);
   return { child, exited };
+}
+
+/** The jobs of the store in `store`, as `jobs list --json` prints them. */
+async function listed(store: string): Promise<JobSummary[]> {
+  const list = await runCli(['jobs', 'list', '--store', store, '--json']);
+  return (JSON.parse(list.out[0]) as { jobs: JobSummary[] }).jobs;
 }
 
 describe('comfy-runner run stopped mid-run', function () {
@@ -91,6 +120,47 @@ describe('comfy-runner run stopped mid-run', function () {
     const values = ran.map((r) => r.prompt['1'].inputs.value as number).sort((a, b) => a - b);
     assert.deepEqual(values, VALUES, 'each job ran exactly once over both servers');
     assert.equal(testRecorder.counts.get('killed'), VALUES.length);
+  });
+
+  it('killed on the embedded engine, runs the job cut short again in a clean folder and says so', async () => {
+    const out = tempDir('killed-embedded-');
+    const store = join(out, 'jobs');
+    const args = ['run', twoSavesWorkflow(), '--sweep', '1.color=1,2,3', '--out', out, '--store', store];
+    // Stopped once the first job saved its first image, while it blurs the second.
+    const savedFirst = (l: Record<string, unknown>) =>
+      l.type === 'executed' && (l.data as { node?: string }).node === '2';
+    const { child, exited } = await runningChild([...args, '--json'], savedFirst);
+    // Its record says running once the store has it; the blur takes about two seconds more.
+    let running: JobSummary | undefined;
+    while (!(running = (await listed(store)).find((j) => j.state === 'running')))
+      await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await exited;
+    const cutFolder = readdirSync(out).find((f) => f.endsWith(running!.id.slice(0, 8)))!;
+    assert.deepEqual(readdirSync(join(out, cutFolder)), ['first_00001_.png'], 'a half set was left');
+
+    const resumed = await runCli(['jobs', 'resume', '--store', store]);
+    assert.equal(resumed.code, 0, resumed.err.join('\n'));
+    assert.match(resumed.out[0], /, 1 run again \(the runner stopped during their run\), 0 lost$/);
+    assert.ok(resumed.out[1].includes(running.id.slice(0, 8)), resumed.out[1]);
+
+    const jobs = await listed(store);
+    assert.equal(jobs.length, 3);
+    for (const job of jobs) {
+      assert.equal(job.state, 'succeeded', JSON.stringify(job));
+      const folder = dirname(job.outputs[0]);
+      const names = job.outputs.map((o) => basename(o)).sort();
+      assert.deepEqual(names, ['first_00001_.png', 'last_00001_.png']);
+      assert.deepEqual(
+        readdirSync(folder).sort(),
+        [...names, 'run.json'],
+        'one set of outputs, nothing else',
+      );
+    }
+    const rerun = jobs.find((j) => j.id === running!.id)!;
+    assert.equal(rerun.restarts.length, 1);
+    assert.equal(rerun.restarts[0].message, 'the runner stopped during the run');
+    assert.ok(jobs.filter((j) => j.id !== rerun.id).every((j) => j.restarts.length === 0));
   });
 
   it('on Ctrl-C, cancels its jobs on the server and leaves nothing unfinished in its store', async () => {

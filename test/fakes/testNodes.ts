@@ -176,9 +176,19 @@ export const testRegistry: NodeRegistry = createRegistry(testNodes);
 /** Points engine workers at this module, so they know the test nodes. */
 export const testWorkerRegistry: WorkerRegistryModule = { path: __filename, exportName: 'testNodes' };
 
-/** An engine over the test nodes, with workers that know them, in fresh folders. */
+/**
+ * An engine over the test nodes, with workers that know them, in fresh folders; its log (the stacks of
+ * nodes that threw) is dropped unless given.
+ */
 export function testEngine(options: Partial<EngineOptions> = {}): Engine {
-  return createEngine({ nodes: testRegistry, workerRegistry: testWorkerRegistry, ...testDirs(), ...options });
+  const quiet = { log: () => undefined };
+  return createEngine({
+    nodes: testRegistry,
+    workerRegistry: testWorkerRegistry,
+    ...testDirs(),
+    ...quiet,
+    ...options,
+  });
 }
 
 /** One API-format node. */

@@ -9,8 +9,10 @@
  * is queued again; a job that was on a server under a prompt id is handed to its target's `resume`, which
  * asks the server about that id before anything else (followed if pending or running, its outputs
  * collected if it finished meanwhile, lost if the server forgot it, submitted under the same id only if it
- * was never accepted and the server does not have it). A target without `resume` (the embedded engine,
- * which died with the process) leaves such a job lost.
+ * was never accepted and the server does not have it). A job that was on a target inside the stopped
+ * process (the embedded engine, which died with it) is queued again in its place, in a clean folder: one
+ * that had not started as it was, one that was running as a new attempt recorded on the job
+ * (takeBackInProcess.ts). Any other target without `resume` leaves such a job lost.
  */
 import { isRunnerError, RunnerError } from '../util/runnerError';
 import type { AcquireResult, OwnerRecord } from '../store/ownerLock';
@@ -18,6 +20,7 @@ import { storeInUse } from '../store/storeInUse';
 import type { JobStore, StoreEvent } from '../store/jobStore';
 import type { RequestAnswer, StoreRequest } from '../store/storeRequests';
 import { DurableWriter } from './durableWriter';
+import { takeBackInProcess } from './takeBackInProcess';
 import { applyOperation, type Job } from '../jobs/job';
 import { terminalStates } from '../jobs/jobState';
 import type { PoolTargetOptions } from '../scheduler/pool/poolTarget';
@@ -68,9 +71,17 @@ export interface RestoreReport {
   queued: string[];
   /** Followed again on the server they were on. */
   reattached: string[];
-  /** `dispatching` without a prompt id: never submitted, so queued again. */
+  /**
+   * Never started: `dispatching` without a prompt id (never submitted), or on a target inside the stopped
+   * process (prefetched); queued again.
+   */
   requeued: string[];
-  /** On a target that cannot take them back. */
+  /**
+   * Running on a target inside the stopped process, which died with it: queued again to run as a new
+   * attempt, the run cut short recorded in the job's `restarts`.
+   */
+  restarted: string[];
+  /** On a target that cannot take them back, or cut short by the runner stopping too often. */
   lost: string[];
   /** The process that owned the store before, when it stopped without giving it up. */
   previousOwner?: OwnerRecord;
@@ -87,8 +98,10 @@ export async function startDurableRunner(options: DurableRunnerOptions): Promise
   try {
     const jobs = await store.list();
     for (const problem of store.problems()) options.onProblem?.(problem);
-    const requeued = await requeueUnsubmitted(store, jobs);
-    const runner = new DurableRunner(options, jobs, { requeued, previousOwner: acquired.previous });
+    const inProcess = await takeBackInProcess(store, jobs, options.targets);
+    const requeued = [...inProcess.requeued, ...(await requeueUnsubmitted(store, jobs))];
+    const taken = { ...inProcess, requeued, previousOwner: acquired.previous };
+    const runner = new DurableRunner(options, jobs, taken);
     await runner.start(options.paused ?? false);
     return runner;
   } catch (e) {
@@ -130,7 +143,7 @@ export class DurableRunner {
   constructor(
     private readonly options: DurableRunnerOptions,
     jobs: Job[],
-    report: Pick<RestoreReport, 'requeued' | 'previousOwner'>,
+    report: Pick<RestoreReport, 'requeued' | 'restarted' | 'lost' | 'previousOwner'>,
   ) {
     this.store = options.store;
     this.writer = new DurableWriter(this.store, (e) => this.problem(e));
@@ -142,7 +155,7 @@ export class DurableRunner {
     });
     if (options.listener) this.scheduler.subscribe(options.listener);
     this.scheduler.restore(jobs);
-    this.restored = { ...report, ...this.sortRestored(jobs, report.requeued) };
+    this.restored = { ...report, ...this.sortRestored(jobs, report) };
     this.unsubscribe = this.store.subscribe((event) => this.onStoreEvent(event));
   }
 
@@ -193,14 +206,19 @@ export class DurableRunner {
     await this.store.close();
   }
 
-  private sortRestored(jobs: Job[], requeued: string[]): Omit<RestoreReport, 'requeued'> {
+  /** Sorts the jobs the scheduler took back; `taken` are those changed before it saw them. */
+  private sortRestored(
+    jobs: Job[],
+    taken: Pick<RestoreReport, 'requeued' | 'restarted' | 'lost'>,
+  ): Pick<RestoreReport, 'queued' | 'reattached' | 'lost'> {
     const was = (state: Job['state']) => jobs.filter((j) => j.state === state).map((j) => j.id);
     const inFlight = [...was('dispatching'), ...was('running')];
     const now = (id: string) => this.scheduler.job(id)?.state;
+    const changed = new Set([...taken.requeued, ...taken.restarted]);
     return {
-      queued: was('queued').filter((id) => !requeued.includes(id)),
+      queued: was('queued').filter((id) => !changed.has(id)),
       reattached: inFlight.filter((id) => now(id) !== 'lost'),
-      lost: inFlight.filter((id) => now(id) === 'lost'),
+      lost: [...taken.lost, ...inFlight.filter((id) => now(id) === 'lost')],
     };
   }
 

@@ -4,7 +4,8 @@
  * them unchanged; comfyui-protocol.md sections 3.3 and 3.6), plus `preview`, which carries an image and
  * becomes a binary frame on the wire (section 3.5). Payloads are snapshots, plain JSON but for a
  * preview's bytes: a listener may keep them, the engine never mutates one after emitting it. Also here:
- * how the engine fills the fields of an `execution_error` (formatValue, tracebackOf and the like).
+ * how the engine fills the fields of an `execution_error` (formatValue, engineTraceback and the like),
+ * and where the JavaScript stack of a node that threw goes instead: the engine's log.
  */
 import type { ExecutionData, ExecutionMessage } from '../protocol/executionMessages';
 import type { PreviewImage, UiOutput } from './types';
@@ -78,13 +79,38 @@ export function formatValue(value: unknown): unknown {
   }
 }
 
-/** An error's stack frames as ComfyUI-style traceback lines: one frame per item, newline-terminated. */
-export function tracebackOf(error: unknown): string[] {
-  if (!(error instanceof Error) || !error.stack) return [];
-  return error.stack
-    .split('\n')
-    .filter((line) => /^\s+at /.test(line))
-    .map((line) => `${line}\n`);
+/**
+ * The `traceback` of an `execution_error` the engine sends. ComfyUI's is the Python stack of the node's
+ * code; ours would be JavaScript frames of our own files, which say nothing to whoever runs a workflow,
+ * so it is one honest line, in ComfyUI's form (newline-terminated), naming the node and where the
+ * stack went. The stack itself goes to the engine's log ({@link nodeErrorLogLine}).
+ */
+export function engineTraceback(nodeId: string, classType: string): string[] {
+  return [
+    `  in node ${nodeId} (${classType}), run by comfy-runner's embedded engine; its log has the stack\n`,
+  ];
+}
+
+/**
+ * Where the engine writes what is for a bug report, not for the user: the JavaScript stack of a node
+ * that threw. One call per entry, which may span several lines.
+ */
+export type EngineLog = (entry: string) => void;
+
+/** The engine's default log: the process's standard error, which is `comfy-runner serve`'s log. */
+export const stderrLog: EngineLog = (entry) => {
+  process.stderr.write(entry.endsWith('\n') ? entry : `${entry}\n`);
+};
+
+/** The log entry of a node that threw: which node of which prompt, and the JavaScript stack. */
+export function nodeErrorLogLine(
+  promptId: string,
+  nodeId: string,
+  classType: string,
+  error: unknown,
+): string {
+  const stack = error instanceof Error && error.stack ? error.stack : String(error);
+  return `comfy-runner engine: node ${nodeId} (${classType}) of prompt ${promptId} raised ${exceptionTypeOf(error)}\n${stack}`;
 }
 
 /** The `exception_type` ComfyUI would report: a NodeException's Python type, else the JS error's name. */

@@ -12,7 +12,7 @@ import type { ApiPrompt, NodeDefs, NodeId, ValidationResult } from '../workflow/
 import { validatePrompt } from '../workflow/validate';
 import { EngineDefinitions } from './engineDefinitions';
 import { engineDisposedError } from './engineDisposed';
-import type { EngineEvent, ExecutionOutcome } from './engineEvents';
+import { stderrLog, type EngineEvent, type EngineLog, type ExecutionOutcome } from './engineEvents';
 import { ExecutionCache, type CachePolicy } from './executionCache';
 import { PromptExecution } from './promptExecution';
 import { builtinNodes, type NodeRegistry } from './registry';
@@ -48,6 +48,13 @@ export interface EngineOptions {
    * benchmarks). See runReporter.ts. @default 'coalesced'
    */
   progressStates?: ProgressStatePolicy;
+  /**
+   * Where the JavaScript stack of a node that threw goes, with the node and prompt it came from. The
+   * `execution_error` carries the node, the exception and its message, never JavaScript frames. An
+   * exception the log throws is ignored.
+   * @default the process's standard error (stderrLog)
+   */
+  log?: EngineLog;
 }
 
 /** `extra_data` of a prompt, as `POST /prompt` takes it. */
@@ -213,6 +220,13 @@ class EmbeddedEngine implements Engine {
       concurrency: () => this.concurrency,
       pool: () => this.workerPool(),
       emit: options.onEvent ?? (() => undefined),
+      log: (entry) => {
+        try {
+          (this.options.log ?? stderrLog)(entry);
+        } catch {
+          // A log that fails must not fail the prompt, which has its own error to report.
+        }
+      },
       progressStates: this.options.progressStates,
       written: (nodeId, file) => {
         try {

@@ -13,9 +13,11 @@ import type { ApiPrompt, NodeId } from '../workflow/types';
 import {
   exceptionMessageOf,
   exceptionTypeOf,
+  engineTraceback,
   formatValue,
-  tracebackOf,
+  nodeErrorLogLine,
   type EngineEvent,
+  type EngineLog,
   type ExecutionOutcome,
 } from './engineEvents';
 import { computeCacheKeys, type ExecutionCache } from './executionCache';
@@ -60,6 +62,8 @@ export interface PromptExecutionSetup {
   /** The worker pool, or undefined to run heavy nodes on the main thread. */
   pool: () => WorkerPool | undefined;
   emit: (event: EngineEvent) => void;
+  /** Where the JavaScript stack of a node that threw goes; must not throw. */
+  log: EngineLog;
   /** How often `progress_state` goes out (runReporter.ts). @default 'coalesced' */
   progressStates?: ProgressStatePolicy;
   /**
@@ -222,12 +226,13 @@ export class PromptExecution {
     const current_inputs: Record<string, unknown[]> = {};
     for (const [name, value] of Object.entries(inputs)) current_inputs[name] = [formatValue(value)];
     this.stop(FLAG_FAILED);
+    this.setup.log(nodeErrorLogLine(this.promptId, id, node.class_type, error));
     const data = this.reporter.error({
       node_id: id,
       node_type: node.class_type,
       exception_message: exceptionMessageOf(error),
       exception_type: exceptionTypeOf(error),
-      traceback: tracebackOf(error),
+      traceback: engineTraceback(id, node.class_type),
       current_inputs,
       current_outputs: Object.keys(this.setup.prompt),
     });

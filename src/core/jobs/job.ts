@@ -54,6 +54,21 @@ export interface AutoRetryRecord {
   target: string;
 }
 
+/**
+ * A run of a job that the runner's stopping cut short on a target inside its own process (the embedded
+ * engine): nothing of it was kept, and the same job ran again after it.
+ */
+export interface RestartRecord {
+  /** When the next runner took the job back and queued it again, in ms since the epoch. */
+  at: number;
+  /** When the run cut short had started, in ms since the epoch, as far as its record got. */
+  started?: number;
+  /** The target the run was on. */
+  target: string;
+  /** What happened, as shown to the user: the runner stopped during the run. */
+  message: string;
+}
+
 /** Where a job stands among the jobs one request made of one workflow: its runs and sweep combinations. */
 export interface JobBatch {
   /** The same for every job of the batch. */
@@ -122,6 +137,8 @@ export interface Job {
   blockedReason?: string;
   /** The automatic resubmissions after failures before the job started, oldest first. */
   autoRetries?: AutoRetryRecord[];
+  /** The runs cut short by the runner stopping during them, each followed by a new run, oldest first. */
+  restarts?: RestartRecord[];
 }
 
 /** What the caller supplies to create a job. */
@@ -152,7 +169,15 @@ export function applyOperation(job: Job, op: JobOperation, now = Date.now()): Jo
   job.state = nextState(job.state, op);
   if (op === 'dispatch') job.times.dispatched = now;
   if (op === 'start') job.times.started = now;
-  if (op === 'requeue') delete job.times.dispatched;
+  if (op === 'requeue' || op === 'restart') delete job.times.dispatched;
+  if (op === 'restart') {
+    // The run cut short is gone with its target: the next run is submitted afresh, wherever it goes.
+    delete job.server;
+    delete job.promptId;
+    delete job.times.accepted;
+    delete job.times.started;
+    job.times.nodes = {};
+  }
   if (
     job.state === 'succeeded' ||
     job.state === 'failed' ||

@@ -8,7 +8,8 @@ import { RunnerError } from '../util/runnerError';
 export type JobState = 'queued' | 'dispatching' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'lost';
 
 /** The named operations that move a job, each from a fixed set of states to one state. */
-export type JobOperation = 'dispatch' | 'start' | 'requeue' | 'succeed' | 'fail' | 'cancel' | 'lose';
+export type JobOperation =
+  'dispatch' | 'start' | 'requeue' | 'restart' | 'succeed' | 'fail' | 'cancel' | 'lose';
 
 /** The one table of legal moves: operation -> the states it may start from and the state it ends in. */
 export const jobTransitions: Readonly<Record<JobOperation, { from: readonly JobState[]; to: JobState }>> = {
@@ -16,8 +17,16 @@ export const jobTransitions: Readonly<Record<JobOperation, { from: readonly JobS
   dispatch: { from: ['queued'], to: 'dispatching' },
   /** The server began executing the prompt. */
   start: { from: ['dispatching'], to: 'running' },
-  /** Submission failed before the server accepted anything; the job waits again. */
+  /**
+   * Submission failed before the server accepted anything, or the runner stopped before the job started
+   * on a target inside its own process; the job waits again.
+   */
   requeue: { from: ['dispatching'], to: 'queued' },
+  /**
+   * The runner stopped while the job ran on a target inside its own process (the embedded engine), which
+   * died with it: the run left nothing and runs nowhere, so the same job waits to run again.
+   */
+  restart: { from: ['running'], to: 'queued' },
   /** Every output was produced and collected. */
   succeed: { from: ['running'], to: 'succeeded' },
   /** Rejected at submission, or a node raised. Final: a retry is a new attempt. */

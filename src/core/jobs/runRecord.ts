@@ -52,6 +52,8 @@ export interface RunRecord {
   outputs: JobOutput[];
   error?: Job['error'];
   warnings: string[];
+  /** The runs of this job the runner's stopping cut short before this one (job.ts `restarts`). */
+  restarts?: Job['restarts'];
   /** Outputs the user starred in the runs panel, as paths in the run's folder (runRecordStars.ts). */
   starred?: string[];
 }
@@ -73,6 +75,7 @@ export async function writeRunRecord(job: Job, comfyuiVersion?: string): Promise
     outputs: job.outputs,
     error: job.error,
     warnings: job.warnings,
+    restarts: job.restarts,
   };
   const path = join(job.outDir, 'run.json');
   await writeFileAtomic(path, JSON.stringify(record, null, 2) + '\n');

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { ComfyClient } from '../comfy/client';
 import type { DownloadLimits } from '../comfy/downloadLimits';
 import type { SystemStats } from '../comfy/systemStats';
+import type { EngineLog } from '../engine/engineEvents';
 import { createEngine } from '../engine/executor';
 import type { PoolTargetOptions } from '../scheduler/pool/poolTarget';
 import { embeddedTarget } from '../scheduler/targets/embeddedTarget';
@@ -41,6 +42,8 @@ export interface PoolSetup {
   readonly clientId: string;
   /** Limits on each output downloaded from a server. @default downloadLimits.ts's defaults */
   readonly downloads?: DownloadLimits;
+  /** Where the embedded engine writes the JavaScript stack of a node that threw. @default stderr */
+  readonly engineLog?: EngineLog;
 }
 
 /**
@@ -54,7 +57,7 @@ async function embeddedPlace(setup: PoolSetup, settings: ServerSettings): Promis
     outputDir: join(root, 'output'),
     tempDir: join(root, 'temp'),
   };
-  const engine = createEngine(folders);
+  const engine = createEngine({ ...folders, log: setup.engineLog });
   const target = embeddedTarget(engine);
   return { name: 'embedded', target, defs: await engine.definitions(), settings, stats: engineStats };
 }

@@ -100,6 +100,12 @@ export interface RunnerOptions {
   readonly paused?: boolean;
   /** Problems nobody can be thrown at (a failed write, an unreadable job file). @default ignored */
   readonly onProblem?: (error: RunnerError) => void;
+  /**
+   * Where the embedded engine writes the JavaScript stack of a node that threw: a bug report's detail,
+   * kept out of the job's error (which names node, exception and message).
+   * @default the process's standard error
+   */
+  readonly engineLog?: (entry: string) => void;
 }
 
 /** Everything a front end shows, as one plain JSON snapshot. */
@@ -122,7 +128,11 @@ export async function openRunner(options: RunnerOptions): Promise<Runner> {
     if (unfinished.length > 0 && options.unfinished === 'refuse') throw unfinishedJobs(store.dir, unfinished);
     const settings = await settingsFor(store, options, unfinished);
     await writeRunnerSettings(store.dir, settings);
-    places = await openPlaces({ ...settings, servers: poolOf(options, settings) });
+    places = await openPlaces({
+      ...settings,
+      servers: poolOf(options, settings),
+      engineLog: options.engineLog,
+    });
     // From the call on, the durable runner owns the store and the places, and closes them if it fails.
     started = true;
     const durable = await startDurableRunner({

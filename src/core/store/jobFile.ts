@@ -36,6 +36,7 @@ const jobFields = {
   onNoTarget: true,
   blockedReason: true,
   autoRetries: true,
+  restarts: true,
 } as const satisfies Record<keyof Job, true>;
 
 const jobStates = {
@@ -80,6 +81,7 @@ const storedJob = z.object({
   onNoTarget: z.enum(['wait', 'fail']).optional(),
   blockedReason: z.string().optional(),
   autoRetries: z.array(z.looseObject({})).optional(),
+  restarts: z.array(z.looseObject({ at: z.number() })).optional(),
 });
 
 /** The job's own fields, in a fixed order; anything else on the object is left out. */

@@ -1,7 +1,7 @@
 /**
  * Writing files so that a reader never sees half a file: write to a temporary file beside the target,
  * then rename over it (rename is atomic within one file system). Also the matching read of a file that
- * may not exist yet.
+ * may not exist yet, and the removal of a folder that no reader sees half removed.
  */
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -31,6 +31,21 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): Promis
 /** Copies the file `from` to `to` atomically. */
 export function copyFileAtomic(from: string, to: string): Promise<void> {
   return writeAtomically(to, (tmp) => copyFile(from, tmp));
+}
+
+/**
+ * Removes the folder `dir` and everything in it such that `dir` is there whole or not at all: it is
+ * renamed to a hidden temporary name beside it in one step, then deleted. A missing `dir` is fine.
+ */
+export async function discardFolder(dir: string): Promise<void> {
+  const aside = join(dirname(dir), `.${basename(dir)}.${randomBytes(6).toString('hex')}.discarded`);
+  try {
+    await rename(dir, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  await rm(aside, { recursive: true, force: true });
 }
 
 /** The text of `path`, or undefined when the file does not exist; other read errors propagate. */

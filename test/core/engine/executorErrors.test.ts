@@ -68,12 +68,30 @@ describe('engine errors and interrupts', () => {
     assertCoreForm(interrupted.events);
   });
 
-  it('execution_error names a plain JS error by its class and lists its stack frames', async () => {
+  it('execution_error names a plain JS error by its class, in a traceback of no JavaScript frames', async () => {
     const { events } = await runCollecting(engine, failing(''));
     const error = events.find((e) => e.type === 'execution_error')!.data as ExecutionData<'execution_error'>;
     assert.equal(error.exception_type, 'RangeError');
     assert.ok(error.traceback.length > 0);
-    assert.ok(error.traceback.every((line) => line.includes(' at ') && line.endsWith('\n')));
+    assert.ok(
+      error.traceback.every((line) => line.endsWith('\n')),
+      'lines in ComfyUI’s form',
+    );
+    assert.ok(error.traceback.some((line) => line.includes('node 2 (TestFail)')));
+    assert.doesNotMatch(error.traceback.join(''), /\bat |\.[jt]s:\d/);
+  });
+
+  it('writes the JavaScript stack of a node that threw to its log, naming node and prompt', async () => {
+    const log: string[] = [];
+    const logged = testEngine({ maxConcurrency: 2, log: (entry) => log.push(entry) });
+    try {
+      await runCollecting(logged, failing(''));
+    } finally {
+      await logged.dispose();
+    }
+    assert.equal(log.length, 1);
+    assert.match(log[0], /node 2 \(TestFail\) of prompt p1 raised RangeError/);
+    assert.match(log[0], /\n\s+at .*testNodes\.ts:\d/);
   });
 
   it('an error ends with execution_error then executing null, and no execution_success', async () => {

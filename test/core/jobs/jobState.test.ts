@@ -10,7 +10,16 @@ import {
 } from '../../../src/core/jobs/jobState';
 
 const states: JobState[] = ['queued', 'dispatching', 'running', 'succeeded', 'failed', 'cancelled', 'lost'];
-const operations: JobOperation[] = ['dispatch', 'start', 'requeue', 'succeed', 'fail', 'cancel', 'lose'];
+const operations: JobOperation[] = [
+  'dispatch',
+  'start',
+  'requeue',
+  'restart',
+  'succeed',
+  'fail',
+  'cancel',
+  'lose',
+];
 const terminal: JobState[] = ['succeeded', 'failed', 'cancelled', 'lost'];
 
 /**
@@ -24,8 +33,9 @@ const legalMoves: Record<JobState, Partial<Record<JobOperation, JobState>>> = {
   // Being submitted: the server starts it, submission failed and it waits again, it is rejected,
   // cancelled, or the server no longer knows it.
   dispatching: { start: 'running', requeue: 'queued', fail: 'failed', cancel: 'cancelled', lose: 'lost' },
-  // On the server: every output collected, a node raised, cancelled or interrupted, or forgotten.
-  running: { succeed: 'succeeded', fail: 'failed', cancel: 'cancelled', lose: 'lost' },
+  // On the server: every output collected, a node raised, cancelled or interrupted, or forgotten; or on
+  // the embedded engine when the runner stopped, and so waiting to run again.
+  running: { succeed: 'succeeded', fail: 'failed', cancel: 'cancelled', lose: 'lost', restart: 'queued' },
   // Final states: a retry is a new job.
   succeeded: {},
   failed: {},
@@ -34,7 +44,7 @@ const legalMoves: Record<JobState, Partial<Record<JobOperation, JobState>>> = {
 };
 
 describe('job state transitions', () => {
-  it('has exactly the seven operations dispatch, start, requeue, succeed, fail, cancel and lose', () => {
+  it('has exactly the eight operations dispatch, start, requeue, restart, succeed, fail, cancel and lose', () => {
     assert.deepEqual(Object.keys(jobTransitions).sort(), [...operations].sort());
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeAtomically, writeFileAtomic } from '../../../src/core/util/atomicWrite';
+import { discardFolder, writeAtomically, writeFileAtomic } from '../../../src/core/util/atomicWrite';
 import { tempDir } from '../../fakes/tempDirs';
 
 describe('atomic writes', () => {
@@ -20,6 +20,21 @@ describe('atomic writes', () => {
       }),
       /disk full/,
     );
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('discards a folder with everything in it, leaving nothing beside it', async () => {
+    const dir = tempDir('atomic-');
+    mkdirSync(join(dir, 'run', 'previews'), { recursive: true });
+    writeFileSync(join(dir, 'run', 'first_00001_.png'), 'half');
+    writeFileSync(join(dir, 'keep.txt'), 'other');
+    await discardFolder(join(dir, 'run'));
+    assert.deepEqual(readdirSync(dir), ['keep.txt']);
+  });
+
+  it('discards a folder that is not there without complaint', async () => {
+    const dir = tempDir('atomic-');
+    await discardFolder(join(dir, 'never-made'));
     assert.deepEqual(readdirSync(dir), []);
   });
 });

@@ -22,6 +22,7 @@ export function embeddedTarget(engine: Engine, name = 'embedded'): RunTarget {
   return {
     name,
     version: 'embedded',
+    inProcess: true,
     // The engine's own `/object_info`, so a pool sends it only jobs whose node classes it has.
     capabilities: () => engine.definitions(),
     run: (job, hooks, signal) => runOnEngine(engine, job, hooks, signal),
@@ -70,6 +71,11 @@ async function runOnEngine(
   return { status: outcome.status, outputs };
 }
 
+/**
+ * The job's error from the engine's `execution_error`: node, exception and message. No traceback: the
+ * engine's is not a ComfyUI one (its JavaScript stack went to the engine's log), and the node and
+ * exception already say all it would.
+ */
 function executionError(data: ExecutionData<'execution_error'> | undefined): JobError {
   if (!data) return { message: 'execution failed', reason: 'execution_failed' };
   return {
@@ -78,7 +84,6 @@ function executionError(data: ExecutionData<'execution_error'> | undefined): Job
     node_id: data.node_id,
     node_type: data.node_type,
     exception_type: data.exception_type,
-    traceback: data.traceback,
   };
 }
 

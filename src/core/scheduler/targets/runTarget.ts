@@ -59,6 +59,13 @@ export interface RunTarget {
   /** The ComfyUI version the target reports, for run records. */
   readonly version?: string;
   /**
+   * True for a target that runs jobs inside this process (the embedded engine): what it was running when
+   * the process stopped died with it, so a runner taking the store back runs those jobs again
+   * (durable/takeBackInProcess.ts) instead of asking the target about them.
+   * @default false
+   */
+  readonly inProcess?: boolean;
+  /**
    * Runs the job's prompt to its end and collects its outputs into `job.outDir`. Rejects with a
    * RunnerError when the prompt is rejected or the target fails; resolves with `interrupted` when
    * `signal` aborts.

@@ -40,7 +40,7 @@ const savePrompt: ApiPrompt = {
 };
 
 /** The embedded engine as the command line's pool sets it up: its own folders under `<out>/.engine`. */
-function poolEngine(out: string, nodes = builtinNodes): Engine {
+function poolEngine(out: string, nodes = builtinNodes, log?: (entry: string) => void): Engine {
   const root = join(out, '.engine');
   return createEngine({
     inputDir: tmp('embedded-in-'),
@@ -48,6 +48,7 @@ function poolEngine(out: string, nodes = builtinNodes): Engine {
     tempDir: join(root, 'temp'),
     nodes,
     workers: false,
+    log: log ?? (() => undefined),
   });
 }
 
@@ -142,6 +143,33 @@ describe('the embedded run target', () => {
     assert.equal(result.status, 'error');
     assert.equal(result.error?.exception_type, 'Exception');
     assert.deepEqual(readdirSync(out), ['job']);
+  });
+
+  it('fails a node that throws with node, exception and message, its JavaScript stack only in the log', async () => {
+    const log: string[] = [];
+    const logged = embeddedTarget(poolEngine(out, builtinNodes, (entry) => log.push(entry)));
+    try {
+      const escaping = {
+        ...savePrompt,
+        '2': apiNode('SaveImage', { images: ['1', 0], filename_prefix: '../out' }),
+      };
+      const job = jobIn(escaping, 'job');
+      const result = await logged.run(job, hooks, new AbortController().signal);
+      const { error } = result;
+      assert.deepEqual(
+        [error?.reason, error?.node_id, error?.node_type, error?.exception_type],
+        ['execution_failed', '2', 'SaveImage', 'Exception'],
+      );
+      assert.match(error!.message, /^Exception: \S/);
+      const shown = JSON.stringify(error);
+      assert.doesNotMatch(shown, /\bat /, 'no stack frame');
+      assert.doesNotMatch(shown, /\.[jt]s:\d/, 'no path of our code');
+      assert.equal(log.length, 1);
+      assert.match(log[0], /node 2 \(SaveImage\)/);
+      assert.match(log[0], /\n\s+at .*\.[jt]s:\d/, 'the stack, with its frames, is in the log');
+    } finally {
+      await logged.dispose();
+    }
   });
 
   it('takes size and SHA-256 from what the engine reports, reading nothing back', async () => {
