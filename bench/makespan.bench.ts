@@ -23,6 +23,7 @@ import { remoteTarget } from '../src/core/scheduler/targets/remoteTarget';
 import type { RunTarget } from '../src/core/scheduler/targets/runTarget';
 import { Scheduler } from '../src/core/scheduler/scheduler';
 import { startTestServer, waitPrompt, type TestServer } from '../test/fakes/serveTestServer';
+import { figuresOf, serverTimes, spread, type ServerFigures } from './serverTimes';
 
 const SERVERS = 4;
 const JOBS = 200;
@@ -88,57 +89,19 @@ async function runBatch(rig: Rig, first: number, count: number): Promise<{ jobs:
   return { jobs: ids.map((id) => rig.scheduler.job(id)!), ms };
 }
 
-type Messages = [string, { timestamp?: number }][];
-
-/** When each prompt started and ended on a server, by prompt id, from the server's history. */
-async function serverTimes(url: string): Promise<Map<string, { start: number; end: number }>> {
-  const history = (await (await fetch(`${url}/history`)).json()) as Record<
-    string,
-    { status: { messages: Messages } }
-  >;
-  const times = new Map<string, { start: number; end: number }>();
-  for (const [id, entry] of Object.entries(history)) {
-    const at = (type: string) => entry.status.messages.find(([t]) => t === type)?.[1].timestamp;
-    const start = at('execution_start');
-    const end = at('execution_success');
-    if (start !== undefined && end !== undefined) times.set(id, { start, end });
-  }
-  return times;
-}
-
-/** What the servers' history says about the measured prompts. */
-interface ServerFigures {
-  /** Between one prompt ending on a server and the next starting there: the slot stood empty. */
-  gaps: number[];
-  /** Each prompt's execution beyond its wait: the engine's own cost and the timer's lateness. */
-  beyondWait: number[];
-}
-
-/** The measured jobs' prompts as each server ran them, in the order it ran them. */
+/** The measured jobs' prompts as each server ran them. */
 async function serverFigures(rig: Rig, jobs: Job[]): Promise<ServerFigures> {
-  const figures: ServerFigures = { gaps: [], beyondWait: [] };
-  for (const [i, server] of rig.servers.entries()) {
-    const times = await serverTimes(server.url);
-    const runs = jobs
-      .filter((j) => j.server === `serve-${i + 1}` && j.promptId !== undefined)
-      .map((j) => times.get(j.promptId!))
-      .filter((t) => t !== undefined)
-      .sort((a, b) => a.start - b.start);
-    runs.forEach((r, k) => {
-      figures.beyondWait.push(r.end - r.start - WAIT_MS);
-      if (k > 0) figures.gaps.push(r.start - runs[k - 1].end);
-    });
-  }
-  return figures;
+  const perServer = await Promise.all(
+    rig.servers.map(async (server, i) => {
+      const times = await serverTimes(server.url);
+      return jobs
+        .filter((j) => j.server === `serve-${i + 1}` && j.promptId !== undefined)
+        .map((j) => times.get(j.promptId!))
+        .filter((t) => t !== undefined);
+    }),
+  );
+  return figuresOf(perServer, WAIT_MS);
 }
-
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
-
-const spread = (values: number[]) =>
-  `median ${quantile(values, 0.5).toFixed(1)} ms, p99 ${quantile(values, 0.99).toFixed(1)} ms`;
 
 function report(setup: Setup, batch: { jobs: Job[]; ms: number }, server: ServerFigures): void {
   const { jobs, ms } = batch;
