@@ -153,8 +153,7 @@ class FileJobStore implements JobStore {
 
   async reload(): Promise<ScanResult> {
     const result = await this.exclusive(() => this.rescan());
-    const count = await this.requestWatch.newlyPending();
-    if (count > 0) this.emit({ type: 'requests/pending', count });
+    await this.checkRequests();
     await this.waiters.check();
     return result;
   }
@@ -240,7 +239,7 @@ class FileJobStore implements JobStore {
     const wanted = this.listeners.size > 0 || this.waiters.size > 0;
     if (wanted && !this.watch) {
       const folders = [this.layout.jobs, this.layout.requests, this.layout.answers];
-      this.watch = watchFolders(folders, () => this.reloadInBackground(), {
+      this.watch = watchFolders(folders, (changed) => this.reloadInBackground(changed), {
         mode: this.options.watch ?? 'auto',
         pollMs: this.options.pollMs ?? 2000,
       });
@@ -250,8 +249,25 @@ class FileJobStore implements JobStore {
     }
   }
 
-  private reloadInBackground(): void {
-    this.reload().catch((e) => this.emitProblem(e));
+  /**
+   * Rescans the folders a watch or a poll named. The owner skips `jobs/`: only the owner writes jobs, so
+   * there is nothing in it an owner has not written itself, and a rescan would stat every job file at
+   * every write it makes.
+   */
+  private reloadInBackground(folders: ReadonlySet<string>): void {
+    const { jobs, requests, answers } = this.layout;
+    const rescan = folders.has(jobs) && !this.ownership.held;
+    const reloaded = async () => {
+      if (rescan) await this.exclusive(() => this.rescan());
+      if (folders.has(requests)) await this.checkRequests();
+      if (folders.has(answers)) await this.waiters.check();
+    };
+    reloaded().catch((e) => this.emitProblem(e));
+  }
+
+  private async checkRequests(): Promise<void> {
+    const count = await this.requestWatch.newlyPending();
+    if (count > 0) this.emit({ type: 'requests/pending', count });
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

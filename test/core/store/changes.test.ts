@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobStore, StoreEvent } from '../../../src/core/store/jobStore';
+import { serializeJob } from '../../../src/core/store/jobFile';
 import { openStore } from '../../../src/core/store/openStore';
 import { fakeClock, quietOptions, sampleJob, tempStoreDir } from '../../fakes/storeKit';
 
@@ -122,6 +123,29 @@ describe('job store: change notification', () => {
     const pending = nextEvent(owner, 'requests/pending');
     await asker.request('cancel', 'job-1');
     assert.deepEqual(await pending, { type: 'requests/pending', count: 1 });
+    await owner.close();
+  });
+
+  it('leaves the jobs folder to its owner: an owner watching the store does not rescan it', async () => {
+    const dir = tempStoreDir();
+    const clock = fakeClock();
+    const owner = await openStore(dir, { ...quietOptions(clock, 1000), watch: 'poll', pollMs: 25 });
+    const asker = await openStore(dir, quietOptions(clock, 2000));
+    await owner.acquire();
+    await owner.list();
+    const events: StoreEvent[] = [];
+    owner.subscribe((e) => events.push(e));
+    // A file the owner did not write, which only a rescan would find.
+    const job = sampleJob();
+    writeFileSync(join(dir, 'jobs', `${job.id}.json`), serializeJob(job));
+    // The request is found by the same polls: once it is, the job file was there for them to find too.
+    const pending = nextEvent(owner, 'requests/pending');
+    await asker.request('cancel', job.id);
+    await pending;
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['requests/pending'],
+    );
     await owner.close();
   });
 });
