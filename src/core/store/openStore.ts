@@ -45,6 +45,8 @@ class FileJobStore implements JobStore {
   private readonly requestWatch: PendingRequestWatch;
   private readonly waiters: AnswerWaiters;
   private watch: FolderWatch | undefined;
+  /** The folders {@link watch} watches, one per line. */
+  private watchedKey = '';
   /** Operations on the cache run one at a time, so a scan never reports this handle's own write. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -60,7 +62,10 @@ class FileJobStore implements JobStore {
       staleAfterMs: options.staleAfterMs ?? 30_000,
       heartbeatMs: options.heartbeatMs ?? 5000,
       isProcessAlive: options.isProcessAlive ?? processExists,
-      onLost: (owner) => this.emit({ type: 'owner/lost', owner }),
+      onLost: (owner) => {
+        this.updateWatching();
+        this.emit({ type: 'owner/lost', owner });
+      },
       onError: (e) => this.emitProblem(e),
     });
     this.requestWatch = new PendingRequestWatch(layout);
@@ -167,16 +172,19 @@ class FileJobStore implements JobStore {
     };
   }
 
-  acquire(): Promise<AcquireResult> {
-    return this.ownership.acquire();
+  async acquire(): Promise<AcquireResult> {
+    const result = await this.ownership.acquire();
+    this.updateWatching();
+    return result;
   }
 
   heartbeat(): Promise<boolean> {
     return this.ownership.heartbeat();
   }
 
-  release(): Promise<void> {
-    return this.ownership.release();
+  async release(): Promise<void> {
+    await this.ownership.release();
+    this.updateWatching();
   }
 
   owner(): Promise<OwnerStatus | undefined> {
@@ -234,31 +242,35 @@ class FileJobStore implements JobStore {
     return existed;
   }
 
-  /** Watches the folders while someone listens or waits for an answer, and only then. */
+  /**
+   * Watches the folders while someone listens or waits for an answer, and only then; `jobs/` only while
+   * this handle does not own the store (see {@link reloadInBackground}).
+   */
   private updateWatching(): void {
     const wanted = this.listeners.size > 0 || this.waiters.size > 0;
-    if (wanted && !this.watch) {
-      const folders = [this.layout.jobs, this.layout.requests, this.layout.answers];
-      this.watch = watchFolders(folders, (changed) => this.reloadInBackground(changed), {
-        mode: this.options.watch ?? 'auto',
-        pollMs: this.options.pollMs ?? 2000,
-      });
-    } else if (!wanted && this.watch) {
-      this.watch.close();
-      this.watch = undefined;
-    }
+    const { jobs, requests, answers } = this.layout;
+    const folders = wanted ? [...(this.ownership.held ? [] : [jobs]), requests, answers] : [];
+    const key = folders.join('\n');
+    if (key === this.watchedKey) return;
+    this.watch?.close();
+    this.watch = undefined;
+    this.watchedKey = key;
+    if (folders.length === 0) return;
+    this.watch = watchFolders(folders, (changed) => this.reloadInBackground(changed), {
+      mode: this.options.watch ?? 'auto',
+      pollMs: this.options.pollMs ?? 2000,
+    });
   }
 
   /**
-   * Rescans the folders a watch or a poll named. The owner skips `jobs/`: only the owner writes jobs, so
-   * there is nothing in it an owner has not written itself, and a rescan would stat every job file at
-   * every write it makes.
+   * Rescans the folders a watch or a poll named. An owner watches no `jobs/`: only the owner writes jobs,
+   * so there is nothing in it an owner has not written itself, and a rescan would stat every job file
+   * at every write it makes.
    */
   private reloadInBackground(folders: ReadonlySet<string>): void {
     const { jobs, requests, answers } = this.layout;
-    const rescan = folders.has(jobs) && !this.ownership.held;
     const reloaded = async () => {
-      if (rescan) await this.exclusive(() => this.rescan());
+      if (folders.has(jobs)) await this.exclusive(() => this.rescan());
       if (folders.has(requests)) await this.checkRequests();
       if (folders.has(answers)) await this.waiters.check();
     };

@@ -148,4 +148,20 @@ describe('job store: change notification', () => {
     );
     await owner.close();
   });
+
+  it("notices the new owner's writes once another process took the store over", async () => {
+    const dir = tempStoreDir();
+    const clock = fakeClock();
+    const first = await openStore(dir, { ...quietOptions(clock, 1000), watch: 'poll', pollMs: 25 });
+    const second = await openStore(dir, quietOptions(clock, 2000, new Set([2000])));
+    await first.acquire();
+    const changed = nextEvent(first, 'jobs/changed');
+    clock.advance(30_000);
+    await second.acquire();
+    await first.heartbeat();
+    const job = sampleJob();
+    await second.put(job);
+    assert.deepEqual((await changed).changed, [job]);
+    await first.close();
+  });
 });
