@@ -1,8 +1,11 @@
 /**
  * Writes a scheduler's job records to its store as they change. Records of one job are written one at a
  * time and in order; while one is being written, only the newest of those that arrive meanwhile waits,
- * so a job that changes a hundred times during a slow write costs two writes, not a hundred. Each write
- * is atomic (the store's temporary file and rename), so a crash leaves the previous record or the new one.
+ * so a job that changes a hundred times during a slow write costs two writes, not a hundred. A write
+ * starts a turn of the event loop after its record arrived, so that the changes of one turn cost one
+ * write: a job dispatched and its prompt id chosen for it, a job added and dispatched at once. (A write
+ * costs more than half a millisecond of CPU on some disks, creating and renaming a file.) Each write is
+ * atomic (the store's temporary file and rename), so a crash leaves the previous record or the new one.
  */
 import { isRunnerError, RunnerError } from '../util/runnerError';
 import type { JobStore } from '../store/jobStore';
@@ -62,6 +65,7 @@ export class DurableWriter {
    * newer one) with it, and its outcome is this one's.
    */
   private async writeNewest(id: string, previous: Promise<void>): Promise<void> {
+    await new Promise((turn) => setImmediate(turn));
     const job = this.waiting.get(id);
     if (!job) return previous;
     this.waiting.delete(id);

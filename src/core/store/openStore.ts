@@ -10,7 +10,7 @@ import { terminalStates } from '../jobs/jobState';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { AnswerWaiters } from './answerWaiters';
 import { parseJob, readJobFile, serializeJob } from './jobFile';
-import { emptyCache, fingerprintOf, scanJobs, type ScanResult } from './jobScan';
+import { emptyCache, scanJobs, type ScanResult } from './jobScan';
 import type { JobFilter, JobStore, PruneOptions, StoreEvent, StoreOptions } from './jobStore';
 import { processExists, type AcquireResult } from './ownerLock';
 import { StoreOwnership, type OwnerStatus } from './storeOwnership';
@@ -97,7 +97,7 @@ class FileJobStore implements JobStore {
     }
     await this.exclusive(async () => {
       await writeFileAtomic(path, text);
-      this.cache.jobs.set(job.id, { fingerprint: fingerprintOf(await stat(path)), job: stored });
+      this.cache.jobs.set(job.id, { fingerprint: undefined, job: stored });
       this.cache.problems.delete(job.id);
     });
   }
@@ -225,7 +225,7 @@ class FileJobStore implements JobStore {
   }
 
   private async rescan(): Promise<ScanResult> {
-    const result = await scanJobs(this.layout.jobs, this.cache);
+    const result = await scanJobs(this.layout.jobs, this.cache, this.ownership.held);
     if (result.changed.length > 0 || result.removed.length > 0) {
       const changed = result.changed.map((j) => structuredClone(j));
       this.emit({ type: 'jobs/changed', changed, removed: [...result.removed] });

@@ -74,6 +74,24 @@ describe('job store: change notification', () => {
     assert.deepEqual((await writer.reload()).changed, []);
   });
 
+  it('reads its own earlier write again once another process took the store over and rewrote it', async () => {
+    const dir = tempStoreDir();
+    const clock = fakeClock();
+    const first = await openStore(dir, quietOptions(clock, 1000));
+    const second = await openStore(dir, quietOptions(clock, 2000, new Set([2000])));
+    await first.acquire();
+    const job = sampleJob();
+    await first.put(job);
+    clock.advance(30_000);
+    await second.acquire();
+    await second.put({ ...job, warnings: ['rewritten by the new owner'] });
+    await first.heartbeat();
+    assert.deepEqual(
+      (await first.reload()).changed.map((j) => j.warnings),
+      [['rewritten by the new owner']],
+    );
+  });
+
   it('tells subscribers what a reload found', async () => {
     const { writer, reader } = await writerAndReader('off');
     const changed = nextEvent(reader, 'jobs/changed');
