@@ -39,4 +39,39 @@ describe('durable writer', () => {
       ['queued', 'dispatching'],
     );
   });
+
+  it("holds back a record that only shows a job started, and writes it with the job's next change", async () => {
+    const { store, puts } = recordingStore();
+    const writer = new DurableWriter(store, () => undefined);
+    const job = storedJob({});
+    void writer.put({ ...structuredClone(job), state: 'running' }, 'soon');
+    await new Promise((turn) => setImmediate(turn));
+    await new Promise((turn) => setImmediate(turn));
+    await writer.put({ ...structuredClone(job), state: 'succeeded' });
+    assert.deepEqual(
+      puts.map((j) => j.state),
+      ['succeeded'],
+    );
+  });
+
+  it('writes a held-back record on its own once the hold is over', async () => {
+    const { store, puts } = recordingStore();
+    const writer = new DurableWriter(store, () => undefined, { holdMs: 20 });
+    await writer.put({ ...storedJob({}), state: 'running' }, 'soon');
+    assert.deepEqual(
+      puts.map((j) => j.state),
+      ['running'],
+    );
+  });
+
+  it('writes held-back records at once when flushed', async () => {
+    const { store, puts } = recordingStore();
+    const writer = new DurableWriter(store, () => undefined, { holdMs: 3_600_000 });
+    void writer.put({ ...storedJob({}), state: 'running' }, 'soon');
+    await writer.flush();
+    assert.deepEqual(
+      puts.map((j) => j.state),
+      ['running'],
+    );
+  });
 });
