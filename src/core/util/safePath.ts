@@ -6,7 +6,7 @@
  * that no symlink on the way leads out.
  */
 import { realpath } from 'node:fs/promises';
-import { posix, sep, win32 } from 'node:path';
+import { posix, resolve, sep, win32 } from 'node:path';
 
 /**
  * Whose rules a path follows. On POSIX only `/` separates, so `..\x` is one ordinary name; on Windows
@@ -75,6 +75,8 @@ export function cleanSegments(path: string): string[] {
  * resolved too). A name can be clean and still lead out through a symlink already in the folder.
  */
 export async function realPathInside(root: string, dir: string): Promise<boolean> {
+  // The folder itself resolves to itself, whatever symlinks lead to it: nothing to read.
+  if (resolve(dir) === resolve(root)) return true;
   const [realRoot, realDir] = await Promise.all([realpath(root), realpath(dir)]);
   return realDir === realRoot || realDir.startsWith(realRoot + sep);
 }
