@@ -126,7 +126,7 @@ export function attachView(
     if (event.type === 'job/progress' || event.type === 'job/state' || event.type === 'job/added')
       redrawSoon();
   };
-  const event = (event: RunnerEvent) => {
+  const onEvent = (event: RunnerEvent) => {
     if (json) {
       if (event.type === 'job/comfy')
         io.out(JSON.stringify({ type: event.event.type, job: event.jobId, data: event.event.data }));
@@ -139,7 +139,7 @@ export function attachView(
     if (io.isTty) return onTerminal(event);
     if (event.type === 'job/state') io.out(`${jobName(event.job)}: ${event.to}`);
   };
-  return { event, dispose: () => clearTimeout(timer) };
+  return { event: onEvent, dispose: () => clearTimeout(timer) };
 }
 
 /** Prints the end of a run: each job's outcome, its outputs folder, and errors with node and exception. */
