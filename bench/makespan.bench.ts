@@ -12,7 +12,10 @@
  *
  * The servers share this process's event loop with the scheduler, and equal-length jobs end on all
  * four at once, so their turn-arounds queue behind one another: a pessimistic setting for the gap.
+ * Last, the servers' own floor: every prompt queued at once with no client doing anything, which no
+ * client can beat (the engine's and server's cost per prompt is in it).
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,8 +139,56 @@ async function measure(setup: Setup): Promise<void> {
   }
 }
 
+/** Posts a prompt to a server as a client that does nothing with it; resolves with its prompt id. */
+async function postOnly(url: string, value: number): Promise<string> {
+  const promptId = randomUUID();
+  const prompt = waitPrompt('floor', WAIT_MS, value);
+  const body = JSON.stringify({ prompt, client_id: 'floor', prompt_id: promptId });
+  await (await fetch(`${url}/prompt`, { method: 'POST', body })).arrayBuffer();
+  return promptId;
+}
+
+/** Resolves once every prompt of `ids` has ended on the server; with when the last one ended. */
+async function lastEnd(url: string, ids: readonly string[]): Promise<number> {
+  for (;;) {
+    const times = await serverTimes(url);
+    if (ids.every((id) => times.has(id))) return Math.max(...ids.map((id) => times.get(id)!.end));
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+/**
+ * The servers' own floor: every prompt queued on its server at once (round robin), nothing done with
+ * the results, the makespan from the first POST to the last prompt's end by the servers' clocks. No
+ * client can do better than this; what a setup has above it is the client's.
+ */
+async function measureFloor(): Promise<number> {
+  const servers: TestServer[] = [];
+  for (let i = 0; i < SERVERS; i++) servers.push(await startTestServer());
+  try {
+    const warm = servers.map((s, i) => postOnly(s.url, -1 - i));
+    await Promise.all(servers.map(async (s, i) => lastEnd(s.url, [await warm[i]!])));
+    const t0 = Date.now();
+    const ids = await Promise.all(
+      servers.map(async (s, k) => {
+        const mine: string[] = [];
+        for (let i = k; i < JOBS; i += SERVERS) mine.push(await postOnly(s.url, i));
+        return mine;
+      }),
+    );
+    const ends = await Promise.all(servers.map((s, k) => lastEnd(s.url, ids[k]!)));
+    return (Math.max(...ends) - t0) / ((JOBS * WAIT_MS) / SERVERS);
+  } finally {
+    for (const s of servers) await s.close();
+  }
+}
+
 /** Runs the makespan benchmark and prints its figures. */
 export async function runMakespanBench(): Promise<void> {
   console.log(`makespan bench (${JOBS} jobs of ${WAIT_MS} ms over ${SERVERS} in-process serve instances)`);
   for (const setup of setups) await measure(setup);
+  const floor = await measureFloor();
+  console.log(
+    `every prompt queued on its server at once, no client at all (the servers' own floor): ratio ${floor.toFixed(3)}`,
+  );
 }
