@@ -12,7 +12,10 @@
  *
  * The servers share this process's event loop with the scheduler, and equal-length jobs end on all
  * four at once, so their turn-arounds queue behind one another: a pessimistic setting for the gap.
+ * Last, the servers' own floor: every prompt queued at once with no client doing anything, which no
+ * client can beat (the engine's and server's cost per prompt is in it).
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +26,7 @@ import { remoteTarget } from '../src/core/scheduler/targets/remoteTarget';
 import type { RunTarget } from '../src/core/scheduler/targets/runTarget';
 import { Scheduler } from '../src/core/scheduler/scheduler';
 import { startTestServer, waitPrompt, type TestServer } from '../test/fakes/serveTestServer';
+import { figuresOf, serverTimes, spread, type ServerFigures } from './serverTimes';
 
 const SERVERS = 4;
 const JOBS = 200;
@@ -88,57 +92,19 @@ async function runBatch(rig: Rig, first: number, count: number): Promise<{ jobs:
   return { jobs: ids.map((id) => rig.scheduler.job(id)!), ms };
 }
 
-type Messages = [string, { timestamp?: number }][];
-
-/** When each prompt started and ended on a server, by prompt id, from the server's history. */
-async function serverTimes(url: string): Promise<Map<string, { start: number; end: number }>> {
-  const history = (await (await fetch(`${url}/history`)).json()) as Record<
-    string,
-    { status: { messages: Messages } }
-  >;
-  const times = new Map<string, { start: number; end: number }>();
-  for (const [id, entry] of Object.entries(history)) {
-    const at = (type: string) => entry.status.messages.find(([t]) => t === type)?.[1].timestamp;
-    const start = at('execution_start');
-    const end = at('execution_success');
-    if (start !== undefined && end !== undefined) times.set(id, { start, end });
-  }
-  return times;
-}
-
-/** What the servers' history says about the measured prompts. */
-interface ServerFigures {
-  /** Between one prompt ending on a server and the next starting there: the slot stood empty. */
-  gaps: number[];
-  /** Each prompt's execution beyond its wait: the engine's own cost and the timer's lateness. */
-  beyondWait: number[];
-}
-
-/** The measured jobs' prompts as each server ran them, in the order it ran them. */
+/** The measured jobs' prompts as each server ran them. */
 async function serverFigures(rig: Rig, jobs: Job[]): Promise<ServerFigures> {
-  const figures: ServerFigures = { gaps: [], beyondWait: [] };
-  for (const [i, server] of rig.servers.entries()) {
-    const times = await serverTimes(server.url);
-    const runs = jobs
-      .filter((j) => j.server === `serve-${i + 1}` && j.promptId !== undefined)
-      .map((j) => times.get(j.promptId!))
-      .filter((t) => t !== undefined)
-      .sort((a, b) => a.start - b.start);
-    runs.forEach((r, k) => {
-      figures.beyondWait.push(r.end - r.start - WAIT_MS);
-      if (k > 0) figures.gaps.push(r.start - runs[k - 1].end);
-    });
-  }
-  return figures;
+  const perServer = await Promise.all(
+    rig.servers.map(async (server, i) => {
+      const times = await serverTimes(server.url);
+      return jobs
+        .filter((j) => j.server === `serve-${i + 1}` && j.promptId !== undefined)
+        .map((j) => times.get(j.promptId!))
+        .filter((t) => t !== undefined);
+    }),
+  );
+  return figuresOf(perServer, WAIT_MS);
 }
-
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
-
-const spread = (values: number[]) =>
-  `median ${quantile(values, 0.5).toFixed(1)} ms, p99 ${quantile(values, 0.99).toFixed(1)} ms`;
 
 function report(setup: Setup, batch: { jobs: Job[]; ms: number }, server: ServerFigures): void {
   const { jobs, ms } = batch;
@@ -173,8 +139,56 @@ async function measure(setup: Setup): Promise<void> {
   }
 }
 
+/** Posts a prompt to a server as a client that does nothing with it; resolves with its prompt id. */
+async function postOnly(url: string, value: number): Promise<string> {
+  const promptId = randomUUID();
+  const prompt = waitPrompt('floor', WAIT_MS, value);
+  const body = JSON.stringify({ prompt, client_id: 'floor', prompt_id: promptId });
+  await (await fetch(`${url}/prompt`, { method: 'POST', body })).arrayBuffer();
+  return promptId;
+}
+
+/** Resolves once every prompt of `ids` has ended on the server; with when the last one ended. */
+async function lastEnd(url: string, ids: readonly string[]): Promise<number> {
+  for (;;) {
+    const times = await serverTimes(url);
+    if (ids.every((id) => times.has(id))) return Math.max(...ids.map((id) => times.get(id)!.end));
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+/**
+ * The servers' own floor: every prompt queued on its server at once (round robin), nothing done with
+ * the results, the makespan from the first POST to the last prompt's end by the servers' clocks. No
+ * client can do better than this; what a setup has above it is the client's.
+ */
+async function measureFloor(): Promise<number> {
+  const servers: TestServer[] = [];
+  for (let i = 0; i < SERVERS; i++) servers.push(await startTestServer());
+  try {
+    const warm = servers.map((s, i) => postOnly(s.url, -1 - i));
+    await Promise.all(servers.map(async (s, i) => lastEnd(s.url, [await warm[i]!])));
+    const t0 = Date.now();
+    const ids = await Promise.all(
+      servers.map(async (s, k) => {
+        const mine: string[] = [];
+        for (let i = k; i < JOBS; i += SERVERS) mine.push(await postOnly(s.url, i));
+        return mine;
+      }),
+    );
+    const ends = await Promise.all(servers.map((s, k) => lastEnd(s.url, ids[k]!)));
+    return (Math.max(...ends) - t0) / ((JOBS * WAIT_MS) / SERVERS);
+  } finally {
+    for (const s of servers) await s.close();
+  }
+}
+
 /** Runs the makespan benchmark and prints its figures. */
 export async function runMakespanBench(): Promise<void> {
   console.log(`makespan bench (${JOBS} jobs of ${WAIT_MS} ms over ${SERVERS} in-process serve instances)`);
   for (const setup of setups) await measure(setup);
+  const floor = await measureFloor();
+  console.log(
+    `every prompt queued on its server at once, no client at all (the servers' own floor): ratio ${floor.toFixed(3)}`,
+  );
 }

@@ -3,6 +3,7 @@
  * each prints ratios against a baseline measured in the same run where one exists.
  */
 import { runActivationBench } from './activation.bench';
+import { runClientCostBench } from './clientCost.bench';
 import { runEngineBench } from './engine.bench';
 import { runJobsTreeBench } from './jobsTree.bench';
 import { runMakespanBench } from './makespan.bench';
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
     engine: runEngineBench,
     scheduler: runSchedulerBench,
     makespan: runMakespanBench,
+    clientCost: runClientCostBench,
     activation: runActivationBench,
     jobsTree: runJobsTreeBench,
     progressStates: runProgressStatesBench,

@@ -108,20 +108,15 @@ export async function followToEnd(
   io: CliIo,
 ): Promise<number> {
   const stop = stopOnSignals();
+  const followed = seed.flatMap((id) => runner.job(id) ?? []);
+  const view = attachView(io, json, followed, (id) => runner.progressOf(id));
   try {
-    const jobs = () => [...followed].flatMap((id) => runner.job(id) ?? []);
-    const followed = new Set(seed);
-    const view = attachView(io, json, jobs, (id) => runner.progressOf(id));
-    const ended = await runner.follow(seed, add, {
-      stop: stop.signal,
-      onEvent: (event) => {
-        if (event.type === 'job/added') followed.add(event.job.id);
-        view(event);
-      },
-    });
+    const ended = await runner.follow(seed, add, { stop: stop.signal, onEvent: (e) => view.event(e) });
+    view.dispose();
     printSummary(io, ended, json);
     return stop.signal.aborted ? stoppedExitCode : exitCodeOf(ended);
   } finally {
+    view.dispose();
     stop.dispose();
   }
 }

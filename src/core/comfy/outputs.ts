@@ -90,9 +90,12 @@ interface Download {
  */
 async function downloadOne(d: Download): Promise<FileDigest> {
   const { api, ref, path, limits } = d;
-  const made = await mkdir(dirname(path), { recursive: true });
-  if (made) d.made.add(made);
-  await assertInside(d.root, dirname(path), ref);
+  // The batch made its root already; only a file in a subfolder needs one made and checked.
+  if (dirname(path) !== d.root) {
+    const made = await mkdir(dirname(path), { recursive: true });
+    if (made) d.made.add(made);
+    await assertInside(d.root, dirname(path), ref);
+  }
   const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.part`);
   const guard = downloadGuard({ server: api.displayName, ref }, limits, d.signal);
   try {

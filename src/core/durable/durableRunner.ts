@@ -151,7 +151,7 @@ export class DurableRunner {
       ...options.scheduler,
       targets: options.targets,
       paused: true,
-      onJobChanged: (job) => this.writer.put(job),
+      onJobChanged: (job, urgency) => this.writer.put(job, urgency),
     });
     if (options.listener) this.scheduler.subscribe(options.listener);
     this.scheduler.restore(jobs);

@@ -8,11 +8,18 @@ import type { ServerMessage } from '../protocol/comfyMessages';
 import { applyProgressMessage, initialProgress, type PromptProgress } from '../protocol/promptProgress';
 import type { SchedulerEvent, SchedulerListener } from './schedulerEvents';
 
+/**
+ * How soon a changed record must be kept: `now` when resuming after a crash depends on it (a job added,
+ * its prompt id, the server's acceptance, its end), `soon` when it only shows how the job goes (it
+ * started running, a warning), so that a store may hold it back and write it with the next change.
+ */
+export type RecordUrgency = 'now' | 'soon';
+
 /** What the book needs from the scheduler's options. */
 export interface JobBookOptions {
   readonly progressIntervalMs: number;
   readonly now: () => number;
-  readonly onJobChanged?: (job: Job) => unknown;
+  readonly onJobChanged?: (job: Job, urgency: RecordUrgency) => unknown;
 }
 
 /** Jobs by id, in the order they were added, with their progress and listeners. */
@@ -69,24 +76,27 @@ export class JobBook {
     this.emit(() => ({ type: 'job/added', job: structuredClone(job) }));
   }
 
-  /** Applies a named operation (throwing on an illegal move) and tells the world. */
+  /**
+   * Applies a named operation (throwing on an illegal move) and tells the world. Only the start of a
+   * run can wait to be kept: the record before it has the prompt id and the server's acceptance.
+   */
   move(job: Job, op: JobOperation): void {
     const from = job.state;
     applyOperation(job, op, this.options.now());
     this.emit(() => ({ type: 'job/state', jobId: job.id, from, to: job.state, job: structuredClone(job) }));
-    this.changed(job);
+    this.changed(job, op === 'start' ? 'soon' : 'now');
   }
 
   /** Hands the job's record to `onJobChanged` after a change other than its state. */
-  changed(job: Job): void {
-    const kept = this.options.onJobChanged?.(structuredClone(job));
+  changed(job: Job, urgency: RecordUrgency = 'now'): void {
+    const kept = this.options.onJobChanged?.(structuredClone(job), urgency);
     // Nobody waits here; a store that fails to keep a record reports that itself.
     if (kept instanceof Promise) kept.catch(() => undefined);
   }
 
   /** Like {@link changed}, and resolves once `onJobChanged` says the record is kept (rejects if not). */
   async keep(job: Job): Promise<void> {
-    const kept = this.options.onJobChanged?.(structuredClone(job));
+    const kept = this.options.onJobChanged?.(structuredClone(job), 'now');
     if (kept instanceof Promise) await kept;
   }
 

@@ -4,6 +4,7 @@
  */
 import { RunnerError } from '../util/runnerError';
 import type { Job } from '../jobs/job';
+import type { RecordUrgency } from './jobBook';
 import { matchCapabilities, type CapabilityMatcher } from './pool/capabilityCheck';
 import type { PoolTargetOptions, TargetProbe } from './pool/poolTarget';
 import { defaultRetryOutDir, shouldAutoRetry, type AutoRetryPolicy, type RetryOutDir } from './retryPolicy';
@@ -76,9 +77,12 @@ export interface SchedulerOptions {
    * record is kept: a target then waits for it before submitting a prompt under a new prompt id
    * (`RunHooks.submitting`); elsewhere nobody waits, and a rejection is the store's to report. Any
    * other return value is ignored (typed `unknown` so that plain callbacks need not return void).
+   * `urgency` says whether resuming depends on the change (`now`) or it only shows how the job goes
+   * (`soon`: it started running, a warning), which a store may hold back a while and write with the
+   * job's next change.
    * @default undefined
    */
-  readonly onJobChanged?: (job: Job) => unknown;
+  readonly onJobChanged?: (job: Job, urgency: RecordUrgency) => unknown;
   /**
    * Write `run.json` in a job's folder when a run ends.
    * @default true
@@ -103,7 +107,7 @@ export interface ResolvedSchedulerOptions {
   readonly matcher: CapabilityMatcher;
   readonly shouldAutoRetry: AutoRetryPolicy;
   readonly retryOutDir: RetryOutDir;
-  readonly onJobChanged?: (job: Job) => unknown;
+  readonly onJobChanged?: (job: Job, urgency: RecordUrgency) => unknown;
   readonly writeRunRecords: boolean;
   readonly now: () => number;
 }

@@ -13,7 +13,11 @@ import { jobIdOfFile } from './storeLayout';
 
 /** What is known of one job file. */
 export interface CachedJob {
-  fingerprint: string;
+  /**
+   * The version of the file the job was read from; undefined for a file this handle wrote itself and
+   * has not looked at since (a stat per write would cost more than the scans that use it).
+   */
+  fingerprint: string | undefined;
   job: Job;
 }
 
@@ -46,8 +50,16 @@ export function fingerprintOf(s: Stats): string {
   return `${s.ino}:${s.size}:${s.mtimeMs}`;
 }
 
-/** Reads the jobs folder and brings `cache` up to date, returning what changed. */
-export async function scanJobs(folder: string, cache: JobCache): Promise<ScanResult> {
+/**
+ * Reads the jobs folder and brings `cache` up to date, returning what changed. With `ownWritesStand`
+ * (the handle owns the store, so nobody else writes jobs), a file the handle wrote itself is taken to be
+ * what it wrote, without reading it.
+ */
+export async function scanJobs(
+  folder: string,
+  cache: JobCache,
+  ownWritesStand: boolean,
+): Promise<ScanResult> {
   const result: ScanResult = { changed: [], removed: [], problems: [] };
   const found = { jobs: new Set<string>(), problems: new Set<string>() };
   const ids = (await readdir(folder)).map(jobIdOfFile).filter((id) => id !== undefined);
@@ -55,7 +67,7 @@ export async function scanJobs(folder: string, cache: JobCache): Promise<ScanRes
   for (let i = 0; i < ids.length; i += SCAN_BATCH) {
     const batch = ids.slice(i, i + SCAN_BATCH);
     const outcomes = await Promise.all(
-      batch.map((id) => scanFile(join(folder, `${id}.json`), id, cache, result)),
+      batch.map((id) => scanFile(join(folder, `${id}.json`), id, { cache, result, ownWritesStand })),
     );
     outcomes.forEach((outcome, k) => {
       if (outcome !== 'gone') found[outcome].add(batch[k]);
@@ -75,17 +87,25 @@ export async function scanJobs(folder: string, cache: JobCache): Promise<ScanRes
   return result;
 }
 
+/** What a scan of the folder works on. */
+interface Scan {
+  readonly cache: JobCache;
+  readonly result: ScanResult;
+  readonly ownWritesStand: boolean;
+}
+
 /** Brings one file's entry up to date and says what the file holds now. */
-async function scanFile(
-  path: string,
-  id: string,
-  cache: JobCache,
-  result: ScanResult,
-): Promise<'jobs' | 'problems' | 'gone'> {
+async function scanFile(path: string, id: string, scan: Scan): Promise<'jobs' | 'problems' | 'gone'> {
+  const { cache, result } = scan;
   const s = await statIfExists(path);
   if (!s?.isFile()) return 'gone';
   const fingerprint = fingerprintOf(s);
-  if (cache.jobs.get(id)?.fingerprint === fingerprint) return 'jobs';
+  const cached = cache.jobs.get(id);
+  if (cached?.fingerprint === fingerprint) return 'jobs';
+  if (cached && cached.fingerprint === undefined && scan.ownWritesStand) {
+    cached.fingerprint = fingerprint;
+    return 'jobs';
+  }
   if (cache.problems.get(id)?.fingerprint === fingerprint) return 'problems';
   try {
     const job = parseJob(await readFile(path, 'utf8'), path, id);

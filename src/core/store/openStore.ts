@@ -10,7 +10,7 @@ import { terminalStates } from '../jobs/jobState';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { AnswerWaiters } from './answerWaiters';
 import { parseJob, readJobFile, serializeJob } from './jobFile';
-import { emptyCache, fingerprintOf, scanJobs, type ScanResult } from './jobScan';
+import { emptyCache, scanJobs, type ScanResult } from './jobScan';
 import type { JobFilter, JobStore, PruneOptions, StoreEvent, StoreOptions } from './jobStore';
 import { processExists, type AcquireResult } from './ownerLock';
 import { StoreOwnership, type OwnerStatus } from './storeOwnership';
@@ -45,6 +45,8 @@ class FileJobStore implements JobStore {
   private readonly requestWatch: PendingRequestWatch;
   private readonly waiters: AnswerWaiters;
   private watch: FolderWatch | undefined;
+  /** The folders {@link watch} watches, one per line. */
+  private watchedKey = '';
   /** Operations on the cache run one at a time, so a scan never reports this handle's own write. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -60,7 +62,10 @@ class FileJobStore implements JobStore {
       staleAfterMs: options.staleAfterMs ?? 30_000,
       heartbeatMs: options.heartbeatMs ?? 5000,
       isProcessAlive: options.isProcessAlive ?? processExists,
-      onLost: (owner) => this.emit({ type: 'owner/lost', owner }),
+      onLost: (owner) => {
+        this.updateWatching();
+        this.emit({ type: 'owner/lost', owner });
+      },
       onError: (e) => this.emitProblem(e),
     });
     this.requestWatch = new PendingRequestWatch(layout);
@@ -92,7 +97,7 @@ class FileJobStore implements JobStore {
     }
     await this.exclusive(async () => {
       await writeFileAtomic(path, text);
-      this.cache.jobs.set(job.id, { fingerprint: fingerprintOf(await stat(path)), job: stored });
+      this.cache.jobs.set(job.id, { fingerprint: undefined, job: stored });
       this.cache.problems.delete(job.id);
     });
   }
@@ -153,8 +158,7 @@ class FileJobStore implements JobStore {
 
   async reload(): Promise<ScanResult> {
     const result = await this.exclusive(() => this.rescan());
-    const count = await this.requestWatch.newlyPending();
-    if (count > 0) this.emit({ type: 'requests/pending', count });
+    await this.checkRequests();
     await this.waiters.check();
     return result;
   }
@@ -168,16 +172,19 @@ class FileJobStore implements JobStore {
     };
   }
 
-  acquire(): Promise<AcquireResult> {
-    return this.ownership.acquire();
+  async acquire(): Promise<AcquireResult> {
+    const result = await this.ownership.acquire();
+    this.updateWatching();
+    return result;
   }
 
   heartbeat(): Promise<boolean> {
     return this.ownership.heartbeat();
   }
 
-  release(): Promise<void> {
-    return this.ownership.release();
+  async release(): Promise<void> {
+    await this.ownership.release();
+    this.updateWatching();
   }
 
   owner(): Promise<OwnerStatus | undefined> {
@@ -218,7 +225,7 @@ class FileJobStore implements JobStore {
   }
 
   private async rescan(): Promise<ScanResult> {
-    const result = await scanJobs(this.layout.jobs, this.cache);
+    const result = await scanJobs(this.layout.jobs, this.cache, this.ownership.held);
     if (result.changed.length > 0 || result.removed.length > 0) {
       const changed = result.changed.map((j) => structuredClone(j));
       this.emit({ type: 'jobs/changed', changed, removed: [...result.removed] });
@@ -235,23 +242,44 @@ class FileJobStore implements JobStore {
     return existed;
   }
 
-  /** Watches the folders while someone listens or waits for an answer, and only then. */
+  /**
+   * Watches the folders while someone listens or waits for an answer, and only then; `jobs/` only while
+   * this handle does not own the store (see {@link reloadInBackground}).
+   */
   private updateWatching(): void {
     const wanted = this.listeners.size > 0 || this.waiters.size > 0;
-    if (wanted && !this.watch) {
-      const folders = [this.layout.jobs, this.layout.requests, this.layout.answers];
-      this.watch = watchFolders(folders, () => this.reloadInBackground(), {
-        mode: this.options.watch ?? 'auto',
-        pollMs: this.options.pollMs ?? 2000,
-      });
-    } else if (!wanted && this.watch) {
-      this.watch.close();
-      this.watch = undefined;
-    }
+    const { jobs, requests, answers } = this.layout;
+    const folders = wanted ? [...(this.ownership.held ? [] : [jobs]), requests, answers] : [];
+    const key = folders.join('\n');
+    if (key === this.watchedKey) return;
+    this.watch?.close();
+    this.watch = undefined;
+    this.watchedKey = key;
+    if (folders.length === 0) return;
+    this.watch = watchFolders(folders, (changed) => this.reloadInBackground(changed), {
+      mode: this.options.watch ?? 'auto',
+      pollMs: this.options.pollMs ?? 2000,
+    });
   }
 
-  private reloadInBackground(): void {
-    this.reload().catch((e) => this.emitProblem(e));
+  /**
+   * Rescans the folders a watch or a poll named. An owner watches no `jobs/`: only the owner writes jobs,
+   * so there is nothing in it an owner has not written itself, and a rescan would stat every job file
+   * at every write it makes.
+   */
+  private reloadInBackground(folders: ReadonlySet<string>): void {
+    const { jobs, requests, answers } = this.layout;
+    const reloaded = async () => {
+      if (folders.has(jobs)) await this.exclusive(() => this.rescan());
+      if (folders.has(requests)) await this.checkRequests();
+      if (folders.has(answers)) await this.waiters.check();
+    };
+    reloaded().catch((e) => this.emitProblem(e));
+  }
+
+  private async checkRequests(): Promise<void> {
+    const count = await this.requestWatch.newlyPending();
+    if (count > 0) this.emit({ type: 'requests/pending', count });
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,7 +1,8 @@
 /**
  * Noticing another process's writes to a store: `fs.watch` on its folders for a prompt reaction, and a
  * poll as well, because `fs.watch` is unavailable or silent on some file systems (network shares,
- * some containers). Either only says "look again"; what changed is found by rescanning.
+ * some containers). Either only says "look again" about some folders (a poll: all of them); what
+ * changed is found by rescanning them.
  */
 import { watch, type FSWatcher } from 'node:fs';
 
@@ -29,27 +30,32 @@ export interface FolderWatch {
 }
 
 /**
- * Calls `onChange` (never more than once per debounce interval) when a file in one of `folders` may
- * have changed. Dot files are ignored: they are the temporaries of atomic writes, and the rename that
- * completes a write reports the final name.
+ * Calls `onChange` with the folders in which a file may have changed (never more than once per
+ * debounce interval for what a watch saw; every folder at each poll). Dot files are ignored: they are
+ * the temporaries of atomic writes, and the rename that completes a write reports the final name.
  */
 export function watchFolders(
   folders: readonly string[],
-  onChange: () => void,
+  onChange: (folders: ReadonlySet<string>) => void,
   options: WatchOptions,
 ): FolderWatch {
   if (options.mode === 'off') return { close: () => undefined };
   let timer: NodeJS.Timeout | undefined;
-  const poke = () => {
+  let poked = new Set<string>();
+  const poke = (folder: string) => {
+    poked.add(folder);
     if (timer) return;
     timer = setTimeout(() => {
       timer = undefined;
-      onChange();
+      const changed = poked;
+      poked = new Set();
+      onChange(changed);
     }, options.debounceMs ?? 20);
     timer.unref();
   };
   const watchers = options.mode === 'auto' ? startWatchers(folders, poke) : [];
-  const poll = setInterval(onChange, Math.max(1, options.pollMs));
+  const all = new Set(folders);
+  const poll = setInterval(() => onChange(all), Math.max(1, options.pollMs));
   // A store's watch must not keep a command-line process alive on its own.
   poll.unref();
   return {
@@ -61,12 +67,12 @@ export function watchFolders(
   };
 }
 
-function startWatchers(folders: readonly string[], poke: () => void): FSWatcher[] {
+function startWatchers(folders: readonly string[], poke: (folder: string) => void): FSWatcher[] {
   const watchers: FSWatcher[] = [];
   for (const folder of folders) {
     try {
       const w = watch(folder, { persistent: false }, (_event, name) => {
-        if (typeof name !== 'string' || !name.startsWith('.')) poke();
+        if (typeof name !== 'string' || !name.startsWith('.')) poke(folder);
       });
       // An error (the folder was deleted, the watch limit reached) leaves the poll to notice changes.
       w.on('error', () => w.close());

@@ -12,10 +12,15 @@ import { basename, dirname, join } from 'node:path';
  * replaces `path`. The parent folder is created when needed; on failure the temporary file is removed.
  */
 export async function writeAtomically(path: string, fill: (tmpPath: string) => Promise<void>): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await fill(tmp);
+    // The folder is nearly always there (a store's jobs, a run's folder): made only when it is missing,
+    // since a recursive mkdir costs a file system call or two at every write.
+    await fill(tmp).catch(async (e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await mkdir(dirname(path), { recursive: true });
+      await fill(tmp);
+    });
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });

@@ -76,6 +76,8 @@ export function cleanSegments(path: string): string[] {
  * the folder.
  */
 export async function realPathInside(root: string, dir: string): Promise<boolean> {
+  // The folder itself resolves to itself, whatever symlinks lead to it: nothing to read.
+  if (resolve(dir) === resolve(root)) return true;
   return (await realPathWithin(root, dir)) !== null;
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobStore, StoreEvent } from '../../../src/core/store/jobStore';
+import { serializeJob } from '../../../src/core/store/jobFile';
 import { openStore } from '../../../src/core/store/openStore';
 import { fakeClock, quietOptions, sampleJob, tempStoreDir } from '../../fakes/storeKit';
 
@@ -73,6 +74,24 @@ describe('job store: change notification', () => {
     assert.deepEqual((await writer.reload()).changed, []);
   });
 
+  it('reads its own earlier write again once another process took the store over and rewrote it', async () => {
+    const dir = tempStoreDir();
+    const clock = fakeClock();
+    const first = await openStore(dir, quietOptions(clock, 1000));
+    const second = await openStore(dir, quietOptions(clock, 2000, new Set([2000])));
+    await first.acquire();
+    const job = sampleJob();
+    await first.put(job);
+    clock.advance(30_000);
+    await second.acquire();
+    await second.put({ ...job, warnings: ['rewritten by the new owner'] });
+    await first.heartbeat();
+    assert.deepEqual(
+      (await first.reload()).changed.map((j) => j.warnings),
+      [['rewritten by the new owner']],
+    );
+  });
+
   it('tells subscribers what a reload found', async () => {
     const { writer, reader } = await writerAndReader('off');
     const changed = nextEvent(reader, 'jobs/changed');
@@ -123,5 +142,44 @@ describe('job store: change notification', () => {
     await asker.request('cancel', 'job-1');
     assert.deepEqual(await pending, { type: 'requests/pending', count: 1 });
     await owner.close();
+  });
+
+  it('leaves the jobs folder to its owner: an owner watching the store does not rescan it', async () => {
+    const dir = tempStoreDir();
+    const clock = fakeClock();
+    const owner = await openStore(dir, { ...quietOptions(clock, 1000), watch: 'poll', pollMs: 25 });
+    const asker = await openStore(dir, quietOptions(clock, 2000));
+    await owner.acquire();
+    await owner.list();
+    const events: StoreEvent[] = [];
+    owner.subscribe((e) => events.push(e));
+    // A file the owner did not write, which only a rescan would find.
+    const job = sampleJob();
+    writeFileSync(join(dir, 'jobs', `${job.id}.json`), serializeJob(job));
+    // The request is found by the same polls: once it is, the job file was there for them to find too.
+    const pending = nextEvent(owner, 'requests/pending');
+    await asker.request('cancel', job.id);
+    await pending;
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['requests/pending'],
+    );
+    await owner.close();
+  });
+
+  it("notices the new owner's writes once another process took the store over", async () => {
+    const dir = tempStoreDir();
+    const clock = fakeClock();
+    const first = await openStore(dir, { ...quietOptions(clock, 1000), watch: 'poll', pollMs: 25 });
+    const second = await openStore(dir, quietOptions(clock, 2000, new Set([2000])));
+    await first.acquire();
+    const changed = nextEvent(first, 'jobs/changed');
+    clock.advance(30_000);
+    await second.acquire();
+    await first.heartbeat();
+    const job = sampleJob();
+    await second.put(job);
+    assert.deepEqual((await changed).changed, [job]);
+    await first.close();
   });
 });

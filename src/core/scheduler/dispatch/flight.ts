@@ -82,7 +82,7 @@ export function flightHooks(job: Job, flight: Flight, book: JobBook, live: () =>
       if (!live()) return;
       job.warnings.push(message);
       book.emit(() => ({ type: 'job/warning', jobId: job.id, message }));
-      book.changed(job);
+      book.changed(job, 'soon');
     },
     preview: (image) => {
       if (!live()) return;

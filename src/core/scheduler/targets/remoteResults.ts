@@ -69,11 +69,21 @@ async function collect(ui: UiOutputs, files: DownloadedFile[], outDir: string): 
     const earlier = placed.get(key);
     if (earlier) await copyFileAtomic(earlier, to);
     else {
-      await mkdir(dirname(to), { recursive: true });
-      await rename(file.path, to);
+      await moveInto(file.path, to);
       placed.set(key, to);
     }
     outputs.push(jobOutputFor(outDir, to, ref, file));
   }
   return outputs;
+}
+
+/** Renames `from` to `to`, making the folder of `to` only when it is missing (it nearly always exists). */
+async function moveInto(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    await mkdir(dirname(to), { recursive: true });
+    await rename(from, to);
+  }
 }

@@ -17,7 +17,7 @@
  * one, so a file under its final name is always complete.
  */
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ComfyClient } from '../../comfy/client';
 import type { OpenedPrompt } from '../../comfy/submitIdempotent';
@@ -237,6 +237,14 @@ async function followThrough(client: ComfyClient, a: Attempt, open: Opener): Pro
   } finally {
     forwarding.dispose();
     signal.removeEventListener('abort', onAbort);
-    await rm(staging, { recursive: true, force: true });
+    await removeStaging(staging);
   }
+}
+
+/**
+ * Removes the staging folder: nearly always an empty folder by now (its files were moved into place),
+ * which one `rmdir` removes; anything else (left files, no folder at all) takes the recursive removal.
+ */
+async function removeStaging(staging: string): Promise<void> {
+  await rmdir(staging).catch(() => rm(staging, { recursive: true, force: true }));
 }
