@@ -4,6 +4,7 @@
  */
 import { runActivationBench } from './activation.bench';
 import { runEngineBench } from './engine.bench';
+import { runEngineVsComfyBench } from './engineVsComfy.bench';
 import { runJobsTreeBench } from './jobsTree.bench';
 import { runMakespanBench } from './makespan.bench';
 import { runProgressStatesBench } from './progressStates.bench';
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   const benches: Record<string, () => Promise<void>> = {
     engine: runEngineBench,
+    engineVsComfy: runEngineVsComfyBench,
     scheduler: runSchedulerBench,
     makespan: runMakespanBench,
     activation: runActivationBench,
