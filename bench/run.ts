@@ -5,6 +5,7 @@
 import { runActivationBench } from './activation.bench';
 import { runClientCostBench } from './clientCost.bench';
 import { runEngineBench } from './engine.bench';
+import { runEngineVsComfyBench } from './engineVsComfy.bench';
 import { runJobsTreeBench } from './jobsTree.bench';
 import { runMakespanBench } from './makespan.bench';
 import { runProgressStatesBench } from './progressStates.bench';
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   const benches: Record<string, () => Promise<void>> = {
     engine: runEngineBench,
+    engineVsComfy: runEngineVsComfyBench,
     scheduler: runSchedulerBench,
     makespan: runMakespanBench,
     clientCost: runClientCostBench,
