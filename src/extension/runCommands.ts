@@ -6,9 +6,9 @@
  */
 import * as vscode from 'vscode';
 import type { PlanRequest } from '../core/run/planJobs';
-import type { OutputNode } from '../core/run/runner';
+import type { Runner } from '../core/run/runner';
 import { isRunnerError } from '../core/util/runnerError';
-import { parseSweep, type Override, type Sweep, type SweepableInput } from '../core/workflow/overrides';
+import { parseSweep, type Override, type Sweep } from '../core/workflow/overrides';
 import type { CommandContext } from './commandContext';
 import { SECTION } from './settings';
 import { validateActiveWorkflow } from './workflowCommands';
@@ -38,6 +38,19 @@ export function trustedOrSay(): boolean {
     'ComfyUI Runner runs nothing in an untrusted workspace. Validation still works.',
   );
   return false;
+}
+
+/** What the runner answers, opening it first; undefined after saying what went wrong, with actions. */
+async function askRunner<T>(
+  ctx: CommandContext,
+  ask: (runner: Runner) => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await ask(await ctx.host.ensure());
+  } catch (e) {
+    await reportRunFailure(ctx, e);
+    return undefined;
+  }
 }
 
 /** Plans and queues the request; says what is wrong, with actions, when it cannot. */
@@ -118,16 +131,10 @@ export async function runSweep(ctx: CommandContext, arg?: unknown, fromArg?: unk
   const w = activeWorkflow(arg);
   const from = sweepFrom(fromArg);
   if (!w || !trustedOrSay()) return;
-  let inputs: SweepableInput[];
-  try {
-    inputs = await (await ctx.host.ensure()).sweepInputs(w);
-  } catch (e) {
-    return reportRunFailure(ctx, e);
-  }
-  const changed = (i: SweepableInput) =>
-    from?.overrides.find((o) => (o.node === i.node || o.node === i.title) && o.input === i.input);
+  const inputs = await askRunner(ctx, (runner) => runner.sweepInputs(w));
+  if (!inputs) return;
   const items = inputs.map((i) => {
-    const set = changed(i);
+    const set = from?.overrides.find((o) => (o.node === i.node || o.node === i.title) && o.input === i.input);
     return {
       label: `${i.title} › ${i.input}`,
       description: `node ${i.node} · ${i.classType}`,
@@ -136,10 +143,11 @@ export async function runSweep(ctx: CommandContext, arg?: unknown, fromArg?: unk
         : `now ${shortJson(i.value)}`,
       input: i,
       value: set ? set.value : i.value,
+      changed: set !== undefined,
     };
   });
   // A stable sort: the run's inputs first, each group in the workflow's order.
-  items.sort((a, b) => Number(changed(b.input) !== undefined) - Number(changed(a.input) !== undefined));
+  items.sort((a, b) => Number(b.changed) - Number(a.changed));
   const picked = await vscode.window.showQuickPick(items, {
     title: from ? 'Re-run with Changes: the input to vary' : 'Run Sweep: the input to vary',
     placeHolder: 'Type a node title, node id or input name',
@@ -171,12 +179,8 @@ export async function runSweep(ctx: CommandContext, arg?: unknown, fromArg?: unk
 export async function runOutputNode(ctx: CommandContext, arg?: unknown): Promise<void> {
   const w = activeWorkflow(arg);
   if (!w || !trustedOrSay()) return;
-  let nodes: OutputNode[];
-  try {
-    nodes = await (await ctx.host.ensure()).outputNodes(w);
-  } catch (e) {
-    return reportRunFailure(ctx, e);
-  }
+  const nodes = await askRunner(ctx, (runner) => runner.outputNodes(w));
+  if (!nodes) return;
   if (nodes.length === 0) {
     void vscode.window.showWarningMessage(
       `ComfyUI Runner: ${vscode.workspace.asRelativePath(vscode.Uri.file(w.file))} has no output node to run.`,

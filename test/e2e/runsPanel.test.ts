@@ -22,7 +22,7 @@ describe('the runs panel in VS Code', function () {
     await wb.runCommand('ComfyUI Runner: Run Workflow');
     const panel = runsPanel(wb);
     await waitForCount(panel.locator('.run-row .run-state.state-running'), 1, 'running runs');
-    const done = await waitForCount(
+    await waitForCount(
       panel.locator('.focused .node .node-state.state-done'),
       1,
       'nodes done while the run runs',
@@ -32,7 +32,6 @@ describe('the runs panel in VS Code', function () {
     await wb.screenshot('runs-panel-running');
     await waitForCount(panel.locator('.focused .outputs .output'), 1, 'outputs', { atLeast: true });
     await wb.screenshot('runs-panel-succeeded');
-    assert.ok(done.length >= 1);
     assert.equal(stillRunning, 1, 'nodes were shown done while the run was still running');
     assert.match(await panel.locator('.run-row .run-state').innerText(), /succeeded/);
   });

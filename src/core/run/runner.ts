@@ -25,12 +25,12 @@ import { storeInUse } from '../store/storeInUse';
 import { RunnerError } from '../util/runnerError';
 import type { SystemStats } from '../comfy/systemStats';
 import type { DownloadLimits } from '../comfy/downloadLimits';
-import { outputNodes } from '../workflow/graph';
-import { sweepableInputs, type SweepableInput } from '../workflow/overrides';
-import { loadSource, planJobs, type PlanRequest, type WorkflowSource } from './planJobs';
+import type { SweepableInput } from '../workflow/overrides';
+import { planJobs, type PlanRequest, type WorkflowSource } from './planJobs';
 import { closePlaces, openPlaces, poolTargets, type Place } from './poolPlaces';
 import { readRunnerSettings, serverName, writeRunnerSettings, type RunnerSettings } from './runnerSettings';
 import { serverSettingsOf, type ServerSpec } from './serverSettings';
+import { workflowOutputNodes, workflowSweepInputs, type OutputNode } from './workflowChoices';
 import { workflowVerdicts, type WorkflowVerdict } from './workflowVerdicts';
 
 /** What a runner tells its subscribers: the scheduler's events, plain JSON keyed by `type`. */
@@ -38,14 +38,6 @@ export type RunnerEvent = SchedulerEvent;
 
 /** A subscriber to a runner's events. */
 export type RunnerListener = (event: RunnerEvent) => void;
-
-/** An output node of a workflow, as a picker offers it. */
-export interface OutputNode {
-  node: string;
-  classType: string;
-  /** Its title (`_meta.title`), else its class. */
-  title: string;
-}
 
 /**
  * Where a front end reads jobs from: a runner, or a store another process runs followed from outside
@@ -249,27 +241,14 @@ export class Runner {
     return planJobs({ ...request, out: request.out ?? this.settings.out }, { defs, verdicts });
   }
 
-  /**
-   * The inputs of a workflow a sweep can vary (those set to a value), read as a run would read it: an
-   * editor-format file converted with the first server's definitions. Throws `bad_input` when the source
-   * is not a workflow.
-   */
-  async sweepInputs(source: WorkflowSource): Promise<SweepableInput[]> {
-    return sweepableInputs((await loadSource(source, this.places[0]?.defs ?? {})).prompt);
+  /** The inputs of a workflow a sweep can vary, read as a run would read it (workflowChoices.ts). */
+  sweepInputs(source: WorkflowSource): Promise<SweepableInput[]> {
+    return workflowSweepInputs(source, this.places[0]?.defs ?? {});
   }
 
-  /**
-   * The output nodes of a workflow, each of which a run can be limited to (PlanRequest.outputs), read
-   * as {@link sweepInputs} reads the workflow. Throws `bad_input` when the source is not a workflow.
-   */
-  async outputNodes(source: WorkflowSource): Promise<OutputNode[]> {
-    const defs = this.places[0]?.defs ?? {};
-    const { prompt } = await loadSource(source, defs);
-    return outputNodes(prompt, defs).map((id) => ({
-      node: id,
-      classType: prompt[id].class_type,
-      title: prompt[id]._meta?.title ?? prompt[id].class_type,
-    }));
+  /** The output nodes of a workflow a run can be limited to (workflowChoices.ts). */
+  outputNodes(source: WorkflowSource): Promise<OutputNode[]> {
+    return workflowOutputNodes(source, this.places[0]?.defs ?? {});
   }
 
   /**

@@ -92,7 +92,7 @@ export function ancestors(prompt: ApiPrompt, id: NodeId): Set<NodeId> {
 }
 
 /** `starts` and everything they depend on, in one walk however much their ancestries overlap. */
-function reachable(prompt: ApiPrompt, starts: readonly NodeId[]): Set<NodeId> {
+export function reachable(prompt: ApiPrompt, starts: readonly NodeId[]): Set<NodeId> {
   return new Set(reachableDependencies(prompt, starts).keys());
 }
 

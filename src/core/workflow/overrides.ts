@@ -146,13 +146,18 @@ export function describeNode(node: ApiNode): string {
   return title && title !== node.class_type ? `${node.class_type} "${title}"` : node.class_type;
 }
 
+/** The nodes `name` names: the node with that id, else every node with that `_meta.title`. */
+export function nodesNamed(prompt: ApiPrompt, name: string): NodeId[] {
+  if (Object.hasOwn(prompt, name)) return [name];
+  return Object.keys(prompt).filter((id) => prompt[id]._meta?.title === name);
+}
+
 /**
  * The id of the node an override names: the id itself, else the one node with that `_meta.title`.
  * Throws `RunnerError('bad_input')` when no node or several nodes match.
  */
 export function resolveNode(prompt: ApiPrompt, o: Pick<Override, 'node' | 'input'>): NodeId {
-  if (Object.hasOwn(prompt, o.node)) return o.node;
-  const matches = Object.keys(prompt).filter((id) => prompt[id]._meta?.title === o.node);
+  const matches = nodesNamed(prompt, o.node);
   if (matches.length === 1) return matches[0];
   const where = { title: o.node, inputName: o.input };
   if (matches.length === 0) {

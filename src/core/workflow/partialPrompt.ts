@@ -4,8 +4,8 @@
  * does the same on every server, older ones and ours included, and its record says exactly what ran.
  */
 import { RunnerError } from '../util/runnerError';
-import { ancestors, outputNodes, sortedNodeIds } from './graph';
-import { describeNode } from './overrides';
+import { outputNodes, reachable, sortedNodeIds } from './graph';
+import { describeNode, nodesNamed } from './overrides';
 import type { ApiPrompt, NodeDefs, NodeId } from './types';
 
 /**
@@ -28,8 +28,7 @@ export function resolveOutputNodes(
       : `its output nodes are ${outs.map((id) => `#${id} ${describeNode(prompt[id])}`).join(', ')}`;
   };
   const ids = names.map((name) => {
-    if (Object.hasOwn(prompt, name)) return name;
-    const matches = Object.keys(prompt).filter((id) => prompt[id]._meta?.title === name);
+    const matches = nodesNamed(prompt, name);
     if (matches.length === 1) return matches[0];
     if (matches.length === 0)
       throw new RunnerError('bad_input', `${file}: no node has the id or title "${name}"; ${choices()}`, {
@@ -56,11 +55,7 @@ export function resolveOutputNodes(
 
 /** `prompt` with only `outputs` and the nodes they depend on, each node as it was. */
 export function partialPrompt(prompt: ApiPrompt, outputs: readonly NodeId[]): ApiPrompt {
-  const keep = new Set<NodeId>();
-  for (const out of outputs) {
-    keep.add(out);
-    for (const id of ancestors(prompt, out)) keep.add(id);
-  }
+  const keep = reachable(prompt, outputs);
   const pruned: ApiPrompt = {};
   for (const id of Object.keys(prompt)) if (keep.has(id)) pruned[id] = prompt[id];
   return pruned;
