@@ -9,6 +9,7 @@
  * such pixel. Its cost grows with the square of the kernel size, so for large radii
  * {@link separableConvolve} offers two 1-D passes in double precision, within about 1e-6 of torch.
  */
+import { forEachElementRows } from './rowBands';
 import type { ImageTensor } from './types';
 import { NodeException } from './types';
 
@@ -36,16 +37,19 @@ function reflect(i: number, n: number): number {
   return i;
 }
 
-/** One batch element reflect-padded by `r` on every side, channels interleaved. */
-function reflectPad(image: ImageTensor, b: number, r: number): Float32Array {
+/**
+ * Rows `[y0 - r, y1 + r)` of batch element `b`, reflected at the image's edges and reflect-padded by `r`
+ * on the left and right, channels interleaved: the padded image's rows that output rows `[y0, y1)` read.
+ */
+function reflectPadRows(image: ImageTensor, b: number, r: number, y0: number, y1: number): Float32Array {
   const { height, width, channels: c } = image;
   const paddedWidth = width + 2 * r;
-  const out = new Float32Array((height + 2 * r) * paddedWidth * c);
-  for (let y = 0; y < height + 2 * r; y++) {
-    const srcRow = (b * height + reflect(y - r, height)) * width;
+  const out = new Float32Array((y1 - y0 + 2 * r) * paddedWidth * c);
+  for (let y = y0 - r, o = 0; y < y1 + r; y++) {
+    const srcRow = (b * height + reflect(y, height)) * width;
     for (let x = 0; x < paddedWidth; x++) {
       const s = (srcRow + reflect(x - r, width)) * c;
-      for (let k = 0; k < c; k++) out[(y * paddedWidth + x) * c + k] = image.data[s + k];
+      for (let k = 0; k < c; k++) out[o++] = image.data[s + k];
     }
   }
   return out;
@@ -104,21 +108,38 @@ export function convolve2d(
   out: Float32Array,
   checkpoint: () => void,
 ): void {
+  convolve2dRows(image, kernel, out, 0, image.batch * image.height, checkpoint);
+}
+
+/**
+ * {@link convolve2d} for the flat output rows `[from, to)` (batch element times height plus row) only;
+ * every value is computed exactly as in the whole convolution.
+ */
+export function convolve2dRows(
+  image: ImageTensor,
+  kernel: Float32Array,
+  out: Float32Array,
+  from: number,
+  to: number,
+  checkpoint: () => void,
+): void {
   const k = Math.round(Math.sqrt(kernel.length));
   const r = (k - 1) / 2;
-  const { batch, height, width, channels: c } = image;
+  const { height, width, channels: c } = image;
   const rowLength = width * c;
   const paddedRow = (width + 2 * r) * c;
   const acc = new Float32Array(rowLength);
-  for (let b = 0; b < batch; b++) {
-    const padded = reflectPad(image, b, r);
-    for (let y = 0; y < height; y++) {
+  forEachElementRows(from, to, height, (b, y0, y1) => {
+    const padded = reflectPadRows(image, b, r, y0, y1);
+    for (let y = y0; y < y1; y++) {
       if (y % CHECKPOINT_ROWS === 0) checkpoint();
       acc.fill(0);
-      for (let ky = 0; ky < k; ky++) accumulateRow(acc, padded, (y + ky) * paddedRow, kernel, ky * k, k, c);
+      for (let ky = 0; ky < k; ky++) {
+        accumulateRow(acc, padded, (y - y0 + ky) * paddedRow, kernel, ky * k, k, c);
+      }
       out.set(acc, (b * height + y) * rowLength);
     }
-  }
+  });
 }
 
 /** Reflect-pads row `y` of `image` (flat row index) by `r` pixels on both sides into `padded`. */
@@ -145,29 +166,51 @@ export function separableConvolve(
   weights: Float64Array,
   checkpoint: () => void,
 ): Float64Array {
-  const { batch, height, width, channels: c } = image;
+  const rowLength = image.width * image.channels;
+  const result = new Float64Array(image.data.length);
+  separableConvolveRows(image, weights, 0, image.batch * image.height, checkpoint, (row, values) =>
+    result.set(values, row * rowLength),
+  );
+  return result;
+}
+
+/**
+ * {@link separableConvolve} for the flat output rows `[from, to)`: each row's double-precision values
+ * go to `emit` (the array is reused for the next row), computed exactly as in the whole convolution.
+ * The horizontal pass runs on the source rows those output rows read.
+ */
+export function separableConvolveRows(
+  image: ImageTensor,
+  weights: Float64Array,
+  from: number,
+  to: number,
+  checkpoint: () => void,
+  emit: (row: number, values: Float64Array) => void,
+): void {
+  const { height, width, channels: c } = image;
   const rowLength = width * c;
   const r = (weights.length - 1) / 2;
-  const result = new Float64Array(image.data.length);
-  const horizontal = new Float64Array(height * rowLength);
   const padded = new Float64Array((width + 2 * r) * c);
   const acc = new Float64Array(rowLength);
-  for (let b = 0; b < batch; b++) {
-    for (let y = 0; y < height; y++) {
+  forEachElementRows(from, to, height, (b, y0, y1) => {
+    // Reflection keeps every source row the band reads within [lo, hi].
+    const lo = Math.max(0, y0 - r);
+    const hi = Math.min(height - 1, y1 - 1 + r);
+    const horizontal = new Float64Array((hi - lo + 1) * rowLength);
+    for (let y = lo; y <= hi; y++) {
       if (y % CHECKPOINT_ROWS === 0) checkpoint();
       padRow(image, b * height + y, r, padded);
       acc.fill(0);
       for (let t = 0; t < weights.length; t++) addScaled(acc, weights[t], padded, t * c);
-      horizontal.set(acc, y * rowLength);
+      horizontal.set(acc, (y - lo) * rowLength);
     }
-    for (let y = 0; y < height; y++) {
+    for (let y = y0; y < y1; y++) {
       if (y % CHECKPOINT_ROWS === 0) checkpoint();
       acc.fill(0);
       for (let t = 0; t < weights.length; t++) {
-        addScaled(acc, weights[t], horizontal, reflect(y - r + t, height) * rowLength);
+        addScaled(acc, weights[t], horizontal, (reflect(y - r + t, height) - lo) * rowLength);
       }
-      result.set(acc, (b * height + y) * rowLength);
+      emit(b * height + y, acc);
     }
-  }
-  return result;
+  });
 }

@@ -7,6 +7,7 @@
  * as `Image.resize` does for RGBA and LA.
  */
 import type { Checkpoint, PixelGrid } from './resampleTorch';
+import { forEachElementRows } from './rowBands';
 import { sharedFloats } from './tensor';
 import { NodeException } from './types';
 
@@ -150,13 +151,22 @@ function resampleRows(
   return out;
 }
 
-/** The vertical pass; `rowOffset` is the first source row `src` holds. */
-function resampleColumns(src: Bytes, taps: FixedTaps, rowOffset: number, checkpoint: Checkpoint): Bytes {
+/**
+ * The vertical pass for output rows `[yFrom, yTo)` (all of them by default); `rowOffset` is the first
+ * source row `src` holds. The result holds those rows only.
+ */
+function resampleColumns(
+  src: Bytes,
+  taps: FixedTaps,
+  rowOffset: number,
+  checkpoint: Checkpoint,
+  yFrom = 0,
+  yTo = taps.first.length,
+): Bytes {
   const rowLen = src.width * src.channels;
-  const outH = taps.first.length;
   const out: Bytes = {
-    data: new Uint8Array(outH * rowLen),
-    height: outH,
+    data: new Uint8Array((yTo - yFrom) * rowLen),
+    height: yTo - yFrom,
     width: src.width,
     channels: src.channels,
   };
@@ -166,7 +176,7 @@ function resampleColumns(src: Bytes, taps: FixedTaps, rowOffset: number, checkpo
   // One fixed-point accumulator per value of the output row; summing whole source rows in turn reads
   // memory in order. The sums are exact integers, as Pillow's int accumulators are.
   const acc = new Float64Array(rowLen);
-  for (let y = 0; y < outH; y++) {
+  for (let y = yFrom; y < yTo; y++) {
     if (y % 16 === 0) checkpoint();
     acc.fill(HALF);
     for (let t = 0; t < count[y]; t++) {
@@ -174,7 +184,7 @@ function resampleColumns(src: Bytes, taps: FixedTaps, rowOffset: number, checkpo
       const from = (first[y] - rowOffset + t) * rowLen;
       for (let i = 0; i < rowLen; i++) acc[i] += pixels[from + i] * w;
     }
-    for (let i = 0, o = y * rowLen; i < rowLen; i++) dst[o++] = clip8(acc[i]);
+    for (let i = 0, o = (y - yFrom) * rowLen; i < rowLen; i++) dst[o++] = clip8(acc[i]);
   }
   return out;
 }
@@ -221,22 +231,26 @@ function unpremultiply(img: Bytes): void {
   }
 }
 
-/** `np.clip(255. * x, 0, 255).astype(np.uint8)` of one grid element: float32 product, then truncation. */
-function toBytes(grid: PixelGrid, n: number): Bytes {
-  const size = grid.height * grid.width * grid.channels;
+/**
+ * `np.clip(255. * x, 0, 255).astype(np.uint8)` of rows `[y0, y1)` of one grid element (all rows by
+ * default): float32 product, then truncation.
+ */
+function toBytes(grid: PixelGrid, n: number, y0 = 0, y1 = grid.height): Bytes {
+  const rowLen = grid.width * grid.channels;
+  const size = (y1 - y0) * rowLen;
   // Three spare bytes let the horizontal pass read four bands of the last pixel.
   const data = new Uint8Array(size + 3);
   const src = grid.data;
-  for (let i = 0, s = n * size; i < size; i++, s++) {
+  for (let i = 0, s = (n * grid.height + y0) * rowLen; i < size; i++, s++) {
     const v = Math.fround(255 * src[s]);
     // NaN fails both tests and becomes 0, as numpy's cast does on x86.
     data[i] = v > 255 ? 255 : v > 0 ? v : 0;
   }
-  return { data, height: grid.height, width: grid.width, channels: grid.channels };
+  return { data, height: y1 - y0, width: grid.width, channels: grid.channels };
 }
 
 /** Checks what `Image.fromarray` and `Image.resize` would refuse, with Python's exception types. */
-function checkLanczos(grid: PixelGrid, outH: number, outW: number): void {
+export function checkLanczos(grid: PixelGrid, outH: number, outW: number): void {
   if (grid.channels < 1 || grid.channels > 4) {
     throw new NodeException('TypeError', `Cannot handle this data type: (1, 1, ${grid.channels}), |u1`);
   }
@@ -254,20 +268,50 @@ export function resizeLanczos(
   checkpoint: Checkpoint = () => undefined,
 ): Float32Array {
   checkLanczos(grid, outH, outW);
-  const size = outH * outW * grid.channels;
-  const out = sharedFloats(grid.count * size);
+  const out = sharedFloats(grid.count * outH * outW * grid.channels);
+  resizeLanczosRows(grid, outH, outW, { out, from: 0, to: grid.count * outH }, checkpoint);
+  return out;
+}
+
+/**
+ * {@link resizeLanczos} into `target.out` for the flat output rows `[target.from, target.to)` only:
+ * the source rows those rows read go through 8 bits and the horizontal pass, then the vertical pass
+ * makes the band's rows, each value as in the whole resize.
+ */
+export function resizeLanczosRows(
+  grid: PixelGrid,
+  outH: number,
+  outW: number,
+  target: { out: Float32Array; from: number; to: number },
+  checkpoint: Checkpoint = () => undefined,
+): void {
+  checkLanczos(grid, outH, outW);
+  const { out } = target;
+  const rowLen = outW * grid.channels;
   const alpha = grid.channels === 2 || grid.channels === 4;
-  for (let n = 0; n < grid.count; n++) {
-    let img = toBytes(grid, n);
-    // Image.resize returns a plain copy, without the premultiply round trip, when the size is unchanged.
-    if (outH !== grid.height || outW !== grid.width) {
+  const vertical = pillowTaps(grid.height, outH, LANCZOS);
+  forEachElementRows(target.from, target.to, outH, (n, y0, y1) => {
+    let img: Bytes;
+    if (outH === grid.height && outW === grid.width) {
+      // Image.resize returns a plain copy, without the premultiply round trip, when the size is unchanged.
+      img = toBytes(grid, n, y0, y1);
+    } else {
+      const sameHeight = outH === grid.height;
+      const rowFrom = sameHeight ? y0 : vertical.first[y0];
+      const rowTo = sameHeight ? y1 : vertical.first[y1 - 1] + vertical.count[y1 - 1];
+      img = toBytes(grid, n, rowFrom, rowTo);
       if (alpha) premultiply(img);
-      img = resampleBytes(img, outH, outW, checkpoint);
+      if (outW !== grid.width) {
+        img = resampleRows(img, pillowTaps(grid.width, outW, LANCZOS), 0, img.height, checkpoint);
+      }
+      if (!sameHeight) img = resampleColumns(img, vertical, rowFrom, checkpoint, y0, y1);
       if (alpha) unpremultiply(img);
     }
-    for (let i = 0; i < size; i++) out[n * size + i] = img.data[i] / 255;
-  }
-  return out;
+    const data = img.data;
+    for (let i = 0, o = (n * outH + y0) * rowLen, end = (y1 - y0) * rowLen; i < end; i++) {
+      out[o++] = data[i] / 255;
+    }
+  });
 }
 
 /**

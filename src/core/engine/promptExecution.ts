@@ -24,14 +24,17 @@ import { computeCacheKeys, type ExecutionCache } from './executionCache';
 import { replayCachedOutputs } from './outputReplay';
 import { PreviewStager } from './previewStager';
 import type { NodeRegistry } from './registry';
+import { MIN_SPLIT_SIZE, splitRows } from './rowBands';
 import { RunReporter, type ProgressStatePolicy } from './runReporter';
 import { DataflowSchedule, planExecution, type ExecutionPlan } from './scheduleGraph';
 import {
   InterruptedException,
+  type BandPlan,
   type NodeContext,
   type NodeImpl,
   type NodeResult,
   type PreviewImage,
+  type RowBands,
   type UiOutput,
   type WrittenFile,
 } from './types';
@@ -161,8 +164,54 @@ export class PromptExecution {
     this.inFlight.set(id, () => undefined);
     this.reporter.nodeStarted(id);
     const pool = impl.heavy ? this.setup.pool() : undefined;
-    if (pool) this.runOnWorker(id, impl, inputs, pool);
+    if (pool && impl.bands && pool.size > 1) this.runInBands(id, impl, impl.bands, inputs, pool);
+    else if (pool) this.runOnWorker(id, impl, inputs, pool);
     else this.runOnMain(id, impl, inputs);
+  }
+
+  /**
+   * Plans the node here, then has the workers fill its output rows in one band each (one band only for
+   * small work); a node that plans nothing runs whole on a worker.
+   */
+  private runInBands(
+    id: NodeId,
+    impl: NodeImpl,
+    bands: RowBands,
+    inputs: Record<string, unknown>,
+    pool: WorkerPool,
+  ): void {
+    let plan: BandPlan | undefined;
+    try {
+      plan = bands.plan(inputs);
+    } catch (e) {
+      // Failed as the node's run would have: after this turn, as a worker's failure arrives.
+      queueMicrotask(() => this.onFailed(id, e, inputs));
+      return;
+    }
+    if (!plan) return this.runOnWorker(id, impl, inputs, pool);
+    const { outputs, args } = plan;
+    const count = plan.size < MIN_SPLIT_SIZE ? 1 : pool.size;
+    const handles = splitRows(plan.rows, count).map(([from, to]) => {
+      const band = { args, outputs, from, to };
+      const task = {
+        classType: impl.classType,
+        nodeId: id,
+        inputs: {},
+        band,
+        flag: this.flag,
+        dirs: this.setup.dirs,
+      };
+      return pool.run(task, (value, max, preview) => this.onProgress(id, value, max, preview));
+    });
+    this.inFlight.set(id, () => handles.forEach((h) => h.abandon()));
+    Promise.all(handles.map((h) => h.result)).then(
+      () => this.onDone(id, { outputs }, inputs),
+      (e: unknown) => {
+        handles.forEach((h) => h.abandon());
+        if (e instanceof UnknownWorkerClassError) this.runOnMain(id, impl, inputs);
+        else this.onFailed(id, e, inputs);
+      },
+    );
   }
 
   private runOnWorker(id: NodeId, impl: NodeImpl, inputs: Record<string, unknown>, pool: WorkerPool): void {

@@ -4,11 +4,17 @@
  * The kernels live in resampleTorch.ts, lanczos.ts and resampleBislerp.ts; this file picks one and
  * handles the crop and the tensor shapes.
  */
-import { resizeLanczos } from './lanczos';
+import { checkLanczos, resizeLanczos, resizeLanczosRows } from './lanczos';
 import { resizeBislerp } from './resampleBislerp';
-import { torchInterpolate, type Checkpoint, type PixelGrid } from './resampleTorch';
-import { imageFrom, maskFrom } from './tensor';
-import { NodeException, type ImageTensor, type MaskTensor } from './types';
+import {
+  checkInterpolateSizes,
+  torchInterpolate,
+  torchInterpolateRows,
+  type Checkpoint,
+  type PixelGrid,
+} from './resampleTorch';
+import { createImage, imageFrom, maskFrom, sharedFloats } from './tensor';
+import { NodeException, type BandPlan, type ImageTensor, type MaskTensor } from './types';
 
 export type { Checkpoint, PixelGrid } from './resampleTorch';
 
@@ -70,7 +76,8 @@ export function centerCropBox(oldW: number, oldH: number, width: number, height:
 /** A copy of one rectangle of every element of a grid. */
 export function cropGrid(grid: PixelGrid, box: CropBox): PixelGrid {
   const { count, height, width, channels: c } = grid;
-  const data = new Float32Array(count * box.height * box.width * c);
+  // On shared memory, so that handing the crop to the workers of a banded resize copies nothing.
+  const data = sharedFloats(count * box.height * box.width * c);
   const rowLen = box.width * c;
   for (let n = 0; n < count; n++) {
     for (let y = 0; y < box.height; y++) {
@@ -113,13 +120,57 @@ export function commonUpscaleGrid(
   crop: CropMethod,
   checkpoint: Checkpoint = () => undefined,
 ): Float32Array {
-  let source = grid;
-  if (crop === 'center') {
-    if (height === 0) throw new NodeException('ZeroDivisionError', 'division by zero');
-    const box = centerCropBox(grid.width, grid.height, width, height);
-    if (box.x !== 0 || box.y !== 0) source = cropGrid(grid, box);
-  }
-  return resizeGrid(source, width, height, method, checkpoint);
+  return resizeGrid(croppedSource(grid, width, height, crop), width, height, method, checkpoint);
+}
+
+/** The grid common_upscale resizes: the centre crop to width x height's aspect when asked, else the grid. */
+function croppedSource(grid: PixelGrid, width: number, height: number, crop: CropMethod): PixelGrid {
+  if (crop !== 'center') return grid;
+  if (height === 0) throw new NodeException('ZeroDivisionError', 'division by zero');
+  const box = centerCropBox(grid.width, grid.height, width, height);
+  return box.x !== 0 || box.y !== 0 ? cropGrid(grid, box) : grid;
+}
+
+/** What each band of an upscale needs: the (cropped) source, the output size and the method. */
+export interface UpscaleBandArgs {
+  readonly grid: PixelGrid;
+  readonly width: number;
+  readonly height: number;
+  readonly method: Exclude<UpscaleMethod, 'bislerp'>;
+}
+
+/**
+ * The row-band plan of {@link commonUpscale}: the same checks and crop, the output IMAGE allocated.
+ * Bislerp, whose rows are not computed one by one, has none and runs whole.
+ */
+export function planUpscale(
+  image: ImageTensor,
+  width: number,
+  height: number,
+  method: UpscaleMethod,
+  crop: CropMethod,
+): BandPlan<UpscaleBandArgs> | undefined {
+  if (method === 'bislerp') return undefined;
+  const grid = croppedSource({ ...image, count: image.batch }, width, height, crop);
+  if (method === 'lanczos') checkLanczos(grid, height, width);
+  else checkInterpolateSizes(grid, height, width);
+  const out = createImage(image.batch, height, width, image.channels);
+  const size = Math.max(out.data.length, grid.data.length);
+  return { outputs: [out], rows: image.batch * height, args: { grid, width, height, method }, size };
+}
+
+/** Fills output rows `[from, to)` of an upscale planned by {@link planUpscale}. */
+export function runUpscaleBand(
+  args: UpscaleBandArgs,
+  outputs: unknown[],
+  from: number,
+  to: number,
+  checkpoint: Checkpoint,
+): void {
+  const target = { out: (outputs[0] as ImageTensor).data, from, to };
+  const { grid, width, height, method } = args;
+  if (method === 'lanczos') resizeLanczosRows(grid, height, width, target, checkpoint);
+  else torchInterpolateRows(grid, height, width, method, target, checkpoint);
 }
 
 /**

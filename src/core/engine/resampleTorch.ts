@@ -9,6 +9,7 @@
  * arithmetic detail of the reference build not yet pinned down. Taps come from resampleTaps.ts.
  */
 import { cubicTaps, linearTaps, nearestExactIndices, poolWindows, type CubicTaps } from './resampleTaps';
+import { forEachElementRows } from './rowBands';
 import { sharedFloats } from './tensor';
 import { NodeException } from './types';
 
@@ -36,7 +37,7 @@ export type TorchMode = 'nearest-exact' | 'bilinear' | 'bicubic' | 'area';
 const ROWS_PER_CHECKPOINT = 16;
 
 /** Checks sizes as torch's upsample shape checks do, with the same message. */
-function checkSizes(grid: PixelGrid, outH: number, outW: number): void {
+export function checkInterpolateSizes(grid: PixelGrid, outH: number, outW: number): void {
   if (grid.height > 0 && grid.width > 0 && outH > 0 && outW > 0) return;
   throw new NodeException(
     'RuntimeError',
@@ -45,24 +46,30 @@ function checkSizes(grid: PixelGrid, outH: number, outW: number): void {
   );
 }
 
+/** Where a resize writes: `out` (the whole output's layout) and the flat output rows `[from, to)`. */
+interface RowTarget {
+  readonly out: Float32Array;
+  readonly from: number;
+  readonly to: number;
+}
+
 /** nearest-exact: each output pixel copies the source pixel under its centre. */
 function resizeNearestExact(
   grid: PixelGrid,
   outH: number,
   outW: number,
+  { out, from, to }: RowTarget,
   checkpoint: Checkpoint,
-): Float32Array {
-  const { data, count, height, width, channels: c } = grid;
+): void {
+  const { data, height, width, channels: c } = grid;
   const rows = nearestExactIndices(height, outH);
   const cols = nearestExactIndices(width, outW);
-  const out = sharedFloats(count * outH * outW * c);
   const rowLen = outW * c;
-  let o = 0;
-  for (let n = 0; n < count; n++) {
-    for (let y = 0; y < outH; y++, o += rowLen) {
+  forEachElementRows(from, to, outH, (n, y0, y1) => {
+    for (let y = y0, o = (n * outH + y0) * rowLen; y < y1; y++, o += rowLen) {
       if (y % ROWS_PER_CHECKPOINT === 0) checkpoint();
       // An upscale repeats source rows; copying the finished output row is cheaper than gathering.
-      if (y > 0 && rows[y] === rows[y - 1]) {
+      if (y > y0 && rows[y] === rows[y - 1]) {
         out.copyWithin(o, o - rowLen, o);
         continue;
       }
@@ -72,22 +79,26 @@ function resizeNearestExact(
         for (let k = 0; k < c; k++) out[i++] = data[s + k];
       }
     }
-  }
-  return out;
+  });
 }
 
 /**
  * bilinear as torch 1.13's channels-last kernel computes it (ComfyUI's `movedim(-1, 1)` view is
  * channels-last): four float32 corner weights, then `x00*w00 + x01*w01 + x10*w10 + x11*w11`.
  */
-function resizeBilinear(grid: PixelGrid, outH: number, outW: number, checkpoint: Checkpoint): Float32Array {
-  const { data, count, height, width, channels: c } = grid;
+function resizeBilinear(
+  grid: PixelGrid,
+  outH: number,
+  outW: number,
+  { out, from, to }: RowTarget,
+  checkpoint: Checkpoint,
+): void {
+  const { data, height, width, channels: c } = grid;
   const rt = linearTaps(height, outH);
   const { i0, i1, l0, l1 } = linearTaps(width, outW);
-  const out = sharedFloats(count * outH * outW * c);
-  let o = 0;
-  for (let n = 0; n < count; n++) {
-    for (let y = 0; y < outH; y++) {
+  let o = from * outW * c;
+  forEachElementRows(from, to, outH, (n, y0, y1) => {
+    for (let y = y0; y < y1; y++) {
       if (y % ROWS_PER_CHECKPOINT === 0) checkpoint();
       const r0 = (n * height + rt.i0[y]) * width;
       const r1 = (n * height + rt.i1[y]) * width;
@@ -108,8 +119,7 @@ function resizeBilinear(grid: PixelGrid, outH: number, outW: number, checkpoint:
         }
       }
     }
-  }
-  return out;
+  });
 }
 
 /** A four-tap float32 dot product in torch's order: `((t0*w0 + t1*w1) + t2*w2) + t3*w3`. */
@@ -127,19 +137,20 @@ function dot4(
   return f32(f32(a + f32(v2 * w2)) + f32(v3 * w3));
 }
 
-/** The width pass of bicubic for rows `[0, height)` of grid element n, into `tmp` (height x outW). */
+/** The width pass of bicubic for rows `[y0, y1)` of grid element n, into `tmp` ((y1 - y0) x outW). */
 function cubicRows(
   grid: PixelGrid,
   n: number,
   ct: CubicTaps,
-  tmp: Float32Array,
+  rows: { y0: number; y1: number; tmp: Float32Array },
   checkpoint: Checkpoint,
 ): void {
   const { data, height, width, channels: c } = grid;
   const { index, weight } = ct;
+  const { y0, y1, tmp } = rows;
   const outW = index.length / 4;
   let t = 0;
-  for (let y = 0; y < height; y++) {
+  for (let y = y0; y < y1; y++) {
     if (y % ROWS_PER_CHECKPOINT === 0) checkpoint();
     const row = (n * height + y) * width;
     for (let x = 0, j = 0; x < outW; x++, j += 4) {
@@ -158,47 +169,59 @@ function cubicRows(
 }
 
 /**
- * bicubic. torch's generic kernel sums over width inside and over height outside, so doing all rows'
- * width sums first (one pass) and then the height sums (a second pass) is the same arithmetic, in a
- * fraction of the time.
+ * bicubic. torch's generic kernel sums over width inside and over height outside, so doing the width
+ * sums of every source row the output rows read first (one pass) and then the height sums (a second
+ * pass) is the same arithmetic, in a fraction of the time.
  */
-function resizeBicubic(grid: PixelGrid, outH: number, outW: number, checkpoint: Checkpoint): Float32Array {
+function resizeBicubic(
+  grid: PixelGrid,
+  outH: number,
+  outW: number,
+  { out, from, to }: RowTarget,
+  checkpoint: Checkpoint,
+): void {
   const rt = cubicTaps(grid.height, outH);
   const ct = cubicTaps(grid.width, outW);
   const rowLen = outW * grid.channels;
-  const tmp = new Float32Array(grid.height * rowLen);
-  const out = sharedFloats(grid.count * outH * rowLen);
   const { index, weight } = rt;
-  for (let n = 0; n < grid.count; n++) {
-    cubicRows(grid, n, ct, tmp, checkpoint);
-    for (let y = 0, j = 0; y < outH; y++, j += 4) {
+  forEachElementRows(from, to, outH, (n, y0, y1) => {
+    // The taps are clamped and ascend, so the band reads source rows [first, last].
+    const first = index[y0 * 4];
+    const last = index[(y1 - 1) * 4 + 3];
+    const tmp = new Float32Array((last - first + 1) * rowLen);
+    cubicRows(grid, n, ct, { y0: first, y1: last + 1, tmp }, checkpoint);
+    for (let y = y0, j = y0 * 4; y < y1; y++, j += 4) {
       if (y % ROWS_PER_CHECKPOINT === 0) checkpoint();
       const w0 = weight[j];
       const w1 = weight[j + 1];
       const w2 = weight[j + 2];
       const w3 = weight[j + 3];
-      const q0 = index[j] * rowLen;
-      const q1 = index[j + 1] * rowLen;
-      const q2 = index[j + 2] * rowLen;
-      const q3 = index[j + 3] * rowLen;
+      const q0 = (index[j] - first) * rowLen;
+      const q1 = (index[j + 1] - first) * rowLen;
+      const q2 = (index[j + 2] - first) * rowLen;
+      const q3 = (index[j + 3] - first) * rowLen;
       const o = (n * outH + y) * rowLen;
       for (let i = 0; i < rowLen; i++)
         out[o + i] = dot4(tmp[q0 + i], tmp[q1 + i], tmp[q2 + i], tmp[q3 + i], w0, w1, w2, w3);
     }
-  }
-  return out;
+  });
 }
 
 /** area: the float32 mean of each adaptive-pool window, summed row by row, then `/ kh / kw`. */
-function resizeArea(grid: PixelGrid, outH: number, outW: number, checkpoint: Checkpoint): Float32Array {
-  const { data, count, height, width, channels: c } = grid;
+function resizeArea(
+  grid: PixelGrid,
+  outH: number,
+  outW: number,
+  { out, from, to }: RowTarget,
+  checkpoint: Checkpoint,
+): void {
+  const { data, height, width, channels: c } = grid;
   const rw = poolWindows(height, outH);
   const { start: x0, end: x1 } = poolWindows(width, outW);
-  const out = sharedFloats(count * outH * outW * c);
   const stride = width * c;
-  let o = 0;
-  for (let n = 0; n < count; n++) {
-    for (let y = 0; y < outH; y++) {
+  let o = from * outW * c;
+  forEachElementRows(from, to, outH, (n, ya, yb) => {
+    for (let y = ya; y < yb; y++) {
       if (y % ROWS_PER_CHECKPOINT === 0) checkpoint();
       const kh = rw.end[y] - rw.start[y];
       const top = (n * height + rw.start[y]) * width * c;
@@ -214,8 +237,29 @@ function resizeArea(grid: PixelGrid, outH: number, outW: number, checkpoint: Che
         }
       }
     }
-  }
-  return out;
+  });
+}
+
+/**
+ * {@link torchInterpolate} into `target.out` (the whole output, allocated by the caller) for the flat
+ * output rows `[target.from, target.to)` only, each value computed as in the whole resize.
+ */
+export function torchInterpolateRows(
+  grid: PixelGrid,
+  outH: number,
+  outW: number,
+  mode: TorchMode,
+  target: RowTarget,
+  checkpoint: Checkpoint = () => undefined,
+): void {
+  checkInterpolateSizes(grid, outH, outW);
+  const resize = {
+    'nearest-exact': resizeNearestExact,
+    bilinear: resizeBilinear,
+    bicubic: resizeBicubic,
+    area: resizeArea,
+  }[mode];
+  resize(grid, outH, outW, target, checkpoint);
 }
 
 /**
@@ -229,15 +273,8 @@ export function torchInterpolate(
   mode: TorchMode,
   checkpoint: Checkpoint = () => undefined,
 ): Float32Array {
-  checkSizes(grid, outH, outW);
-  switch (mode) {
-    case 'nearest-exact':
-      return resizeNearestExact(grid, outH, outW, checkpoint);
-    case 'bilinear':
-      return resizeBilinear(grid, outH, outW, checkpoint);
-    case 'bicubic':
-      return resizeBicubic(grid, outH, outW, checkpoint);
-    case 'area':
-      return resizeArea(grid, outH, outW, checkpoint);
-  }
+  checkInterpolateSizes(grid, outH, outW);
+  const out = sharedFloats(grid.count * outH * outW * grid.channels);
+  torchInterpolateRows(grid, outH, outW, mode, { out, from: 0, to: grid.count * outH }, checkpoint);
+  return out;
 }

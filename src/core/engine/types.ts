@@ -126,6 +126,11 @@ export interface NodeImpl {
    */
   readonly heavy?: boolean;
   /**
+   * How a heavy node's work splits into bands of output rows that several workers compute at once
+   * (rowBands.ts). Its `run` must give the same result as planning and running one band. @default none
+   */
+  readonly bands?: RowBands;
+  /**
    * Runs the node. `inputs` holds every input of the prompt node with links resolved to the upstream
    * output values and constants already coerced to the definition's type; absent optional inputs are
    * undefined.
@@ -164,4 +169,28 @@ export class InterruptedException extends Error {
     super('Processing interrupted');
     this.name = 'InterruptedException';
   }
+}
+
+/** What a node's plan hands to its bands: the outputs to fill, how many rows they have, and the work. */
+export interface BandPlan<A = unknown> {
+  /** The node's outputs, allocated on shared memory and filled by the bands. */
+  readonly outputs: unknown[];
+  /** The flat count of output rows (batch times height) the bands divide. */
+  readonly rows: number;
+  /** What every band needs besides its rows; cloned to each worker, so tensors on shared memory only. */
+  readonly args: A;
+  /** Roughly how many values the whole work touches, so that small work is not split. */
+  readonly size: number;
+}
+
+/** How a node splits its work into bands of output rows. */
+export interface RowBands<A = unknown> {
+  /**
+   * Checks the inputs, allocates the outputs and describes the work; runs on the calling thread and must
+   * be cheap. Undefined means the node has nothing to split (an identity, say): run it whole instead.
+   * Throws what the node's `run` would throw for the same inputs.
+   */
+  plan(inputs: Record<string, unknown>): BandPlan<A> | undefined;
+  /** Fills output rows `[from, to)`, calling `checkpoint` every few rows. */
+  runBand(args: A, outputs: unknown[], from: number, to: number, checkpoint: () => void): void;
 }

@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PreviewStager } from './previewStager';
 import { builtinNodes, type NodeRegistry } from './registry';
 import { InterruptedException, type NodeContext, type NodeImpl } from './types';
-import type { WorkerInit, WorkerReply, WorkerTask, WorkerTaskError } from './workerPool';
+import type { WorkerBand, WorkerInit, WorkerReply, WorkerTask, WorkerTaskError } from './workerPool';
 
 /** Progress posts closer together than this are dropped, except the final one. */
 const PROGRESS_INTERVAL_MS = 10;
@@ -72,12 +72,27 @@ async function runTask(registry: NodeRegistry, task: WorkerTask, post: (reply: W
   }
   try {
     const steps = stagerFor(task, post);
-    const result = await impl.run(task.inputs, contextFor(task, steps));
+    const ctx = contextFor(task, steps);
+    if (task.band) return runBand(impl, task.band, ctx, task.taskId, post);
+    const result = await impl.run(task.inputs, ctx);
     steps.flush();
     post({ type: 'done', taskId: task.taskId, outputs: result.outputs, ui: result.ui });
   } catch (e) {
     post({ type: 'failed', taskId: task.taskId, error: errorOf(e) });
   }
+}
+
+/** Fills one band of a node's rows; the outputs are the plan's, on shared memory, so none go back. */
+function runBand(
+  impl: NodeImpl,
+  band: WorkerBand,
+  ctx: NodeContext,
+  taskId: number,
+  post: (reply: WorkerReply) => void,
+): void {
+  if (!impl.bands) throw new Error(`node class ${impl.classType} has no row bands`);
+  impl.bands.runBand(band.args, band.outputs, band.from, band.to, () => ctx.checkpoint());
+  post({ type: 'done', taskId, outputs: [] });
 }
 
 function main(): void {

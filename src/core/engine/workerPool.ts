@@ -34,6 +34,16 @@ export interface WorkerTask {
   /** The prompt's interrupt flag on shared memory: non-zero means stop at the next checkpoint. */
   flag: Int32Array;
   dirs: { inputDir: string; outputDir: string; tempDir: string };
+  /** Set to compute one band of a node's rows (rowBands.ts) instead of running the node. */
+  band?: WorkerBand;
+}
+
+/** One band of a node's rows: the plan's arguments and outputs, and the rows to fill. */
+export interface WorkerBand {
+  args: unknown;
+  outputs: unknown[];
+  from: number;
+  to: number;
 }
 
 /** A node's error as it crosses the thread boundary. */

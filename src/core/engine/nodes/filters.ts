@@ -9,10 +9,10 @@
  * and ../convolve.ts's exact accumulation, results are bit-identical to ComfyUI's up to
  * {@link EXACT_MAX_RADIUS}; above it a separable pass keeps large radii fast, within 1/255.
  */
-import { checkReflectPad, convolve2d, separableConvolve } from '../convolve';
+import { checkReflectPad, convolve2dRows, separableConvolveRows } from '../convolve';
 import { defineNode } from '../defineNode';
 import { createImage } from '../tensor';
-import type { ImageTensor, NodeContext, NodeImpl } from '../types';
+import type { BandPlan, ImageTensor, NodeContext, NodeImpl, RowBands } from '../types';
 
 const f32 = Math.fround;
 
@@ -135,37 +135,120 @@ function gaussianWeights(k: number, sigma: number): Float64Array {
   return w.map((v) => v / sum);
 }
 
-/** ImageBlur: the image convolved with the normalised Gaussian of radius `radius`. */
-export function blurImage(image: ImageTensor, radius: number, sigma: number, ctx: NodeContext): ImageTensor {
-  if (radius === 0) return image;
+/**
+ * What the bands of ImageBlur and ImageSharpen need: the image and either the exact k x k kernel or,
+ * above {@link EXACT_MAX_RADIUS}, the 1-D weights and the sharpening terms (scale and centre extra;
+ * for a blur, 1 and 0 are not applied).
+ */
+interface FilterArgs {
+  image: ImageTensor;
+  /** The k x k kernel convolved tap by tap, up to EXACT_MAX_RADIUS. */
+  kernel?: Float32Array;
+  /** The separable weights above it. */
+  weights?: Float64Array;
+  /** Sharpening above EXACT_MAX_RADIUS: the blur times `scale` plus the image times `extra`. */
+  separableSharpen?: { scale: number; extra: number };
+  /** Clamp to 0..1 after the convolution (ImageSharpen). */
+  clamp: boolean;
+}
+
+/** The filter's output allocated and its arguments, after torch's reflect-pad check. */
+function filterPlan(
+  image: ImageTensor,
+  radius: number,
+  args: Omit<FilterArgs, 'image'>,
+): BandPlan<FilterArgs> {
   checkReflectPad(image, radius);
   const out = createImage(image.batch, image.height, image.width, image.channels);
-  const checkpoint = (): void => ctx.checkpoint();
   const k = radius * 2 + 1;
-  if (radius <= EXACT_MAX_RADIUS) convolve2d(image, gaussianKernel(k, sigma), out.data, checkpoint);
-  else out.data.set(separableConvolve(image, gaussianWeights(k, sigma), checkpoint));
-  return out;
+  const taps = args.kernel ? k * k : 2 * k;
+  return {
+    outputs: [out],
+    rows: image.batch * image.height,
+    args: { ...args, image },
+    size: image.data.length * taps,
+  };
+}
+
+/** Output rows `[from, to)` of a blur or a sharpen. */
+function filterRows(
+  a: FilterArgs,
+  out: Float32Array,
+  from: number,
+  to: number,
+  checkpoint: () => void,
+): void {
+  const { image } = a;
+  const rowLength = image.width * image.channels;
+  if (a.kernel) convolve2dRows(image, a.kernel, out, from, to, checkpoint);
+  else {
+    const sharpen = a.separableSharpen;
+    separableConvolveRows(image, a.weights!, from, to, checkpoint, (row, values) => {
+      const at = row * rowLength;
+      if (sharpen) {
+        for (let i = 0; i < values.length; i++) {
+          values[i] = sharpen.scale * values[i] + sharpen.extra * image.data[at + i];
+        }
+      }
+      out.set(values, at);
+    });
+  }
+  if (!a.clamp) return;
+  for (let i = from * rowLength, end = to * rowLength; i < end; i++) {
+    out[i] = out[i] < 0 ? 0 : out[i] > 1 ? 1 : out[i];
+  }
+}
+
+/** ImageBlur's plan; none for radius 0, which returns the image itself. */
+function blurPlan(image: ImageTensor, radius: number, sigma: number): BandPlan<FilterArgs> | undefined {
+  if (radius === 0) return undefined;
+  const k = radius * 2 + 1;
+  if (radius <= EXACT_MAX_RADIUS)
+    return filterPlan(image, radius, { kernel: gaussianKernel(k, sigma), clamp: false });
+  return filterPlan(image, radius, { weights: gaussianWeights(k, sigma), clamp: false });
 }
 
 /**
- * The sharpened image before clamping for radii above {@link EXACT_MAX_RADIUS}: the kernel is the
- * scaled Gaussian plus an extra weight on the centre, so it is the separable blur scaled, plus the
+ * ImageSharpen's plan; none for radius 0. Above {@link EXACT_MAX_RADIUS} the kernel is the scaled
+ * Gaussian plus an extra weight on the centre, so the result is the separable blur scaled, plus the
  * image times that extra weight.
  */
-function sharpenSeparable(
+function sharpenPlan(
   image: ImageTensor,
-  k: number,
+  radius: number,
   sigma: number,
   alpha: number,
-  ctx: NodeContext,
-): Float64Array {
+): BandPlan<FilterArgs> | undefined {
+  if (radius === 0) return undefined;
+  const k = radius * 2 + 1;
   const gaussian = gaussianKernel(k, sigma);
+  if (radius <= EXACT_MAX_RADIUS)
+    return filterPlan(image, radius, { kernel: sharpenKernel(gaussian, alpha), clamp: true });
   const centre = (gaussian.length - 1) / 2;
   const scale = f32(-(alpha * 10));
   const extra = sharpenKernel(gaussian, alpha)[centre] - f32(gaussian[centre] * scale);
-  const blurred = separableConvolve(image, gaussianWeights(k, sigma), () => ctx.checkpoint());
-  for (let i = 0; i < blurred.length; i++) blurred[i] = scale * blurred[i] + extra * image.data[i];
-  return blurred;
+  return filterPlan(image, radius, {
+    weights: gaussianWeights(k, sigma),
+    separableSharpen: { scale, extra },
+    clamp: true,
+  });
+}
+
+/** Runs a filter plan whole; no plan returns the image itself. */
+function runFilter(
+  image: ImageTensor,
+  plan: BandPlan<FilterArgs> | undefined,
+  ctx: NodeContext,
+): ImageTensor {
+  if (!plan) return image;
+  const out = plan.outputs[0] as ImageTensor;
+  filterRows(plan.args, out.data, 0, plan.rows, () => ctx.checkpoint());
+  return out;
+}
+
+/** ImageBlur: the image convolved with the normalised Gaussian of radius `radius`. */
+export function blurImage(image: ImageTensor, radius: number, sigma: number, ctx: NodeContext): ImageTensor {
+  return runFilter(image, blurPlan(image, radius, sigma), ctx);
 }
 
 /** ImageSharpen: the sharpening kernel applied, then a clamp to 0..1; alpha 0 is the identity. */
@@ -176,24 +259,33 @@ export function sharpenImage(
   alpha: number,
   ctx: NodeContext,
 ): ImageTensor {
-  if (radius === 0) return image;
-  checkReflectPad(image, radius);
-  const out = createImage(image.batch, image.height, image.width, image.channels);
-  const k = radius * 2 + 1;
-  if (radius <= EXACT_MAX_RADIUS) {
-    convolve2d(image, sharpenKernel(gaussianKernel(k, sigma), alpha), out.data, () => ctx.checkpoint());
-  } else {
-    out.data.set(sharpenSeparable(image, k, sigma, alpha, ctx));
-  }
-  const data = out.data;
-  for (let i = 0; i < data.length; i++) data[i] = data[i] < 0 ? 0 : data[i] > 1 ? 1 : data[i];
-  return out;
+  return runFilter(image, sharpenPlan(image, radius, sigma, alpha), ctx);
 }
+
+const filterBandRows: RowBands<FilterArgs>['runBand'] = (args, outputs, from, to, checkpoint) =>
+  filterRows(args, (outputs[0] as ImageTensor).data, from, to, checkpoint);
+
+const blurBands: RowBands<FilterArgs> = {
+  plan: (inputs) => blurPlan(inputs.image as ImageTensor, Number(inputs.blur_radius), Number(inputs.sigma)),
+  runBand: filterBandRows,
+};
+
+const sharpenBands: RowBands<FilterArgs> = {
+  plan: (inputs) =>
+    sharpenPlan(
+      inputs.image as ImageTensor,
+      Number(inputs.sharpen_radius),
+      Number(inputs.sigma),
+      Number(inputs.alpha),
+    ),
+  runBand: filterBandRows,
+};
 
 /** The filter family's node classes. */
 export const filterNodes: NodeImpl[] = [
   defineNode('ImageBlur', {
     heavy: true,
+    bands: blurBands as RowBands,
     run: (inputs, ctx) => ({
       outputs: [
         blurImage(inputs.image as ImageTensor, Number(inputs.blur_radius), Number(inputs.sigma), ctx),
@@ -202,6 +294,7 @@ export const filterNodes: NodeImpl[] = [
   }),
   defineNode('ImageSharpen', {
     heavy: true,
+    bands: sharpenBands as RowBands,
     run: (inputs, ctx) => {
       const image = inputs.image as ImageTensor;
       const radius = Number(inputs.sharpen_radius);

@@ -3,8 +3,18 @@
  * their targets (Python's round-half-even on doubles) before handing the image to common_upscale.
  */
 import { defineNode } from '../defineNode';
-import { commonUpscale, isUpscaleMethod, pyRound, type CropMethod, type UpscaleMethod } from '../resample';
-import { NodeException, type ImageTensor, type NodeContext, type NodeImpl } from '../types';
+import {
+  commonUpscale,
+  isUpscaleMethod,
+  planUpscale,
+  pyRound,
+  runUpscaleBand,
+  type CropMethod,
+  type UpscaleBandArgs,
+  type UpscaleMethod,
+} from '../resample';
+import { runAsOneBand } from '../rowBands';
+import { NodeException, type ImageTensor, type NodeImpl, type RowBands } from '../types';
 
 /** The `upscale_method` input, checked. */
 function methodOf(v: unknown): UpscaleMethod {
@@ -57,42 +67,63 @@ export function totalPixelsTarget(
   };
 }
 
-/** Runs common_upscale with the node's checkpoint. */
-function upscale(
-  image: ImageTensor,
-  size: { width: number; height: number },
-  method: UpscaleMethod,
-  crop: CropMethod,
-  ctx: NodeContext,
-): ImageTensor {
-  return commonUpscale(image, size.width, size.height, method, crop, () => ctx.checkpoint());
+/** The image, target size and method of one of the three nodes, read from its inputs. */
+interface ScaleRequest {
+  image: ImageTensor;
+  /** Undefined keeps the image as it is. */
+  size: { width: number; height: number } | undefined;
+  method: UpscaleMethod;
+  crop: CropMethod;
+}
+
+/** ImageScale's request. */
+function scaleRequest(inputs: Record<string, unknown>): ScaleRequest {
+  const image = inputs.image as ImageTensor;
+  const size = scaleTarget(image, Number(inputs.width), Number(inputs.height));
+  if (!size) return { image, size, method: 'nearest-exact', crop: 'disabled' };
+  return { image, size, method: methodOf(inputs.upscale_method), crop: cropOf(inputs.crop) };
+}
+
+/** ImageScaleBy's request. */
+function scaleByRequest(inputs: Record<string, unknown>): ScaleRequest {
+  const image = inputs.image as ImageTensor;
+  const size = scaleByTarget(image, Number(inputs.scale_by));
+  return { image, size, method: methodOf(inputs.upscale_method), crop: 'disabled' };
+}
+
+/** ImageScaleToTotalPixels' request. */
+function totalPixelsRequest(inputs: Record<string, unknown>): ScaleRequest {
+  const image = inputs.image as ImageTensor;
+  const size = totalPixelsTarget(image, Number(inputs.megapixels), Number(inputs.resolution_steps));
+  return { image, size, method: methodOf(inputs.upscale_method), crop: 'disabled' };
+}
+
+/** A scale node from its request: common_upscale in row bands, bislerp whole, no size the image itself. */
+function scaleNode(classType: string, request: (inputs: Record<string, unknown>) => ScaleRequest): NodeImpl {
+  const bands: RowBands<UpscaleBandArgs> = {
+    plan: (inputs) => {
+      const { image, size, method, crop } = request(inputs);
+      return size && planUpscale(image, size.width, size.height, method, crop);
+    },
+    runBand: runUpscaleBand,
+  };
+  return defineNode(classType, {
+    heavy: true,
+    bands: bands as RowBands,
+    run: (inputs, ctx) => {
+      const banded = runAsOneBand(bands, inputs, ctx);
+      if (banded) return banded;
+      const { image, size, method, crop } = request(inputs);
+      if (!size) return { outputs: [image] };
+      const checkpoint = (): void => ctx.checkpoint();
+      return { outputs: [commonUpscale(image, size.width, size.height, method, crop, checkpoint)] };
+    },
+  });
 }
 
 /** The scale family's node classes. */
 export const scaleNodes: NodeImpl[] = [
-  defineNode('ImageScale', {
-    heavy: true,
-    run: (inputs, ctx) => {
-      const image = inputs.image as ImageTensor;
-      const size = scaleTarget(image, Number(inputs.width), Number(inputs.height));
-      if (!size) return { outputs: [image] };
-      return { outputs: [upscale(image, size, methodOf(inputs.upscale_method), cropOf(inputs.crop), ctx)] };
-    },
-  }),
-  defineNode('ImageScaleBy', {
-    heavy: true,
-    run: (inputs, ctx) => {
-      const image = inputs.image as ImageTensor;
-      const size = scaleByTarget(image, Number(inputs.scale_by));
-      return { outputs: [upscale(image, size, methodOf(inputs.upscale_method), 'disabled', ctx)] };
-    },
-  }),
-  defineNode('ImageScaleToTotalPixels', {
-    heavy: true,
-    run: (inputs, ctx) => {
-      const image = inputs.image as ImageTensor;
-      const size = totalPixelsTarget(image, Number(inputs.megapixels), Number(inputs.resolution_steps));
-      return { outputs: [upscale(image, size, methodOf(inputs.upscale_method), 'disabled', ctx)] };
-    },
-  }),
+  scaleNode('ImageScale', scaleRequest),
+  scaleNode('ImageScaleBy', scaleByRequest),
+  scaleNode('ImageScaleToTotalPixels', totalPixelsRequest),
 ];

@@ -6,7 +6,8 @@
  */
 import { defineNode } from '../defineNode';
 import { createImage, createMask } from '../tensor';
-import type { ImageTensor, MaskTensor, NodeContext, NodeImpl } from '../types';
+import { runAsOneBand } from '../rowBands';
+import type { ImageTensor, MaskTensor, NodeContext, NodeImpl, RowBands } from '../types';
 
 /** How often (in rows) long loops give the executor a chance to interrupt. */
 const CHECKPOINT_ROWS = 16;
@@ -89,13 +90,19 @@ function quarterTurnsOf(rotation: string): number {
 }
 
 /** `1.0 - image` on every channel, alpha included, rounded to float32 as torch does. */
-function invertImage(image: ImageTensor): ImageTensor {
-  const out = createImage(image.batch, image.height, image.width, image.channels);
-  const src = image.data;
-  const dst = out.data;
-  for (let i = 0; i < src.length; i++) dst[i] = 1 - src[i];
-  return out;
-}
+const invertBands: RowBands<ImageTensor> = {
+  plan(inputs) {
+    const image = inputs.image as ImageTensor;
+    const out = createImage(image.batch, image.height, image.width, image.channels);
+    return { outputs: [out], rows: image.batch * image.height, args: image, size: image.data.length };
+  },
+  runBand(image, outputs, from, to) {
+    const src = image.data;
+    const dst = (outputs[0] as ImageTensor).data;
+    const rowLength = image.width * image.channels;
+    for (let i = from * rowLength, end = to * rowLength; i < end; i++) dst[i] = 1 - src[i];
+  },
+};
 
 /** The sides ImagePadForOutpaint adds, in pixels. */
 export interface PadSides {
@@ -176,7 +183,8 @@ function sliceBatch(image: ImageTensor, batchIndex: number, length: number): Ima
 export const transformNodes: NodeImpl[] = [
   defineNode('ImageInvert', {
     heavy: true,
-    run: (inputs) => ({ outputs: [invertImage(inputs.image as ImageTensor)] }),
+    bands: invertBands as RowBands,
+    run: (inputs, ctx) => runAsOneBand(invertBands, inputs, ctx)!,
   }),
   defineNode('ImageCrop', {
     heavy: true,
