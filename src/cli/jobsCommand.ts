@@ -7,7 +7,8 @@ import { openStoreJobs, type StoreJobs } from '../core/run/storeJobs';
 import { RunnerError } from '../core/util/runnerError';
 import { resumeJobs, type ResumeOptions } from './jobsResume';
 import type { CliIo } from './output';
-import { restartText, summarize } from './progressView';
+import { restartText } from '../core/run/jobsOverviewItems';
+import { summarize } from './progressView';
 import { cliStoreOptions } from './runSession';
 
 /** The actions of `comfy-runner jobs`. */

@@ -10,7 +10,8 @@
 import { openRunner, type RunnerOptions } from '../core/run/runner';
 import { jobsToResume } from '../core/run/storeJobs';
 import type { CliIo } from './output';
-import { jobName, printSummary, restartText } from './progressView';
+import { restartText } from '../core/run/jobsOverviewItems';
+import { jobName, printSummary } from './progressView';
 import { followToEnd } from './runCommand';
 import { cliRunnerOptions, cliStoreOptions } from './runSession';
 

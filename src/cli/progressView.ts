@@ -6,7 +6,7 @@
 import type { Job, RestartRecord } from '../core/jobs/job';
 import { finishedCount, progressFraction, type PromptProgress } from '../core/protocol/promptProgress';
 import { jobLabel } from '../core/run/jobLabel';
-import { formatClock } from '../core/run/jobsOverviewItems';
+import { restartText } from '../core/run/jobsOverviewItems';
 import type { RunnerEvent } from '../core/run/runner';
 import type { RunnerErrorReason } from '../core/util/runnerError';
 import { paint, type CliIo } from './output';
@@ -52,16 +52,6 @@ export function summarize(job: Job): JobSummary {
       : null,
     restarts: job.restarts ?? [],
   };
-}
-
-/**
- * What the user reads about a run cut short, the `n`th (from 1): `run 2 of this job: the runner stopped
- * during the run on embedded (started 12:02:58), taken back at 12:03:04`.
- */
-export function restartText(restart: RestartRecord, n: number): string {
-  const started = restart.started === undefined ? '' : ` (started ${formatClock(restart.started)})`;
-  const when = `${restart.message} on ${restart.target}${started}`;
-  return `run ${n + 1} of this job: ${when}, taken back at ${formatClock(restart.at)}`;
 }
 
 const stateColour = { succeeded: 'green', failed: 'red', cancelled: 'yellow', lost: 'red' } as const;

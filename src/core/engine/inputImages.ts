@@ -4,9 +4,9 @@
  * the way Pillow and `ImageOps.exif_transpose` would, and the content hash used as IS_CHANGED.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { joinInside } from '../util/safePath';
+import { joinInside, realPathWithin } from '../util/safePath';
 import { exifOrientation, exifTranspose } from './exifTranspose';
 import { pilImageFromPng, type PilImage } from './pillowImage';
 import { decodePng } from './pngCodec';
@@ -18,9 +18,10 @@ export type ImageFolders = Pick<NodeContext, 'inputDir' | 'outputDir' | 'tempDir
 /**
  * The file an image name refers to, as ComfyUI's `get_annotated_filepath` resolves it: a trailing
  * ` [output]` / ` [temp]` / ` [input]` picks the folder, the input folder otherwise; a subfolder in
- * the name is allowed. Unlike ComfyUI, a name that would leave its folder is refused.
+ * the name is allowed. Unlike ComfyUI, a name that would leave its folder is refused, and so is one that
+ * a symlink inside the folder leads out of (the real path is returned: read that, not the name).
  */
-export function resolveImagePath(name: unknown, folders: ImageFolders): string {
+export async function resolveImagePath(name: unknown, folders: ImageFolders): Promise<string> {
   if (typeof name !== 'string')
     throw new NodeException('TypeError', `image must be a file name, got ${typeof name}`);
   const [rel, base] = name.endsWith('[output]')
@@ -33,12 +34,25 @@ export function resolveImagePath(name: unknown, folders: ImageFolders): string {
   const path = joinInside(base, rel);
   if (!path)
     throw new NodeException('ValueError', `Invalid image file: ${name} (the path leaves its folder)`);
-  return path;
+  const real = await realPathWithin(base, path);
+  if (real) return real;
+  // A folder that is not there holds no file; anything else is a link that leads out or nowhere.
+  if (
+    !(await realpath(base).then(
+      () => true,
+      () => false,
+    ))
+  )
+    throw new NodeException('FileNotFoundError', `Invalid image file: ${name}`);
+  throw new NodeException(
+    'ValueError',
+    `Invalid image file: ${name} (a symlink in its folder leads outside it, or nowhere)`,
+  );
 }
 
 /** Reads an image file; a missing one fails with ComfyUI's validation message. */
 async function readImageFile(name: unknown, folders: ImageFolders): Promise<Uint8Array> {
-  const path = resolveImagePath(name, folders);
+  const path = await resolveImagePath(name, folders);
   try {
     return await readFile(path);
   } catch (e) {
@@ -78,7 +92,7 @@ export async function openImage(name: unknown, ctx: NodeContext): Promise<PilIma
  */
 export async function imageFingerprint(name: unknown, folders: ImageFolders): Promise<string> {
   try {
-    const bytes = await readFile(resolveImagePath(name, folders));
+    const bytes = await readFile(await resolveImagePath(name, folders));
     return createHash('sha256').update(bytes).digest('hex');
   } catch {
     return `unreadable:${randomUUID()}`;

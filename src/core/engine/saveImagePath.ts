@@ -6,6 +6,7 @@
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { realPathWithin } from '../util/safePath';
 import type { ApiPrompt } from '../workflow/types';
 import { NodeException } from './types';
 
@@ -59,6 +60,16 @@ export async function getSaveImagePath(
     throw new NodeException(
       'Exception',
       `Saving image outside the output folder is not allowed. full_output_folder: ${fullOutputFolder}, output_dir: ${root}`,
+    );
+  }
+  // A symlink already inside the output folder must not carry the save out of it. The folder keeps the
+  // name it was given (the job's folder may itself be reached through a link, and outputs are named
+  // relative to it).
+  await mkdir(root, { recursive: true });
+  if ((await realPathWithin(root, fullOutputFolder)) === null) {
+    throw new NodeException(
+      'Exception',
+      `Saving image outside the output folder is not allowed: a symlink in it leads out (or nowhere). full_output_folder: ${fullOutputFolder}, output_dir: ${root}`,
     );
   }
   const counter = await nextCounter(fullOutputFolder, filename, options.pendingIn);

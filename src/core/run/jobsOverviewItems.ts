@@ -3,6 +3,7 @@
  * it, the tooltip with the details (prompt id, timings, error), a key for its icon, and the tokens a UI
  * matches its actions on. Plain text, so any front end can show it; times are formatted from `now`.
  */
+import type { RestartRecord } from '../jobs/job';
 import { lastRunning, progressFraction } from '../protocol/promptProgress';
 import type { JobsOverview } from './jobsOverview';
 import type { BatchState, GroupList } from './jobsOverviewGroup';
@@ -234,6 +235,7 @@ export function jobTooltip(entry: JobEntry, label: string, now: number): string 
   if (entry.progress) add('Nodes', progressLine(entry));
   add('Outputs', job.outputs.length > 0 ? `${job.outputs.length} in ${job.outDir}` : undefined);
   add('Blocked', job.blockedReason);
+  (job.restarts ?? []).forEach((r, i) => add('Restarted', restartText(r, i + 1)));
   if (job.error) add('Error', errorLine(job.error));
   for (const w of job.warnings) add('Warning', w);
   return lines.join('\n');
@@ -249,6 +251,16 @@ function errorLine(error: NonNullable<JobEntry['job']['error']>): string {
     Boolean,
   );
   return where.length > 0 ? `${error.message} (${where.join(', ')})` : error.message;
+}
+
+/**
+ * What the user reads about a run cut short, the `n`th (from 1): `run 2 of this job: the runner stopped
+ * during the run on embedded (started 12:02:58), taken back at 12:03:04`.
+ */
+export function restartText(restart: RestartRecord, n: number): string {
+  const started = restart.started === undefined ? '' : ` (started ${formatClock(restart.started)})`;
+  const when = `${restart.message} on ${restart.target}${started}`;
+  return `run ${n + 1} of this job: ${when}, taken back at ${formatClock(restart.at)}`;
 }
 
 /** A duration as `850 ms`, `12.3 s`, `4 min 05 s` or `2 h 03 min`. */

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { listInputImages } from '../../../src/core/engine/inputImages';
 import type { ImageTensor, MaskTensor, NodeContext } from '../../../src/core/engine/types';
+import { tempDir } from '../../fakes/tempDirs';
 import { corpusDir } from './conformanceHarness';
 import { buildPng, exifWithOrientation, failure, ioNode, testContext } from './pngTestFiles';
 
@@ -121,6 +122,29 @@ describe('LoadImage', () => {
   it('refuses a name that leaves the input folder', async () => {
     const { ctx } = withInputs();
     assert.equal((await failure(load(ctx, '../output/x.png'))).exceptionType, 'ValueError');
+  });
+
+  it('refuses a symlink in the input folder that points to a file outside it', async () => {
+    const { ctx, dirs } = withInputs();
+    const outside = tempDir('comfy-outside-');
+    copyFileSync(join(dirs.inputDir, KINDS.rgb), join(outside, 'secret.png'));
+    symlinkSync(join(outside, 'secret.png'), join(dirs.inputDir, 'link.png'));
+    const e = await failure(load(ctx, 'link.png'));
+    assert.deepEqual([e.exceptionType, e.message.includes('symlink')], ['ValueError', true]);
+  });
+
+  it('refuses a file under a symlinked subfolder that leads outside the input folder', async () => {
+    const { ctx, dirs } = withInputs();
+    const outside = tempDir('comfy-outside-');
+    copyFileSync(join(dirs.inputDir, KINDS.rgb), join(outside, 'secret.png'));
+    symlinkSync(outside, join(dirs.inputDir, 'elsewhere'));
+    assert.equal((await failure(load(ctx, 'elsewhere/secret.png'))).exceptionType, 'ValueError');
+  });
+
+  it('follows a symlink that stays inside the input folder', async () => {
+    const { ctx, dirs } = withInputs();
+    symlinkSync(join(dirs.inputDir, KINDS.rgb), join(dirs.inputDir, 'alias.png'));
+    assert.equal((await load(ctx, 'alias.png'))[0].width, 64);
   });
 
   it('refuses a file that is not a PNG', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   applyFrontendReplacements,
@@ -70,6 +70,26 @@ describe('getSaveImagePath', () => {
       assert.match(e.message, /outside the output folder is not allowed/);
     });
   }
+
+  it('refuses a prefix whose subfolder is a symlink leading outside the output folder', async () => {
+    const dir = outputDir();
+    const outside = tempDir('comfy-save-outside-');
+    symlinkSync(outside, join(dir, 'away'));
+    const e = await getSaveImagePath('away/img', dir).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    assert.ok(e instanceof NodeException);
+    assert.match(e.message, /outside the output folder is not allowed/);
+    assert.deepEqual(readdirSync(outside), []);
+  });
+
+  it('saves through a symlinked subfolder that stays inside the output folder', async () => {
+    const dir = outputDir(['real/img_00004_.png']);
+    symlinkSync(join(dir, 'real'), join(dir, 'alias'));
+    const p = await getSaveImagePath('alias/img', dir);
+    assert.deepEqual([p.subfolder, p.counter], ['alias', 5]);
+  });
 
   it('substitutes the server variables when the prefix holds a %', async () => {
     const p = await getSaveImagePath(

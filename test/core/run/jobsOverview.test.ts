@@ -285,6 +285,17 @@ describe('the jobs overview', () => {
       assert.match(item(events, 'r').tooltip, /^Attempt: 2 \(retry of a\)$/m);
     });
 
+    it('lists each run the runner’s stopping cut short in the tooltip', () => {
+      const added = s.add({ id: 'a' });
+      const taken = new Date(2026, 0, 2, 12, 3, 4).getTime();
+      added.job.restarts = [{ at: taken, target: 'embedded', message: 'the runner stopped during the run' }];
+      const events: RunnerEvent[] = [added];
+      assert.match(
+        item(events, 'a').tooltip,
+        /^Restarted: run 2 of this job: the runner stopped during the run on embedded, taken back at 12:03:04$/m,
+      );
+    });
+
     it('counts each group in its description', () => {
       const o = overviewOf(Array.from({ length: 1234 }, () => s.add()));
       assert.equal(overviewItem(o, group(o, 'queued'), 0).description, '1,234');
