@@ -26,7 +26,7 @@ export interface ServerState {
   readonly version: string;
   /** `system.argv` of `/system_stats`: the process's arguments, the server's token blanked out. */
   readonly argv: readonly string[];
-  /** Request bodies above this many bytes get 413 (`--max-upload-size`). */
+  /** Request bodies above this many bytes get 413 (100 MiB unless `ComfyServerOptions.maxUploadSize` says otherwise). */
   readonly maxUploadSize: number;
   /** Where the server reports what it did not answer as asked (an entry it left out). */
   log(line: string): void;
