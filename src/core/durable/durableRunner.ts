@@ -44,6 +44,13 @@ export interface DurableRunnerOptions {
    */
   readonly targets: readonly PoolTargetOptions[];
   /**
+   * Names that stand for a target inside the runner's own process even when `targets` leaves them out
+   * (the embedded engine of a runner started with remote servers only), so that a job a stopped runner
+   * had there is queued or run again rather than lost. A name `targets` holds goes by that target.
+   * @default []
+   */
+  readonly inProcessNames?: readonly string[];
+  /**
    * Everything else the scheduler takes (concurrency, probe, onNoTarget, ...).
    * @default {}
    */
@@ -98,7 +105,13 @@ export async function startDurableRunner(options: DurableRunnerOptions): Promise
   try {
     const jobs = await store.list();
     for (const problem of store.problems()) options.onProblem?.(problem);
-    const inProcess = await takeBackInProcess(store, jobs, options.targets);
+    const inProcess = await takeBackInProcess(
+      store,
+      jobs,
+      options.targets,
+      Date.now(),
+      options.inProcessNames,
+    );
     const requeued = [...inProcess.requeued, ...(await requeueUnsubmitted(store, jobs))];
     const taken = { ...inProcess, requeued, previousOwner: acquired.previous };
     const runner = new DurableRunner(options, jobs, taken);

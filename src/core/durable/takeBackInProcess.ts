@@ -64,8 +64,12 @@ export async function takeBackInProcess(
   jobs: Job[],
   targets: readonly PoolTargetOptions[],
   now = Date.now(),
+  absentInProcess: readonly string[] = [],
 ): Promise<InProcessTakeBack> {
   const inProcess = new Set(targets.filter((t) => t.target.inProcess).map((t) => t.target.name));
+  // A target of the process that stopped is gone whether or not today's pool has one of that name again.
+  const present = new Set(targets.map((t) => t.target.name));
+  for (const name of absentInProcess) if (!present.has(name)) inProcess.add(name);
   const folders = new Map<string, number>();
   for (const job of jobs) folders.set(resolve(job.outDir), (folders.get(resolve(job.outDir)) ?? 0) + 1);
   const taken: InProcessTakeBack = { requeued: [], restarted: [], lost: [] };

@@ -21,6 +21,9 @@ import type { NodeDefs } from '../workflow/types';
 import { serverName } from './runnerSettings';
 import { serverSettingsOf, type ServerSettings, type ServerSpec } from './serverSettings';
 
+/** The pool's name for the embedded engine, in the jobs it ran too. */
+export const EMBEDDED = 'embedded';
+
 /** One place jobs can run, and the node definitions to check workflows against there. */
 export interface Place {
   readonly name: string;
@@ -59,7 +62,7 @@ async function embeddedPlace(setup: PoolSetup, settings: ServerSettings): Promis
   };
   const engine = createEngine({ ...folders, log: setup.engineLog });
   const target = embeddedTarget(engine);
-  return { name: 'embedded', target, defs: await engine.definitions(), settings, stats: engineStats };
+  return { name: EMBEDDED, target, defs: await engine.definitions(), settings, stats: engineStats };
 }
 
 /** The engine runs on this machine's CPU and memory, as `comfy-runner serve` reports it. */

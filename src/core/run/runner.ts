@@ -27,7 +27,7 @@ import type { SystemStats } from '../comfy/systemStats';
 import type { DownloadLimits } from '../comfy/downloadLimits';
 import type { SweepableInput } from '../workflow/overrides';
 import { planJobs, type PlanRequest, type WorkflowSource } from './planJobs';
-import { closePlaces, openPlaces, poolTargets, type Place } from './poolPlaces';
+import { closePlaces, EMBEDDED, openPlaces, poolTargets, type Place } from './poolPlaces';
 import { readRunnerSettings, serverName, writeRunnerSettings, type RunnerSettings } from './runnerSettings';
 import { serverSettingsOf, type ServerSpec } from './serverSettings';
 import { workflowOutputNodes, workflowSweepInputs, type OutputNode } from './workflowChoices';
@@ -131,6 +131,7 @@ export async function openRunner(options: RunnerOptions): Promise<Runner> {
       store,
       acquired,
       targets: poolTargets(places),
+      inProcessNames: [EMBEDDED],
       scheduler: { concurrency: settings.concurrency, onNoTarget: options.onNoTarget ?? 'wait' },
       paused: options.paused ?? false,
       onProblem: options.onProblem,

@@ -161,6 +161,30 @@ describe('taking back the jobs a stopped runner had on the embedded engine', fun
     assert.equal(lost.outputs.length, 0);
   });
 
+  it('queues again, rather than loses, the engine’s jobs when the pool is servers only this time', async () => {
+    const { url } = await serve({ nodes: testRegistry });
+    const dir = tempDir('take-back-store-');
+    const prefetched = onEngine('servers-only-prefetched', ['dispatch']);
+    const running = onEngine('servers-only-running', ['dispatch', 'start']);
+    await leaveBehind(dir, [prefetched, running]);
+    const runner = await startDurableRunner({
+      store: await testStore(dir),
+      targets: [{ target: loopTarget(url, CLIENT) }],
+      inProcessNames: ['embedded'],
+      scheduler: { healthIntervalMs: 0 },
+      paused: true,
+    });
+    runners.push(runner);
+    assert.deepEqual(
+      [runner.restored.requeued, runner.restored.restarted, runner.restored.lost],
+      [[prefetched.id], [running.id], []],
+    );
+    assert.deepEqual(
+      [(await inStore(dir, prefetched.id)).state, (await inStore(dir, running.id)).state],
+      ['queued', 'queued'],
+    );
+  });
+
   it('follows a job running on a server by its prompt id beside one it runs again on the engine', async () => {
     const { url } = await serve({ nodes: testRegistry });
     const promptId = randomUUID();
