@@ -7,7 +7,7 @@ import { rm, stat } from 'node:fs/promises';
 import { isRunnerError, RunnerError } from '../util/runnerError';
 import type { Job } from '../jobs/job';
 import { terminalStates } from '../jobs/jobState';
-import { writeFileAtomic } from '../util/atomicWrite';
+import { writeTextAtomic } from '../util/atomicWrite';
 import { AnswerWaiters } from './answerWaiters';
 import { parseJob, readJobFile, serializeJob } from './jobFile';
 import { emptyCache, scanJobs, type ScanResult } from './jobScan';
@@ -96,7 +96,7 @@ class FileJobStore implements JobStore {
       );
     }
     await this.exclusive(async () => {
-      await writeFileAtomic(path, text);
+      await writeTextAtomic(path, text);
       this.cache.jobs.set(job.id, { fingerprint: undefined, job: stored });
       this.cache.problems.delete(job.id);
     });
