@@ -128,7 +128,8 @@ export function parseJob(text: string, path: string, id: string): Job {
  * record, four records a job, for what the compiler already holds the scheduler to.
  */
 export function unstorableReason(job: Job): string | undefined {
-  if (!Object.prototype.hasOwnProperty.call(jobStates, job.state)) return `state ${JSON.stringify(job.state)}`;
+  if (!Object.prototype.hasOwnProperty.call(jobStates, job.state))
+    return `state ${JSON.stringify(job.state)}`;
   if (typeof job.times?.queued !== 'number') return 'times.queued is not a number';
   if (!Number.isInteger(job.attempt) || job.attempt < 1) return `attempt ${JSON.stringify(job.attempt)}`;
   return undefined;
