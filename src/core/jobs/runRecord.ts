@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { writeFileAtomic } from '../util/atomicWrite';
+import { writeTextAtomic } from '../util/atomicWrite';
 import { joinInside } from '../util/safePath';
 import type { FileDigest } from '../util/streamDigest';
 import type { OutputRef } from '../protocol/outputRefs';
@@ -78,6 +78,6 @@ export async function writeRunRecord(job: Job, comfyuiVersion?: string): Promise
     restarts: job.restarts,
   };
   const path = join(job.outDir, 'run.json');
-  await writeFileAtomic(path, JSON.stringify(record, null, 2) + '\n');
+  await writeTextAtomic(path, JSON.stringify(record, null, 2) + '\n');
   return path;
 }

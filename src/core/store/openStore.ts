@@ -7,9 +7,9 @@ import { rm, stat } from 'node:fs/promises';
 import { isRunnerError, RunnerError } from '../util/runnerError';
 import type { Job } from '../jobs/job';
 import { terminalStates } from '../jobs/jobState';
-import { writeFileAtomic } from '../util/atomicWrite';
+import { writeTextAtomic } from '../util/atomicWrite';
 import { AnswerWaiters } from './answerWaiters';
-import { parseJob, readJobFile, serializeJob } from './jobFile';
+import { readJobFile, serializeJob, unstorableReason } from './jobFile';
 import { emptyCache, scanJobs, type ScanResult } from './jobScan';
 import type { JobFilter, JobStore, PruneOptions, StoreEvent, StoreOptions } from './jobStore';
 import { processExists, type AcquireResult } from './ownerLock';
@@ -83,20 +83,15 @@ class FileJobStore implements JobStore {
   async put(job: Job): Promise<void> {
     await this.ownership.assertHeld('put');
     const path = jobPath(this.layout, job.id);
-    const text = serializeJob(job);
-    let stored: Job;
-    try {
-      stored = parseJob(text, path, job.id);
-    } catch (e) {
-      throw new RunnerError(
-        'internal',
-        `refusing to store an invalid job: ${(e as Error).message}`,
-        {},
-        job.id,
-      );
+    const unstorable = unstorableReason(job);
+    if (unstorable) {
+      throw new RunnerError('internal', `refusing to store an invalid job: ${unstorable}`, {}, job.id);
     }
+    const text = serializeJob(job);
+    // The cache keeps what the file says, a copy the caller cannot change.
+    const stored = JSON.parse(text) as Job;
     await this.exclusive(async () => {
-      await writeFileAtomic(path, text);
+      await writeTextAtomic(path, text);
       this.cache.jobs.set(job.id, { fingerprint: undefined, job: stored });
       this.cache.problems.delete(job.id);
     });

@@ -4,6 +4,7 @@
  * may not exist yet, and the removal of a folder that no reader sees half removed.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -31,6 +32,35 @@ export async function writeAtomically(path: string, fill: (tmpPath: string) => P
 /** Writes `data` to `path` atomically. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   return writeAtomically(path, (tmp) => writeFile(tmp, data));
+}
+
+/** The longest text, in UTF-16 units, {@link writeTextAtomic} writes synchronously. */
+export const syncTextLimit = 256 * 1024;
+
+/**
+ * Writes the small text `text` (a job record, a run record: a few KiB) to `path` atomically, as
+ * {@link writeFileAtomic} does, but with the file system's synchronous calls. For a file this small the
+ * write itself takes microseconds; the asynchronous calls' round trips through the thread pool and their
+ * promises cost twice the CPU of the write and rename together (0.3 against 0.15 ms a file here), paid at
+ * every change of every job. A text longer than {@link syncTextLimit} (a job of a very big prompt) is
+ * written with the asynchronous calls, so that no write holds the event loop for long.
+ */
+export async function writeTextAtomic(path: string, text: string): Promise<void> {
+  if (text.length > syncTextLimit) return writeFileAtomic(path, text);
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    try {
+      writeFileSync(tmp, text);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(tmp, text);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** Copies the file `from` to `to` atomically. */

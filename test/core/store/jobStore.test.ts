@@ -145,6 +145,15 @@ describe('job store: jobs', () => {
     await assert.rejects(store.put(broken), (e) => isRunnerError(e, 'internal'));
   });
 
+  it('refuses to store a job that could not be listed back: no queued time, or attempt 0', async () => {
+    const store = await ownedStore();
+    const job = sampleJob();
+    const noTime = { ...job, times: { nodes: {} } } as unknown as Job;
+    await assert.rejects(store.put(noTime), (e) => isRunnerError(e, 'internal'));
+    await assert.rejects(store.put({ ...job, attempt: 0 }), (e) => isRunnerError(e, 'internal'));
+    assert.deepEqual(await store.list(), []);
+  });
+
   it('ignores the temporary files of writes in progress', async () => {
     const dir = tempStoreDir();
     const store = await ownedStore(dir);
