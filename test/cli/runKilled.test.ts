@@ -37,17 +37,26 @@ function lineFrom(child: ChildProcess, when: (line: Record<string, unknown>) => 
 }
 
 /**
- * An embedded workflow that saves a small image at once and a blurred one about two seconds later, so
- * that a run stopped between the two leaves half of its outputs behind.
+ * An embedded workflow that saves a small image at once and, two wide blurs of a 2048² image later
+ * (some three seconds on these machines, well past the second a running record may wait before it is
+ * written), a second one, so that a run stopped between the two leaves half of its outputs behind.
  */
 function twoSavesWorkflow(): string {
   const file = join(tempDir('killed-wf-'), 'two-saves.json');
   const prompt = {
     '1': apiNode('EmptyImage', { width: 64, height: 64, batch_size: 1, color: 0 }),
     '2': apiNode('SaveImage', { images: ['1', 0], filename_prefix: 'first' }),
-    '3': apiNode('EmptyImage', { width: 1024, height: 1024, batch_size: 1, color: 0 }),
+    '3': apiNode('EmptyImage', { width: 2048, height: 2048, batch_size: 1, color: 0 }),
     '4': apiNode('ImageBlur', { image: ['3', 0], blur_radius: 31, sigma: 10 }),
-    '5': apiNode('SaveImage', { images: ['4', 0], filename_prefix: 'last' }),
+    '5': apiNode('ImageBlur', { image: ['4', 0], blur_radius: 31, sigma: 10 }),
+    '6': apiNode('ImageScale', {
+      image: ['5', 0],
+      upscale_method: 'nearest-exact',
+      width: 64,
+      height: 64,
+      crop: 'disabled',
+    }),
+    '7': apiNode('SaveImage', { images: ['6', 0], filename_prefix: 'last' }),
   };
   writeFileSync(file, JSON.stringify(prompt));
   return file;
@@ -130,10 +139,14 @@ describe('comfy-runner run stopped mid-run', function () {
     const savedFirst = (l: Record<string, unknown>) =>
       l.type === 'executed' && (l.data as { node?: string }).node === '2';
     const { child, exited } = await runningChild([...args, '--json'], savedFirst);
-    // Its record says running once the store has it; the blur takes about two seconds more.
+    // Its record says running once the store has it; the blurs take some seconds more.
     let running: JobSummary | undefined;
-    while (!(running = (await listed(store)).find((j) => j.state === 'running')))
+    let ended = false;
+    void exited.then(() => (ended = true));
+    while (!(running = (await listed(store)).find((j) => j.state === 'running'))) {
+      assert.ok(!ended, 'the run ended before its store said a job was running');
       await new Promise((r) => setTimeout(r, 20));
+    }
     child.kill('SIGKILL');
     await exited;
     const cutFolder = readdirSync(out).find((f) => f.endsWith(running!.id.slice(0, 8)))!;
