@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the end-to-end suite needs, and only what is missing: Debian's Chromium and the headers
+# Installs what the browser tests need, and only what is missing: Debian's Chromium (for the runs panel's
+# page tests in the unit suite and for the end-to-end suite) and the headers
 # code-server's native modules build against, then code-server itself into a cache outside the
 # repository (${E2E_CACHE:-$HOME/.cache/comfyui-runner-e2e}), so that a fresh clone on the same machine,
 # as CI makes for every run, finds it already there. Safe to run again and from two processes at once.

@@ -4,6 +4,7 @@
  * origin by `page.route`, and `acquireVsCodeApi` stubbed to record what the page posts and keeps. The
  * test plays the host with {@link PanelPage.send}. One browser per test file; a page per test.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -41,11 +42,19 @@ export function buildBundle(): Promise<string> {
   return bundle;
 }
 
+/** Debian's Chromium, which `npm run test:setup` installs. */
+const CHROMIUM = '/usr/bin/chromium';
+
 /** Starts headless Chromium with its state in a private folder. */
 export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `the runs panel's page tests need Debian's Chromium at ${CHROMIUM}: run npm run test:setup once`,
+    );
+  }
   const home = tempDir('panel-chromium-');
   return chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     args: [
       '--no-sandbox',
       '--disable-gpu',
