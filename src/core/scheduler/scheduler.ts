@@ -122,10 +122,11 @@ export class Scheduler {
 
   /**
    * Cancels a job: a queued one at once, a dispatched one by aborting it on its target (it ends
-   * `cancelled` when the target confirms). False when the job is unknown or already ended.
+   * `cancelled` when the target confirms). The id of a split run, or of any of its parts, cancels every
+   * part. False when the job is unknown or already ended.
    */
   cancel(jobId: string): boolean {
-    return this.dispatcher.cancel(jobId);
+    return this.dispatcher.cancelRun(jobId);
   }
 
   /**
