@@ -11,7 +11,13 @@ import type { QueueMove } from './jobQueue';
 import { Dispatcher } from './dispatch/dispatcher';
 import { Pool } from './pool/pool';
 import { CapabilityCheck, type TargetVerdict } from './pool/capabilityCheck';
-import { targetView, type PoolTarget, type PoolTargetOptions, type TargetHealth } from './pool/poolTarget';
+import {
+  canTakeJob,
+  targetView,
+  type PoolTarget,
+  type PoolTargetOptions,
+  type TargetHealth,
+} from './pool/poolTarget';
 import { retrySpec, retryableStates, type RetryOptions } from './retryPolicy';
 import type { SchedulerListener } from './schedulerEvents';
 import { JobBook } from './jobBook';
@@ -90,6 +96,23 @@ export class Scheduler {
   verdicts(spec: NewJob & { id: string }): { target: string; verdict: TargetVerdict }[] {
     const job = createJob(tidySpec(spec), this.options.now());
     return this.pool.list().map((t) => ({ target: t.name, verdict: this.check.verdict(job, t) }));
+  }
+
+  /**
+   * How many jobs like `spec` could start now on a target that can run it: the free slots of the
+   * enabled, up targets whose verdict is capable (or still unknown). Nothing is kept about the job.
+   */
+  freePlaces(spec: NewJob): number {
+    const id = `places-${crypto.randomUUID()}`;
+    const job = createJob(tidySpec({ ...spec, id }), this.options.now());
+    try {
+      return this.pool
+        .list()
+        .filter((t) => canTakeJob(t) && this.check.verdict(job, t).kind !== 'incapable')
+        .reduce((n, t) => n + Math.max(0, t.slots - t.inFlight.size), 0);
+    } finally {
+      this.check.forget(id);
+    }
   }
 
   /**
