@@ -173,8 +173,11 @@ export function jobDescription(
       return parts(...runningParts(entry, now), job.server);
     case 'succeeded':
       return parts(ranFor(entry), outputsText(job.outputs.length), job.server);
-    case 'cancelled':
-      return parts('cancelled', job.server);
+    case 'cancelled': {
+      // A part of a split run stopped because a sibling failed says which one.
+      const by = job.error?.reason === 'split_stopped' ? job.error.stoppedBy : undefined;
+      return parts(by ? `stopped: part ${by.index} failed` : 'cancelled', job.server);
+    }
     case 'failed':
     case 'lost':
       return parts(firstLine(job.error?.message) ?? job.state, job.server);

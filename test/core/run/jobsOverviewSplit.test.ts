@@ -54,9 +54,23 @@ describe('a split run in the jobs overview', () => {
 
   it('goes to Failed with the failing part’s error when one part failed and its sibling was stopped', () => {
     const o = overviewOf([...s.addSplit('R', 2), ...s.start('R-2'), ...s.finish('R-1', 'fail')]);
-    o.apply(s.move('R-2', 'cancel'));
+    o.apply(
+      s.move('R-2', 'cancel', (j) => {
+        j.error = { message: 'part 1 failed', reason: 'split_stopped', stoppedBy: { job: 'R-1', index: 1 } };
+      }),
+    );
     assert.deepEqual(tree(o, 'failed'), [['job:R', 'job:R-1', 'job:R-2']]);
     assert.match(overviewItem(o, o.nodeOf('R')!, 0).description, /^CUDA out of memory · gpu-1 · 2 parts$/);
+  });
+
+  it('says on a part its failing sibling stopped which part that was', () => {
+    const o = overviewOf([...s.addSplit('R', 2), ...s.start('R-2'), ...s.finish('R-1', 'fail')]);
+    o.apply(
+      s.move('R-2', 'cancel', (j) => {
+        j.error = { message: 'part 1 failed', reason: 'split_stopped', stoppedBy: { job: 'R-1', index: 1 } };
+      }),
+    );
+    assert.equal(overviewItem(o, o.nodeOf('R-2')!, 0).description, 'stopped: part 1 failed · gpu-1');
   });
 
   it('stands for all of its parts in an action, by its item or its id', () => {
