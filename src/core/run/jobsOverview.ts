@@ -118,6 +118,9 @@ export class JobsOverview {
         return this.update(event.jobId, (e) => delete e.job.blockedReason);
       case 'job/warning':
         return this.update(event.jobId, (e) => e.job.warnings.push(event.message));
+      case 'job/outputs':
+        // A part of a split run: its outputs moved into the run folder once every part had ended.
+        return this.update(event.jobId, (e) => (e.job.outputs = event.job.outputs));
       case 'job/autoRetry':
         return this.update(
           event.jobId,

@@ -52,6 +52,15 @@ describe('a split run in the jobs overview', () => {
     assert.match(overviewItem(o, o.nodeOf('R')!, 0).contextValue, /^job-succeeded split outputs record$/);
   });
 
+  it('shows a part’s outputs where the run’s merge moved them', () => {
+    const o = overviewOf([...s.addSplit('R', 2), ...s.finish('R-1'), ...s.finish('R-2')]);
+    const part = structuredClone(o.entry('R-1')!.job);
+    part.outputs = part.outputs.map((out) => ({ ...out, path: `moved/${out.path}` }));
+    o.apply({ type: 'job/outputs', jobId: 'R-1', job: part });
+    assert.deepEqual(o.entry('R-1')!.job.outputs, part.outputs);
+    assert.ok(o.entry('R')!.job.outputs.some((out) => out.path.startsWith('moved/')));
+  });
+
   it('goes to Failed with the failing part’s error when one part failed and its sibling was stopped', () => {
     const o = overviewOf([...s.addSplit('R', 2), ...s.start('R-2'), ...s.finish('R-1', 'fail')]);
     o.apply(
