@@ -54,7 +54,7 @@ describe('a split run in the jobs overview', () => {
 
   it('shows a part’s outputs where the run’s merge moved them', () => {
     const o = overviewOf([...s.addSplit('R', 2), ...s.finish('R-1'), ...s.finish('R-2')]);
-    const part = structuredClone(o.entry('R-1')!.job);
+    const part = { ...structuredClone(o.entry('R-1')!.job), prompt: {} };
     part.outputs = part.outputs.map((out) => ({ ...out, path: `moved/${out.path}` }));
     o.apply({ type: 'job/outputs', jobId: 'R-1', job: part });
     assert.deepEqual(o.entry('R-1')!.job.outputs, part.outputs);
