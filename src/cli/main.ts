@@ -10,7 +10,7 @@ import { demoCommand } from './demoCommand';
 import { downloadFlags, downloadFlagsUsage, downloadLimitsFromFlags } from './downloadFlags';
 import { jobsActions, jobsCommand, parseAge, type JobsAction } from './jobsCommand';
 import { processIo, type CliIo } from './output';
-import { positiveInt, runCommand, seedControlOption } from './runCommand';
+import { positiveInt, runCommand, seedControlOption, splitOption } from './runCommand';
 import { serveCommand } from './serveCommand';
 import { validateCommand } from './validateCommand';
 
@@ -78,7 +78,7 @@ function port(text: string): number {
 const commands: Record<string, Command> = {
   run: {
     summary: 'run workflows as durable jobs over the embedded engine and ComfyUI servers, with live progress',
-    usage: `comfy-runner run <workflow files...> [--server <url>|embedded]... [--runs N] [--seed increment|decrement|randomize|fixed] [--allow-identical] [--sweep <node>.<input>=<v1>,<v2>,...]... [--set <node>.<input>=<json>]... [--only <output node>]... [--concurrency N] ${downloadFlagsUsage} [--out <dir>] [--store <dir>] [--input-dir <dir>] [--json]`,
+    usage: `comfy-runner run <workflow files...> [--server <url>|embedded]... [--runs N] [--seed increment|decrement|randomize|fixed] [--allow-identical] [--sweep <node>.<input>=<v1>,<v2>,...]... [--set <node>.<input>=<json>]... [--only <output node>]... [--split|--no-split] [--split-servers N] [--concurrency N] ${downloadFlagsUsage} [--out <dir>] [--store <dir>] [--input-dir <dir>] [--json]`,
     options: {
       ...common,
       runs: { type: 'string' },
@@ -87,6 +87,9 @@ const commands: Record<string, Command> = {
       set: { type: 'string', multiple: true, default: [] },
       sweep: { type: 'string', multiple: true, default: [] },
       only: { type: 'string', multiple: true, default: [] },
+      split: { type: 'boolean', default: false },
+      'no-split': { type: 'boolean', default: false },
+      'split-servers': { type: 'string' },
       out: { type: 'string', short: 'o', default: 'comfy-runs' },
       store: { type: 'string' },
       concurrency: { type: 'string' },
@@ -103,6 +106,7 @@ const commands: Record<string, Command> = {
           sets: v.set as string[],
           sweeps: v.sweep as string[],
           only: v.only as string[],
+          split: splitOption(v.split === true, v['no-split'] === true, str(v['split-servers'])),
           seed: seedControlOption(str(v.seed)),
           allowIdentical: v['allow-identical'] === true,
           out: str(v.out)!,

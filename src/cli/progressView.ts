@@ -30,6 +30,8 @@ export interface JobSummary {
   } | null;
   /** The runs cut short by the runner stopping during them, each followed by a new run, oldest first. */
   restarts: RestartRecord[];
+  /** For a part of a split run: the run's id, the part's number of how many, and its output nodes. */
+  split: { run: string; part: number; of: number; outputs: string[] } | null;
 }
 
 /** The summary of a job. */
@@ -51,6 +53,9 @@ export function summarize(job: Job): JobSummary {
         }
       : null,
     restarts: job.restarts ?? [],
+    split: job.split
+      ? { run: job.split.id, part: job.split.index, of: job.split.size, outputs: job.split.outputs }
+      : null,
   };
 }
 
@@ -61,10 +66,17 @@ function bar(fraction: number, width = 16): string {
   return '█'.repeat(full) + '░'.repeat(width - full);
 }
 
-/** How every line names a job: its id's first 8 characters, its workflow file and its run label. */
+/**
+ * How every line names a job: its id's first 8 characters, its workflow file and its run label; a part of
+ * a split run adds which part it is and its output nodes (`part 2/3 #6 #9`).
+ */
 export function jobName(job: Job): string {
   const label = jobLabel(job);
-  return `${job.id.slice(0, 8)} ${job.workflow.file}${label ? ` ${label}` : ''}`;
+  const split = job.split;
+  const part = split
+    ? ` part ${split.index}/${split.size} ${split.outputs.map((id) => `#${id}`).join(' ')}`
+    : '';
+  return `${job.id.slice(0, 8)} ${job.workflow.file}${label ? ` ${label}` : ''}${part}`;
 }
 
 /** One line for a job on the live view. */

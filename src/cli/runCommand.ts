@@ -3,7 +3,8 @@
  * pool (`--server <url>`, repeatable; `embedded` is the built-in engine and the default), with `--runs`
  * (each run's seeds stepped by their control, or by `--seed`; identical runs refused unless
  * `--allow-identical`), `--sweep` (one job per combination of values), `--set`, `--only` (chosen
- * output nodes and what they need), a global `--concurrency` cap, live progress, one output folder
+ * output nodes and what they need), `--split` (each run's independent branches at once on as many free
+ * servers, at most `--split-servers`; `--no-split`, the default, runs each whole), a global `--concurrency` cap, live progress, one output folder
  * per job, and a summary. Jobs are kept in a store (`--store`, default `<out>/.store`), so that if this process dies, `comfy-runner jobs resume
  * --store <dir>` takes them back. Argument parsing and printing only: the run is core/run's.
  */
@@ -30,6 +31,12 @@ export interface RunOptions {
    * @default each editor seed's saved control; increment for API files
    */
   seed?: SeedControl;
+  /**
+   * `--split` / `--split-servers N`: each run split by branch across the free capable servers (at most N);
+   * `--no-split` or neither: each run whole.
+   * @default false
+   */
+  split?: { servers?: number } | false;
   /** `--allow-identical`: run N times even when every run would send the same prompt. */
   allowIdentical: boolean;
   out: string;
@@ -52,6 +59,18 @@ export function positiveInt(name: string, text: string | undefined, fallback: nu
   if (!Number.isInteger(n) || n < 1)
     throw new RunnerError('bad_input', `--${name} takes a whole number of at least 1, not "${text}"`);
   return n;
+}
+
+/** Reads `--split`, `--no-split` and `--split-servers N` (which implies `--split`). */
+export function splitOption(
+  split: boolean,
+  noSplit: boolean,
+  servers: string | undefined,
+): RunOptions['split'] {
+  if (noSplit && (split || servers !== undefined))
+    throw new RunnerError('bad_input', '--no-split cannot go with --split or --split-servers');
+  if (!split && servers === undefined) return false;
+  return servers === undefined ? {} : { servers: positiveInt('split-servers', servers, 1) };
 }
 
 /** Parses `--seed`: one of the seed controls. */
@@ -88,8 +107,13 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
       seedControl: opts.seed,
       allowIdentical: opts.allowIdentical,
       outputs: opts.only,
+      split: opts.split,
       out: opts.out,
     });
+    if (opts.split && opts.split.servers !== 1 && !planned.some((j) => j.split))
+      io.err(
+        '--split: each run went whole, for want of a second free server that can run it (or a second branch)',
+      );
     return await followToEnd(runner, [], () => runner.add(planned), opts.json, io);
   } finally {
     await runner.close();

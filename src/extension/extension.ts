@@ -23,6 +23,7 @@ export const commandIds: readonly string[] = [
   'comfyuiRunner.runWorkflowTimes',
   'comfyuiRunner.runSweep',
   'comfyuiRunner.runOutputNode',
+  'comfyuiRunner.runSplit',
   'comfyuiRunner.revealOutputs',
   'comfyuiRunner.cancelAllQueued',
   'comfyuiRunner.retryAllFailed',

@@ -18,7 +18,7 @@ import {
   revealOutputs,
   showLog,
 } from './queueCommands';
-import { runOutputNode, runSweep, runWorkflow, runWorkflowTimes } from './runCommands';
+import { runOutputNode, runSplit, runSweep, runWorkflow, runWorkflowTimes } from './runCommands';
 import {
   addServer,
   disableServer,
@@ -38,6 +38,7 @@ export const commandTable: Record<string, CommandHandler> = {
   'comfyuiRunner.runWorkflowTimes': runWorkflowTimes,
   'comfyuiRunner.runSweep': runSweep,
   'comfyuiRunner.runOutputNode': runOutputNode,
+  'comfyuiRunner.runSplit': runSplit,
   'comfyuiRunner.revealOutputs': revealOutputs,
   'comfyuiRunner.cancelAllQueued': cancelAllQueued,
   'comfyuiRunner.retryAllFailed': retryAllFailed,

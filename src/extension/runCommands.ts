@@ -53,8 +53,21 @@ async function askRunner<T>(
   }
 }
 
-/** Plans and queues the request; says what is wrong, with actions, when it cannot. */
-async function queue(ctx: CommandContext, request: Omit<PlanRequest, 'out'>): Promise<void> {
+/**
+ * How a run is split, from the settings: by branch when `scheduler.split` is on or the command asks
+ * for it (`always`), over at most `scheduler.splitServers` servers (0: no cap); else whole.
+ */
+function splitOf(config: vscode.WorkspaceConfiguration, always: boolean): PlanRequest['split'] {
+  if (!always && config.get<boolean>('scheduler.split', false) !== true) return undefined;
+  const cap = config.get<number>('scheduler.splitServers', 0);
+  return Number.isInteger(cap) && cap > 0 ? { servers: cap } : {};
+}
+
+/**
+ * Plans and queues the request; says what is wrong, with actions, when it cannot. `split` is Run
+ * Split's: the run splits by branch whatever the setting says, and the user hears when it went whole.
+ */
+async function queue(ctx: CommandContext, request: Omit<PlanRequest, 'out'>, split?: 'split'): Promise<void> {
   if (!trustedOrSay()) return;
   try {
     const runner = await ctx.host.ensure();
@@ -62,10 +75,16 @@ async function queue(ctx: CommandContext, request: Omit<PlanRequest, 'out'>): Pr
     const jobs = runner.add(
       await runner.plan({
         ...request,
+        split: splitOf(config, split === 'split'),
         defaultSeedControl: config.get('scheduler.seedControl', 'increment'),
       }),
     );
     ctx.log.info(`queued ${jobs.length} job(s) of ${request.workflows[0]?.file}`);
+    if (split === 'split' && !jobs.some((j) => j.split)) {
+      void vscode.window.showInformationMessage(
+        'ComfyUI Runner: the run went whole: it needs two independent output branches and two free servers that can run them.',
+      );
+    }
   } catch (e) {
     await reportRunFailure(ctx, e);
   }
@@ -97,6 +116,12 @@ export async function reportRunFailure(ctx: CommandContext, e: unknown): Promise
 export async function runWorkflow(ctx: CommandContext, arg?: unknown): Promise<void> {
   const w = activeWorkflow(arg);
   if (w) await queue(ctx, { workflows: [w] });
+}
+
+/** Runs the active workflow once, split by branch across the free servers that can run it. */
+export async function runSplit(ctx: CommandContext, arg?: unknown): Promise<void> {
+  const w = activeWorkflow(arg);
+  if (w) await queue(ctx, { workflows: [w] }, 'split');
 }
 
 /** Asks how many times, then runs the active workflow that many times, each with its own seeds. */

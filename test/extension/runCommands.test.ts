@@ -27,8 +27,11 @@ describe('the run, queue and server commands', function () {
   let ensured = 0;
   const secrets = new Map<string, string>();
 
-  /** What the commands are given: a host whose runner runs the embedded engine in this process. */
-  function context(paused = false) {
+  /**
+   * What the commands are given: a host whose runner runs the embedded engine in this process, with
+   * `engineSlots` prompts at once.
+   */
+  function context(paused = false, engineSlots = 1) {
     const dir = tempDir('comfy-ext-run-');
     const host = {
       get current() {
@@ -44,6 +47,7 @@ describe('the run, queue and server commands', function () {
           out: dir,
           inputDir: join(examples, 'input'),
           paused,
+          servers: [{ url: 'embedded', slots: engineSlots }],
         });
         return runner;
       },
@@ -81,6 +85,7 @@ describe('the run, queue and server commands', function () {
     record.prompts = [];
     record.refused = [];
     record.settings.clear();
+    record.messages.length = 0;
     secrets.clear();
   });
 
@@ -107,6 +112,52 @@ describe('the run, queue and server commands', function () {
       [1, 2, 3],
     );
     assert.equal(new Set(jobs.map((j) => JSON.stringify(j.overrides))).size, 3);
+  });
+
+  describe('Run Split Across Servers', () => {
+    const masks = join(examples, 'api/masks.json');
+    beforeEach(() => editor(masks, readFileSync(masks, 'utf8')));
+
+    /** The jobs the runner has, as `[split index, its output nodes]` in part order, when split. */
+    const partsOf = () =>
+      runner!
+        .snapshot()
+        .jobs.map((v) => v.job)
+        .map((j) => [j.split?.index, j.split?.outputs] as const)
+        .sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
+
+    it('queues one run in two parts, one per independent branch, when two engine slots are free', async () => {
+      await mods.run.runSplit(context(true, 2));
+      assert.deepEqual(partsOf(), [
+        [1, ['9']],
+        [2, ['16', '18']],
+      ]);
+      const ids = new Set(runner!.snapshot().jobs.map((v) => v.job.split?.id));
+      assert.equal(ids.size, 1, 'both parts belong to one run');
+    });
+
+    it('runs the workflow whole and says so when only one slot is free', async () => {
+      await mods.run.runSplit(context(true, 1));
+      assert.deepEqual(partsOf(), [[undefined, undefined]]);
+      assert.match(record.messages.at(-1)!.text, /the run went whole/);
+    });
+
+    it('keeps the run whole when the splitServers setting allows one server', async () => {
+      record.settings.set('scheduler.splitServers', 1);
+      await mods.run.runSplit(context(true, 2));
+      assert.deepEqual(partsOf(), [[undefined, undefined]]);
+    });
+
+    it('Run Workflow splits the run by branch when the split setting is on', async () => {
+      record.settings.set('scheduler.split', true);
+      await mods.run.runWorkflow(context(true, 2));
+      assert.equal(partsOf().length, 2);
+    });
+
+    it('Run Workflow runs the workflow whole while the split setting is off', async () => {
+      await mods.run.runWorkflow(context(true, 2));
+      assert.deepEqual(partsOf(), [[undefined, undefined]]);
+    });
   });
 
   describe('Run Sweep', () => {

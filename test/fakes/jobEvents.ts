@@ -3,7 +3,7 @@
  * a job is created as the scheduler creates it, moved through the named operations of jobState.ts, and
  * each change comes out as the event the runner would send.
  */
-import { applyOperation, createJob, type Job, type JobBatch } from '../../src/core/jobs/job';
+import { applyOperation, createJob, type Job, type JobBatch, type JobSplit } from '../../src/core/jobs/job';
 import type { JobOperation } from '../../src/core/jobs/jobState';
 import { initialProgress, type PromptProgress } from '../../src/core/protocol/promptProgress';
 import type { RunnerEvent } from '../../src/core/run/runner';
@@ -25,6 +25,7 @@ export interface TestJobSpec {
   priority?: number;
   seed?: number;
   dependsOn?: string[];
+  split?: JobSplit;
 }
 
 /** The jobs of a test and the events their changes make. */
@@ -48,10 +49,11 @@ export class JobStream {
         workflow: { file: spec.file ?? '/w/poster.json', sourceHash: 's', promptHash: 'p' },
         prompt: testPrompt,
         overrides,
-        outDir: `/out/${id}`,
+        outDir: spec.split ? `/out/${spec.split.id}` : `/out/${id}`,
         ...(spec.batch && { batch: spec.batch }),
         ...(spec.priority !== undefined && { priority: spec.priority }),
         ...(spec.dependsOn && { dependsOn: spec.dependsOn }),
+        ...(spec.split && { split: spec.split }),
       },
       this.tick(),
     );
@@ -63,6 +65,19 @@ export class JobStream {
   addBatch(batchId: string, count: number, file = '/w/sweep.json'): (RunnerEvent & { type: 'job/added' })[] {
     return Array.from({ length: count }, (_, i) =>
       this.add({ file, batch: { id: batchId, index: i + 1, size: count }, seed: 100 + i }),
+    );
+  }
+
+  /**
+   * The `count` parts of one run split by branch, `<runId>-1` and on, all in one folder: part i runs
+   * the output node titled by `outputs[i - 1]` (`3`, the save node, when not given).
+   */
+  addSplit(runId: string, count: number, outputs: string[] = []): (RunnerEvent & { type: 'job/added' })[] {
+    return Array.from({ length: count }, (_, i) =>
+      this.add({
+        id: `${runId}-${i + 1}`,
+        split: { id: runId, index: i + 1, size: count, outputs: [outputs[i] ?? '3'] },
+      }),
     );
   }
 

@@ -15,6 +15,7 @@
  */
 import { resolve } from 'node:path';
 import { applyOperation, type Job, type JobError, type RestartRecord } from '../jobs/job';
+import { collectionDir } from '../jobs/runRecord';
 import type { PoolTargetOptions } from '../scheduler/pool/poolTarget';
 import type { JobStore } from '../store/jobStore';
 import { discardFolder } from '../util/atomicWrite';
@@ -71,11 +72,13 @@ export async function takeBackInProcess(
   const present = new Set(targets.map((t) => t.target.name));
   for (const name of absentInProcess) if (!present.has(name)) inProcess.add(name);
   const folders = new Map<string, number>();
-  for (const job of jobs) folders.set(resolve(job.outDir), (folders.get(resolve(job.outDir)) ?? 0) + 1);
+  // A part of a split run collects into a folder of its own inside the run's (runRecord.ts collectionDir).
+  const folderOf = (job: Job) => resolve(collectionDir(job));
+  for (const job of jobs) folders.set(folderOf(job), (folders.get(folderOf(job)) ?? 0) + 1);
   const taken: InProcessTakeBack = { requeued: [], restarted: [], lost: [] };
   for (const job of jobs) {
     const target = job.server ?? '';
-    const facts = { inProcess: inProcess.has(target), folderShared: folders.get(resolve(job.outDir))! > 1 };
+    const facts = { inProcess: inProcess.has(target), folderShared: folders.get(folderOf(job))! > 1 };
     const verdict = takeBackVerdict(job, facts);
     if (verdict === 'leave') continue;
     if (verdict === 'lose') {
@@ -83,7 +86,7 @@ export async function takeBackInProcess(
       applyOperation(job, 'lose', now);
       taken.lost.push(job.id);
     } else {
-      await discardFolder(job.outDir);
+      await discardFolder(collectionDir(job));
       if (verdict === 'restart') {
         job.restarts = [...(job.restarts ?? []), restartRecord(job, target, now)];
         taken.restarted.push(job.id);

@@ -33,6 +33,11 @@ export interface JobError {
   node_errors?: Record<string, unknown>;
   /** The job whose failure, cancellation or loss stopped this one before it ran (`dependency_failed`). */
   dependency?: string;
+  /**
+   * The part of the same split run whose failure stopped this one (`split_stopped`): its job id and its
+   * part number, so a UI can say "stopped: part 2 failed".
+   */
+  stoppedBy?: { job: string; index: number };
 }
 
 /** Where a job may run; both lists empty or absent means on any target. */
@@ -79,6 +84,18 @@ export interface JobBatch {
   size: number;
 }
 
+/** Where a job stands in a split run: one part of one run split by branch across servers. */
+export interface JobSplit {
+  /** The run's id, the same for every part (the parent the Jobs tree shows). */
+  id: string;
+  /** The part's number, from 1, in the order of its first output node id. */
+  index: number;
+  /** How many parts the run has. */
+  size: number;
+  /** The output node ids this part runs. */
+  outputs: string[];
+}
+
 /** The timestamps of a job, in ms since the epoch. */
 export interface JobTimes {
   queued: number;
@@ -107,6 +124,11 @@ export interface Job {
   overrides: Override[];
   /** Which run of its batch the job is; absent for jobs made before batches were recorded. */
   batch?: JobBatch;
+  /**
+   * Which part of a run split by branch the job is; absent for a whole run. Every part of one run shares
+   * `batch` and `outDir` (the run's folder).
+   */
+  split?: JobSplit;
   state: JobState;
   /** The server it ran or runs on, by name. */
   server?: string;
@@ -146,7 +168,16 @@ export type NewJob = Pick<Job, 'workflow' | 'prompt' | 'extraPngInfo' | 'overrid
   Partial<
     Pick<
       Job,
-      'attempt' | 'retryOf' | 'id' | 'priority' | 'dependsOn' | 'runOn' | 'onNoTarget' | 'warnings' | 'batch'
+      | 'attempt'
+      | 'retryOf'
+      | 'id'
+      | 'priority'
+      | 'dependsOn'
+      | 'runOn'
+      | 'onNoTarget'
+      | 'warnings'
+      | 'batch'
+      | 'split'
     >
   >;
 

@@ -11,6 +11,19 @@ import type { FileDigest } from '../util/streamDigest';
 import type { OutputRef } from '../protocol/outputRefs';
 import type { Job, JobOutput } from './job';
 
+/**
+ * The folder a job's outputs are collected into: its run folder, or for a part of a split run a hidden
+ * folder of its own inside the run's (`.parts/<index>`), so that parts on different servers never write
+ * the same name at once; the run's merge (splitRunRecord.ts) moves them into the run folder afterwards.
+ * Output paths stay relative to the run folder either way.
+ */
+export function collectionDir(job: Pick<Job, 'outDir' | 'split'>): string {
+  return job.split ? join(job.outDir, PARTS_FOLDER, String(job.split.index)) : job.outDir;
+}
+
+/** The hidden folder of a split run's folder that holds its parts' outputs until the run's merge. */
+export const PARTS_FOLDER = '.parts';
+
 /** Where a collected output goes in the job's folder; null when the server-sent name would escape it. */
 export function outputDestination(outDir: string, ref: OutputRef): string | null {
   // Temp previews go to a folder of their own so they never collide with saved outputs.

@@ -4,6 +4,9 @@
  * sweep) folded into one item per group, long groups shown a page at a time, and, for each batch of
  * events, exactly which items changed, so a UI redraws those and nothing else.
  *
+ * A run split by branch across servers is one item, standing where a job would, with its parts as its
+ * children (jobsOverviewSplit.ts); the group it is in follows the state of its parts taken together.
+ *
  * Which group a state belongs to: `dispatching` and `running` are Running; `succeeded` and `cancelled`
  * are Finished (a cancellation is the user's own doing, not something to look into, and has its own
  * icon); `failed` and `lost` are Failed, so the Failed count is what needs attention.
@@ -18,6 +21,7 @@ import type { Job } from '../jobs/job';
 import type { JobView } from '../scheduler/schedulerView';
 import { jobLabel } from './jobLabel';
 import { GroupList } from './jobsOverviewGroup';
+import { partLabel, refreshRun, snapshotRuns, splitEntry } from './jobsOverviewSplit';
 import {
   groupOf,
   jobGroups,
@@ -59,6 +63,8 @@ export class JobsOverview {
   /** How many items a container shows per page. */
   readonly pageSize: number;
   private readonly entries = new Map<string, JobEntry>();
+  /** The split runs' own entries, by run id; their parts are in `entries`. */
+  private readonly splits = new Map<string, JobEntry>();
   private readonly groups: ReadonlyMap<JobGroup, GroupList>;
   private readonly dirty = new Set<OverviewNode>();
   private rootDirty = false;
@@ -66,7 +72,7 @@ export class JobsOverview {
 
   constructor(options: JobsOverviewOptions = {}) {
     this.pageSize = Math.max(1, options.pageSize ?? 200);
-    const entryOf = (id: string) => this.entries.get(id)!;
+    const entryOf = (id: string) => (this.entries.get(id) ?? this.splits.get(id))!;
     const changed = (node: OverviewNode) => this.dirty.add(node);
     this.groups = new Map(jobGroups.map((g) => [g, new GroupList(g, this.pageSize, entryOf, changed)]));
   }
@@ -74,17 +80,19 @@ export class JobsOverview {
   /** Starts again from a snapshot; everything changed. */
   reset(snapshot: OverviewSnapshot): void {
     this.entries.clear();
+    this.splits.clear();
     for (const list of this.groups.values()) list.clear();
     this.dirty.clear();
     this.rootDirty = true;
     this.isPaused = snapshot.paused ?? false;
-    const views = [...snapshot.jobs];
-    for (const view of views) {
+    for (const view of snapshot.jobs) {
       const entry = this.entryOf(view.job);
       if (entry.group === 'running') entry.progress = view.progress;
       if (view.cancelling) entry.cancelling = true;
       this.entries.set(entry.node.jobId, entry);
     }
+    const { views, runs } = snapshotRuns(snapshot.jobs, (id) => this.entries.get(id)!);
+    for (const run of runs) this.splits.set(run.node.jobId, run);
     // Queued jobs in queue order; one without a place (the snapshot raced its dispatch) goes last.
     this.list('queued').restore(sortedBy(views, 'queued', (_, v) => v.position ?? Infinity));
     this.list('running').restore(sortedBy(views, 'running', (j) => j.times.dispatched ?? j.times.queued));
@@ -102,6 +110,7 @@ export class JobsOverview {
       case 'job/progress':
         return this.updateRunning(event.jobId, (e) => (e.progress = event.progress));
       case 'job/moved':
+        if (this.entries.get(event.jobId)?.splitId !== undefined) return;
         return this.reordered(event.jobId, event.priority, event.position);
       case 'job/blocked':
         return this.update(event.jobId, (e) => (e.job.blockedReason = event.reason));
@@ -109,6 +118,9 @@ export class JobsOverview {
         return this.update(event.jobId, (e) => delete e.job.blockedReason);
       case 'job/warning':
         return this.update(event.jobId, (e) => e.job.warnings.push(event.message));
+      case 'job/outputs':
+        // A part of a split run: its outputs moved into the run folder once every part had ended.
+        return this.update(event.jobId, (e) => (e.job.outputs = event.job.outputs));
       case 'job/autoRetry':
         return this.update(
           event.jobId,
@@ -125,14 +137,18 @@ export class JobsOverview {
 
   /** Marks a job as being cancelled until its server confirms (the UI asked the runner to cancel it). */
   noteCancelling(jobId: string): void {
-    this.update(jobId, (e) => {
-      if (e.group === 'running' || e.group === 'queued') e.cancelling = true;
-    });
+    for (const id of this.splits.get(jobId)?.parts ?? [jobId])
+      this.update(id, (e) => {
+        if (e.group === 'running' || e.group === 'queued') e.cancelling = true;
+      });
   }
 
   /** Marks every job on a server changed, so their elapsed times are drawn again. */
   touchRunning(): void {
-    for (const id of this.list('running').ids()) this.dirty.add(this.entries.get(id)!.node);
+    for (const id of this.list('running').ids()) {
+      this.dirty.add(this.entryOfId(id)!.node);
+      for (const part of this.splits.get(id)?.parts ?? []) this.dirty.add(this.entries.get(part)!.node);
+    }
   }
 
   /** Shows one more page of a group or batch. */
@@ -162,6 +178,8 @@ export class JobsOverview {
     if (node === undefined) return this.roots();
     if (node.kind === 'group') return this.list(node.group).children();
     if (node.kind === 'batch') return this.list(node.group).batchChildren(node.batchId);
+    if (node.kind === 'job')
+      return (this.splits.get(node.jobId)?.parts ?? []).map((id) => this.entries.get(id)!.node);
     return [];
   }
 
@@ -175,30 +193,43 @@ export class JobsOverview {
       case 'more':
         return node.parent;
       case 'job': {
-        const entry = this.entries.get(node.jobId);
+        const entry = this.entryOfId(node.jobId);
+        if (entry?.splitId !== undefined) return this.splits.get(entry.splitId)?.node;
         return entry && this.list(entry.group).containerOf(entry);
       }
     }
   }
 
-  /** One job's entry. */
+  /** One job's entry, or a split run's (made from its parts). */
   entry(jobId: string): JobEntry | undefined {
-    return this.entries.get(jobId);
+    return this.entryOfId(jobId);
   }
 
-  /** The item of a job, for a UI to reveal it. */
+  /** The item of a job or split run, for a UI to reveal it. */
   nodeOf(jobId: string): JobNode | undefined {
-    return this.entries.get(jobId)?.node;
+    return this.entryOfId(jobId)?.node;
   }
 
-  /** The jobs an item stands for: one job, a batch's jobs in its group, or a group's jobs, in order. */
+  /**
+   * The jobs an item stands for, in order: one job, a split run's parts, a batch's jobs in its group, or
+   * a group's jobs (a split run's parts in its place).
+   */
   jobsUnder(node: OverviewNode): string[] {
-    if (node.kind === 'job') return this.entries.has(node.jobId) ? [node.jobId] : [];
     if (node.kind === 'more') return [];
+    if (node.kind === 'job') return this.jobsOf(node.jobId);
     const list = this.list(node.group);
-    return node.kind === 'group'
-      ? list.ids()
-      : list.ids().filter((id) => this.entries.get(id)!.batchId === node.batchId);
+    const ids =
+      node.kind === 'group'
+        ? list.ids()
+        : list.ids().filter((id) => this.entryOfId(id)!.batchId === node.batchId);
+    return ids.flatMap((id) => this.jobsOf(id));
+  }
+
+  /** The jobs an id stands for: a split run's parts, else the job itself when it is known. */
+  jobsOf(id: string): string[] {
+    const run = this.splits.get(id);
+    if (run) return [...run.parts!];
+    return this.entries.has(id) ? [id] : [];
   }
 
   /** How many jobs each group has. */
@@ -222,12 +253,36 @@ export class JobsOverview {
     return this.groups.get(group)!;
   }
 
+  private entryOfId(id: string): JobEntry | undefined {
+    return this.entries.get(id) ?? this.splits.get(id);
+  }
+
   private added(job: Job): void {
     if (this.entries.has(job.id)) return this.moved(job);
     const entry = this.entryOf(job);
     this.entries.set(job.id, entry);
     if (this.entries.size === 1) this.rootDirty = true;
-    this.list(entry.group).add(entry, 'last');
+    if (entry.splitId === undefined) return this.list(entry.group).add(entry, 'last');
+    const run = this.splits.get(entry.splitId);
+    if (run) return this.partChanged(entry);
+    const fresh = splitEntry(entry.splitId, [entry]);
+    this.splits.set(entry.splitId, fresh);
+    this.list(fresh.group).add(fresh, 'last');
+  }
+
+  /** A part changed: its item, and its run (its figures, and its group when the run moved). */
+  private partChanged(part: JobEntry): void {
+    this.dirty.add(part.node);
+    const run = this.splits.get(part.splitId!);
+    if (!run) return;
+    const from = run.group;
+    refreshRun(run, part, (id) => this.entries.get(id)!);
+    if (run.group === from) {
+      this.dirty.add(run.node);
+      return;
+    }
+    this.list(from).remove(run);
+    this.list(run.group).add(run, 'last');
   }
 
   /** A job moved to another state: to another group, or to another state of its group. */
@@ -239,6 +294,14 @@ export class JobsOverview {
     entry.job = slim(job);
     delete entry.cancelling;
     if (to === 'running') entry.nodeNames ??= nodeNamesOf(job);
+    if (entry.splitId !== undefined) {
+      if (to !== 'running') {
+        delete entry.progress;
+        delete entry.nodeNames;
+      }
+      entry.group = to;
+      return this.partChanged(entry);
+    }
     if (from === to) {
       this.dirty.add(entry.node);
       return;
@@ -264,6 +327,7 @@ export class JobsOverview {
     const entry = this.entries.get(jobId);
     if (!entry) return;
     change(entry);
+    if (entry.splitId !== undefined) return this.partChanged(entry);
     this.dirty.add(entry.node);
   }
 
@@ -272,7 +336,8 @@ export class JobsOverview {
   }
 
   private entryOf(job: Job): JobEntry {
-    const batchId = job.batch && job.batch.size > 1 ? job.batch.id : undefined;
+    const split = job.split && job.split.size > 1 ? job.split : undefined;
+    const batchId = !split && job.batch && job.batch.size > 1 ? job.batch.id : undefined;
     const entry: JobEntry = {
       node: { kind: 'job', jobId: job.id },
       job: slim(job),
@@ -281,6 +346,7 @@ export class JobsOverview {
       nodeCount: Object.keys(job.prompt).length,
       batchId,
       group: groupOf(job.state),
+      ...(split && { splitId: split.id, partLabel: partLabel(job, split) }),
     };
     if (entry.group === 'running') entry.nodeNames = nodeNamesOf(job);
     return entry;

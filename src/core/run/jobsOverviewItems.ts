@@ -123,8 +123,11 @@ function jobItem(
 ): OverviewItem {
   const { job } = entry;
   const inBatch = entry.batchId !== undefined;
-  const label = inBatch ? entry.label || entry.name : [entry.name, entry.label].filter(Boolean).join(' ');
+  const label =
+    entry.partLabel ??
+    (inBatch ? entry.label || entry.name : [entry.name, entry.label].filter(Boolean).join(' '));
   const tokens = [`job-${job.state}`];
+  if (entry.parts) tokens.push('split');
   if (job.promptId) tokens.push('prompt');
   if (job.outputs.length > 0) tokens.push('outputs');
   if (job.times.finished !== undefined && job.times.dispatched !== undefined) tokens.push('record');
@@ -139,7 +142,7 @@ function jobItem(
         ? 'blocked'
         : job.state,
     contextValue: tokens.join(' '),
-    collapsible: 'none',
+    collapsible: !entry.parts ? 'none' : entry.group === 'running' ? 'expanded' : 'collapsed',
   };
 }
 
@@ -152,8 +155,10 @@ export function jobDescription(
 ): string {
   const { job } = entry;
   const attempt = job.attempt > 1 ? [`attempt ${job.attempt}`] : [];
+  // A split run says how many parts it went in, after the rest.
+  const split = entry.parts ? [`${entry.parts.length} parts`] : [];
   const parts = (...more: (string | undefined)[]) =>
-    [...attempt, ...more].filter((p): p is string => !!p).join(' · ');
+    [...attempt, ...more, ...split].filter((p): p is string => !!p).join(' · ');
   if (entry.cancelling) return parts('cancelling…', job.server);
   switch (job.state) {
     case 'queued': {
@@ -168,8 +173,11 @@ export function jobDescription(
       return parts(...runningParts(entry, now), job.server);
     case 'succeeded':
       return parts(ranFor(entry), outputsText(job.outputs.length), job.server);
-    case 'cancelled':
-      return parts('cancelled', job.server);
+    case 'cancelled': {
+      // A part of a split run stopped because a sibling failed says which one.
+      const by = job.error?.reason === 'split_stopped' ? job.error.stoppedBy : undefined;
+      return parts(by ? `stopped: part ${by.index} failed` : 'cancelled', job.server);
+    }
     case 'failed':
     case 'lost':
       return parts(firstLine(job.error?.message) ?? job.state, job.server);
@@ -223,7 +231,13 @@ export function jobTooltip(entry: JobEntry, label: string, now: number): string 
   add('Workflow', job.workflow.file);
   add('Server', job.server);
   add('Prompt id', job.promptId);
-  add('Job id', job.id);
+  add(entry.parts ? 'Run id' : 'Job id', job.id);
+  if (entry.parts) add('Split', `${entry.parts.length} parts, each its own prompt, run side by side`);
+  if (job.split && entry.splitId !== undefined)
+    add(
+      'Part',
+      `${job.split.index} of ${job.split.size} of run ${job.split.id} (outputs ${job.split.outputs.join(', ')})`,
+    );
   if (job.batch && job.batch.size > 1) add('Batch', `run ${job.batch.index} of ${job.batch.size}`);
   if (job.attempt > 1) add('Attempt', `${job.attempt}${job.retryOf ? ` (retry of ${job.retryOf})` : ''}`);
   add('Queued', formatClock(t.queued));

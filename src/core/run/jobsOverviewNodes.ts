@@ -74,4 +74,13 @@ export interface JobEntry {
   nodeNames?: Record<string, string>;
   /** Cancellation was asked and the server has not confirmed it yet. */
   cancelling?: boolean;
+  /**
+   * For a part of a split run (jobsOverviewSplit.ts): the run's id, which is its item's. A part is
+   * listed under its run, never in a group or batch of its own.
+   */
+  readonly splitId?: string;
+  /** For a part: which part it is and what it runs (`part 2 of 3 · Save mask`). */
+  readonly partLabel?: string;
+  /** For a split run's own entry: its parts' job ids, in part order. */
+  parts?: string[];
 }

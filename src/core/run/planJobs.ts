@@ -34,6 +34,7 @@ import { partialPrompt, resolveOutputNodes } from '../workflow/partialPrompt';
 import { seedOverridesByRun, type ControlOf, type SeedControl } from '../workflow/seeds';
 import type { ApiPrompt, NodeDefs } from '../workflow/types';
 import { formatProblem, listProblems, validatePrompt } from '../workflow/validate';
+import { splitJob } from './splitPlan';
 
 /** A workflow to run: a file, or the text of an editor that may not be saved. */
 export interface WorkflowSource {
@@ -81,6 +82,13 @@ export interface PlanRequest {
    * @default every output node
    */
   readonly outputs?: readonly string[];
+  /**
+   * Split each run by branch across servers (splitPlan.ts): at most `servers` parts (default: as many as
+   * capable servers with a free slot), and only when more than one such server is free. `false` or
+   * absent: each run is one job.
+   * @default undefined (whole)
+   */
+  readonly split?: { readonly servers?: number } | false;
   /** The folder the run folders go in. */
   readonly out: string;
 }
@@ -91,6 +99,8 @@ export interface PlanContext {
   readonly defs: ReadonlyMap<string, NodeDefs>;
   /** The scheduler's verdict of each target on a job not yet added. */
   verdicts(job: NewJob & { id: string }): { target: string; verdict: TargetVerdict }[];
+  /** How many capable targets have a free slot now for the job (split runs need it). @default 1 */
+  freePlaces?(job: NewJob): number;
 }
 
 /** A run's folder: `<out>/<workflow stem>-<date>-<time>-<job id prefix>`, unique per job. */
@@ -172,6 +182,8 @@ function planWorkflow(
   const batch = { id: randomUUID(), size: combinations.length * runs };
   const checked = new Set<string>();
   const jobs: NewJob[] = [];
+  // Runs planned so far; a split run adds several parts to `jobs` but is one run of the batch.
+  let planned = 0;
   for (const combination of combinations) {
     const swept = new Set(combination.map((o) => targetKey(resolveNode(w.prompt, o), o.input)));
     const hashes = new Set<string>();
@@ -190,7 +202,7 @@ function planWorkflow(
         prompt,
         extraPngInfo: w.extraPngInfo,
         overrides,
-        batch: { id: batch.id, index: jobs.length + 1, size: batch.size },
+        batch: { id: batch.id, index: ++planned, size: batch.size },
         outDir: runFolder(request.out, source.file, id),
         warnings: w.warnings,
       };
@@ -199,7 +211,7 @@ function planWorkflow(
       // Runs that send the same prompt need checking once.
       if (!checked.has(hash)) checkRunnable(job, source.file, ctx);
       checked.add(hash);
-      jobs.push(job);
+      jobs.push(...splitJob(job, allDefs(ctx), splitPlaces(request, ctx, job), outputs));
     }
     if (hashes.size < runs && !request.allowIdentical) {
       // Of a part of the workflow, only the seeds of the nodes that run count.
@@ -209,6 +221,18 @@ function planWorkflow(
     }
   }
   return jobs;
+}
+
+/** How many parts a run may have: none unless asked, else the free capable places, capped. */
+function splitPlaces(request: PlanRequest, ctx: PlanContext, job: NewJob): number {
+  if (!request.split) return 1;
+  const free = ctx.freePlaces?.(job) ?? 1;
+  return Math.min(free, request.split.servers ?? Infinity);
+}
+
+/** Every place's definitions in one: a class is an output node if any place says so. */
+function allDefs(ctx: PlanContext): NodeDefs {
+  return Object.assign({}, ...[...ctx.defs.values()].reverse()) as NodeDefs;
 }
 
 /** Each seed's control: the request's, else the one the file saved, else the request's default. */

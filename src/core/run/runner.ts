@@ -239,7 +239,8 @@ export class Runner {
   plan(request: Omit<PlanRequest, 'out'> & { out?: string }): Promise<NewJob[]> {
     const defs = new Map(this.places.map((p) => [p.name, p.defs]));
     const verdicts = (job: NewJob & { id: string }) => this.scheduler.verdicts(job);
-    return planJobs({ ...request, out: request.out ?? this.settings.out }, { defs, verdicts });
+    const freePlaces = (job: NewJob) => this.scheduler.freePlaces(job);
+    return planJobs({ ...request, out: request.out ?? this.settings.out }, { defs, verdicts, freePlaces });
   }
 
   /** The inputs of a workflow a sweep can vary, read as a run would read it (workflowChoices.ts). */

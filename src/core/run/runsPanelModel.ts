@@ -81,7 +81,8 @@ export class RunsPanelModel {
 
   /** Takes in one runner event; true when it is about a run of this workflow. */
   apply(event: RunnerEvent): boolean {
-    if (event.type === 'job/added' || event.type === 'job/state') {
+    // A split run's parts have their outputs moved into the run folder once all have ended (job/outputs).
+    if (event.type === 'job/added' || event.type === 'job/state' || event.type === 'job/outputs') {
       if (!this.concerns(event.job)) return false;
       this.jobs.set(event.job.id, event.job);
       return this.touch(event.job.id);

@@ -4,6 +4,7 @@
  * `job/state`), so a front end shows those jobs as it shows its own. Node progress is not in the store,
  * so it is not followed; cancel and retry go to the owner through the store's requests.
  */
+import { nodesRun } from '../jobs/nodesRun';
 import { resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Job } from '../jobs/job';
@@ -73,7 +74,7 @@ export async function watchStore(dir: string, options: StoreOptions = {}): Promi
         concurrency: null,
         running: all.filter((j) => j.state === 'running' || j.state === 'dispatching').length,
         queued: all.filter((j) => j.state === 'queued').length,
-        jobs: all.map((job) => ({ job: structuredClone(job), progress: initialProgress(job.prompt) })),
+        jobs: all.map((job) => ({ job: structuredClone(job), progress: initialProgress(nodesRun(job)) })),
         targets: [],
       };
     },

@@ -2,6 +2,7 @@
  * The scheduler's book of jobs: every job it knows, their node progress, and the one path by which a
  * job changes and the world hears of it (events to subscribers, the record to `onJobChanged`).
  */
+import { nodesRun } from '../jobs/nodesRun';
 import { applyOperation, type Job } from '../jobs/job';
 import type { JobOperation } from '../jobs/jobState';
 import type { ServerMessage } from '../protocol/comfyMessages';
@@ -72,7 +73,7 @@ export class JobBook {
   adopt(job: Job): void {
     if (this.jobs.has(job.id)) throw new Error(`job ${job.id} is already known`);
     this.jobs.set(job.id, job);
-    this.progress.set(job.id, initialProgress(job.prompt));
+    this.progress.set(job.id, initialProgress(nodesRun(job)));
     this.emit(() => ({ type: 'job/added', job: structuredClone(job) }));
   }
 

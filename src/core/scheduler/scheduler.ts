@@ -11,7 +11,13 @@ import type { QueueMove } from './jobQueue';
 import { Dispatcher } from './dispatch/dispatcher';
 import { Pool } from './pool/pool';
 import { CapabilityCheck, type TargetVerdict } from './pool/capabilityCheck';
-import { targetView, type PoolTarget, type PoolTargetOptions, type TargetHealth } from './pool/poolTarget';
+import {
+  canTakeJob,
+  targetView,
+  type PoolTarget,
+  type PoolTargetOptions,
+  type TargetHealth,
+} from './pool/poolTarget';
 import { retrySpec, retryableStates, type RetryOptions } from './retryPolicy';
 import type { SchedulerListener } from './schedulerEvents';
 import { JobBook } from './jobBook';
@@ -93,6 +99,23 @@ export class Scheduler {
   }
 
   /**
+   * How many jobs like `spec` could start now on a target that can run it: the free slots of the
+   * enabled, up targets whose verdict is capable (or still unknown). Nothing is kept about the job.
+   */
+  freePlaces(spec: NewJob): number {
+    const id = `places-${crypto.randomUUID()}`;
+    const job = createJob(tidySpec({ ...spec, id }), this.options.now());
+    try {
+      return this.pool
+        .list()
+        .filter((t) => canTakeJob(t) && this.check.verdict(job, t).kind !== 'incapable')
+        .reduce((n, t) => n + Math.max(0, t.slots - t.inFlight.size), 0);
+    } finally {
+      this.check.forget(id);
+    }
+  }
+
+  /**
    * {@link verdicts} for a job that is only looked at, never added (what a UI shows about the workflow
    * in the editor): nothing is kept about it.
    */
@@ -122,10 +145,11 @@ export class Scheduler {
 
   /**
    * Cancels a job: a queued one at once, a dispatched one by aborting it on its target (it ends
-   * `cancelled` when the target confirms). False when the job is unknown or already ended.
+   * `cancelled` when the target confirms). The id of a split run, or of any of its parts, cancels every
+   * part. False when the job is unknown or already ended.
    */
   cancel(jobId: string): boolean {
-    return this.dispatcher.cancel(jobId);
+    return this.dispatcher.cancelRun(jobId);
   }
 
   /**

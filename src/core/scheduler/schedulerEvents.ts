@@ -24,6 +24,11 @@ export type SchedulerEvent =
    * kept anywhere, and sent only while someone listens.
    */
   | { type: 'job/preview'; jobId: string; mimeType: string; image: string; node?: string }
+  /**
+   * An ended job's outputs moved: the parts of a split run, once all have ended, have their outputs moved
+   * from their own folders into the run's under the whole run's names; `job` is the part after the move.
+   */
+  | { type: 'job/outputs'; jobId: string; job: Job }
   /** A warning on a job that did not stop it. */
   | { type: 'job/warning'; jobId: string; message: string }
   /** No target can run a queued job; `reason` is the line also kept in `job.blockedReason`. */

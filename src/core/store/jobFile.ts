@@ -20,6 +20,7 @@ const jobFields = {
   extraPngInfo: true,
   overrides: true,
   batch: true,
+  split: true,
   state: true,
   server: true,
   promptId: true,
@@ -64,6 +65,15 @@ const storedJob = z.object({
   // Absent in job files written before batches were recorded.
   batch: z
     .looseObject({ id: z.string(), index: z.number().int().min(1), size: z.number().int().min(1) })
+    .optional(),
+  // Absent for a whole run, and in job files written before runs could be split.
+  split: z
+    .looseObject({
+      id: z.string(),
+      index: z.number().int().min(1),
+      size: z.number().int().min(1),
+      outputs: z.array(z.string()),
+    })
     .optional(),
   state: z.enum(stateNames),
   server: z.string().optional(),

@@ -29,6 +29,8 @@ export const runnerErrorReasons = [
   'no_capable_server',
   /** A job this one depends on failed, was cancelled or was lost, so this one never ran. */
   'dependency_failed',
+  /** Another part of the same split run failed, so this part was stopped (shown as stopped, not failed). */
+  'split_stopped',
   /** A bug of ours. Exit code 1 on the command line. */
   'internal',
 ] as const;

@@ -46,9 +46,17 @@ function nodesOf(args: readonly unknown[]): (OverviewNode | string)[] {
   return [];
 }
 
-/** The job ids an action is about, each once, in order: a batch or group stands for its jobs. */
+/**
+ * The job ids an action is about, each once, in order: a batch or group stands for its jobs, a split
+ * run (its item or its id) for its parts.
+ */
 export function jobIdsOf(ctx: JobActionContext, args: readonly unknown[]): string[] {
-  const ids = nodesOf(args).flatMap((n) => (typeof n === 'string' ? [n] : ctx.tree.overview.jobsUnder(n)));
+  const { overview } = ctx.tree;
+  const idsOf = (id: string) => {
+    const under = overview.jobsOf(id);
+    return under.length > 0 ? under : [id];
+  };
+  const ids = nodesOf(args).flatMap((n) => (typeof n === 'string' ? idsOf(n) : overview.jobsUnder(n)));
   return [...new Set(ids)];
 }
 

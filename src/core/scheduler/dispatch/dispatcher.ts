@@ -18,6 +18,7 @@ import { canTakeJob, type PoolTarget } from '../pool/poolTarget';
 import type { AutoRetryPolicy } from '../retryPolicy';
 import type { RunResult } from '../targets/runTarget';
 import { RunRecords } from './runRecords';
+import { SplitRuns } from './splitRuns';
 import { WaitingJobs } from './waitingJobs';
 import type { JobBook } from '../jobBook';
 
@@ -44,14 +45,22 @@ export class Dispatcher {
   private readonly flights = new Map<string, Flight>();
   /** Run records being written; `onIdle` waits for them. */
   private readonly records: RunRecords;
+  /** The parts of split runs, which end together. */
+  private readonly splits: SplitRuns;
+  /** The server version each ended part of a split run ran on, for the run's record. */
+  private readonly partVersions = new Map<string, string | undefined>();
   private idleWaiters: (() => void)[] = [];
   private pumping = false;
   private pumpAgain = false;
 
   constructor(private readonly parts: DispatcherParts) {
-    const afterEnded = () => this.checkIdle();
+    const afterEnded = (ended: readonly Job[]) => {
+      for (const job of ended) if (job.split) this.partEnded(job);
+      this.checkIdle();
+    };
+    this.splits = new SplitRuns(parts.book);
     this.waiting = new WaitingJobs({ ...parts, afterEnded });
-    this.records = new RunRecords(parts.book, afterEnded);
+    this.records = new RunRecords(parts.book, () => this.checkIdle());
   }
 
   /** How many jobs are on targets now. */
@@ -86,6 +95,16 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Cancels a job, or every unfinished part of a split run when `id` is the run's id or one of its
+   * parts; false when nothing was left to cancel.
+   */
+  cancelRun(id: string): boolean {
+    let any = false;
+    for (const jobId of this.splits.cancelTargets(id)) any = this.cancel(jobId) || any;
+    return any;
+  }
+
   /** Cancels a queued job at once, or asks a job's target to abort it; false when it already ended. */
   cancel(jobId: string): boolean {
     const job = this.parts.book.get(jobId);
@@ -98,6 +117,8 @@ export class Dispatcher {
       }
       return true;
     }
+    const stop = this.splits.takeStop(jobId);
+    if (stop) job.error = stop;
     this.waiting.cancelQueued(job);
     return true;
   }
@@ -188,7 +209,9 @@ export class Dispatcher {
     flight.target.inFlight.delete(job.id);
     this.settle(job, flight, result);
     if (terminalStates.has(job.state)) {
-      if (this.parts.writeRunRecords) this.records.write(job, flight.target.target.version);
+      const version = flight.target.target.version;
+      if (job.split) this.partVersions.set(job.id, version);
+      else if (this.parts.writeRunRecords) this.records.write(job, version);
       this.waiting.ended(job);
     }
     this.pump();
@@ -201,6 +224,9 @@ export class Dispatcher {
     job.outputs = result.outputs;
     if (result.error) job.error = result.error;
     const landing = landingOf(result, flight);
+    // A part stopped because a sibling failed says so, rather than how its target took the abort.
+    const stop = this.splits.takeStop(job.id);
+    if (stop && landing === 'cancel') job.error = stop;
     if ((landing === 'fail' && result.error?.reason === 'server_unreachable') || landing === 'lose') {
       // The target could not be reached or forgot a prompt it had: send it nothing more until the next
       // probe finds it up, so the jobs queued behind this one go to the other targets.
@@ -237,6 +263,29 @@ export class Dispatcher {
     this.parts.book.emit(() => ({ type: 'job/autoRetry', jobId: job.id, retry: { ...retry } }));
     this.parts.book.move(job, 'requeue');
     this.waiting.requeueFirst(job);
+  }
+
+  /** A part of a split run ended: stop its siblings if it failed, merge the run if it was the last. */
+  private partEnded(job: Job): void {
+    const ending = this.splits.ended(job);
+    for (const sibling of ending.stop) this.cancel(sibling.id);
+    if (!ending.ended || !this.parts.writeRunRecords) return;
+    const parts = ending.ended;
+    const version = parts.map((p) => this.partVersions.get(p.id)).find((v) => v !== undefined);
+    for (const p of parts) this.partVersions.delete(p.id);
+    this.records.writeSplit(parts, version, (merged) => this.noteMerged(merged));
+  }
+
+  /** The parts of a merged split run keep their outputs' new paths, and the world hears of it. */
+  private noteMerged(merged: readonly Job[]): void {
+    const book = this.parts.book;
+    for (const part of merged) {
+      const live = book.get(part.id);
+      if (!live) continue;
+      live.outputs = part.outputs;
+      book.emit(() => ({ type: 'job/outputs', jobId: live.id, job: structuredClone(live) }));
+      book.changed(live);
+    }
   }
 
   private checkIdle(): void {

@@ -4,6 +4,7 @@
  */
 import type { Job } from '../../jobs/job';
 import { writeRunRecord } from '../../jobs/runRecord';
+import { mergeSplitOutputs, writeSplitRunRecord } from '../../jobs/splitRunRecord';
 import type { JobBook } from '../jobBook';
 
 /** Run records being written. */
@@ -23,7 +24,27 @@ export class RunRecords {
 
   /** Starts writing a job's record; a failure becomes a warning event, since the job has ended. */
   write(job: Job, comfyuiVersion: string | undefined): void {
-    const written: Promise<void> = writeRunRecord(job, comfyuiVersion)
+    this.track(job, writeRunRecord(job, comfyuiVersion));
+  }
+
+  /**
+   * Ends a split run whose parts have all ended: their outputs moved into the run folder under the whole
+   * run's names (`merged` is told the parts as they then are), then the run's one record.
+   */
+  writeSplit(
+    parts: readonly Job[],
+    comfyuiVersion: string | undefined,
+    merged: (parts: Job[]) => void,
+  ): void {
+    const work = mergeSplitOutputs(parts).then((done) => {
+      merged(done);
+      return writeSplitRunRecord(done, comfyuiVersion);
+    });
+    this.track(parts[0], work);
+  }
+
+  private track(job: Job, work: Promise<unknown>): void {
+    const written: Promise<void> = work
       .then(
         () => undefined,
         (e: unknown) => {

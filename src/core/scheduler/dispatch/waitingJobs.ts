@@ -19,8 +19,8 @@ export interface WaitingParts {
   readonly check: CapabilityCheck;
   /** What a job without its own `onNoTarget` does when no target can run it. */
   readonly onNoTarget: 'wait' | 'fail';
-  /** Called after jobs ended here, so the dispatcher can tell whether it is idle. */
-  readonly afterEnded: () => void;
+  /** Called with the jobs that ended, so the dispatcher can end split runs and tell whether it is idle. */
+  readonly afterEnded: (ended: readonly Job[]) => void;
 }
 
 /** Queued jobs and what they wait for. */
@@ -82,7 +82,9 @@ export class WaitingJobs {
    */
   ended(root: Job): void {
     const stack = [root];
+    const ended: Job[] = [];
     for (let job = stack.pop(); job; job = stack.pop()) {
+      ended.push(job);
       this.parts.check.forget(job.id);
       this.deps.forget(job.id);
       const ok = job.state === 'succeeded';
@@ -93,7 +95,7 @@ export class WaitingJobs {
         stack.push(dependent);
       }
     }
-    this.parts.afterEnded();
+    this.parts.afterEnded(ended);
   }
 
   private dropUnrun(job: Job, error: JobError): void {

@@ -12,7 +12,7 @@ import { isPreviewEvent, type EngineEvent } from '../../engine/engineEvents';
 import type { WrittenFile } from '../../engine/types';
 import type { ExecutionData } from '../../protocol/executionMessages';
 import type { Job, JobError, JobOutput } from '../../jobs/job';
-import { describeOutput, outputDestination } from '../../jobs/runRecord';
+import { collectionDir, describeOutput, outputDestination } from '../../jobs/runRecord';
 import { outputRefs } from '../../protocol/outputRefs';
 import { rejectionWithProblems } from './rejectionWithProblems';
 import type { RunHooks, RunResult, RunTarget } from './runTarget';
@@ -50,13 +50,16 @@ async function runOnEngine(
   };
   const written = new Map<string, WrittenFile>();
   // Where outputDestination puts a collected file: outputs in the job's folder, previews below it.
-  const outputDir = resolve(job.outDir);
+  const outputDir = resolve(collectionDir(job));
   await mkdir(outputDir, { recursive: true });
   let outcome;
   try {
     outcome = await engine.execute(job.prompt, {
       promptId,
       extraData: job.extraPngInfo ? { extra_pnginfo: job.extraPngInfo } : {},
+      // A part of a split run runs its outputs of the whole prompt, which its PNGs then carry as the
+      // whole run's would.
+      ...(job.split && { partialTargets: job.split.outputs }),
       onEvent,
       signal,
       outputDir,
@@ -66,7 +69,7 @@ async function runOnEngine(
   } catch (e) {
     throw rejectionWithProblems(e, job);
   }
-  const outputs = await collectOutputs(outcome.outputs, written, job.outDir);
+  const outputs = await collectOutputs(outcome.outputs, written, { into: outputDir, base: job.outDir });
   if (outcome.status === 'error') return { status: 'error', outputs, error: executionError(outcome.error) };
   return { status: outcome.status, outputs };
 }
@@ -95,11 +98,12 @@ function executionError(data: ExecutionData<'execution_error'> | undefined): Job
 async function collectOutputs(
   ui: Record<string, Record<string, unknown[]>>,
   written: ReadonlyMap<string, WrittenFile>,
-  outDir: string,
+  folders: { into: string; base: string },
 ): Promise<JobOutput[]> {
+  const outDir = folders.base;
   const outputs: JobOutput[] = [];
   for (const ref of outputRefs(ui)) {
-    const path = outputDestination(outDir, ref);
+    const path = outputDestination(folders.into, ref);
     if (!path)
       throw new RunnerError('protocol', `output name escapes its folder: ${ref.subfolder}/${ref.filename}`);
     const file = written.get(resolve(path));

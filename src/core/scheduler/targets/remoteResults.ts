@@ -10,7 +10,7 @@ import type { DownloadedFile } from '../../comfy/outputs';
 import { isRunnerError, RunnerError } from '../../util/runnerError';
 import { copyFileAtomic } from '../../util/atomicWrite';
 import type { Job, JobError, JobOutput } from '../../jobs/job';
-import { jobOutputFor, outputDestination } from '../../jobs/runRecord';
+import { collectionDir, jobOutputFor, outputDestination } from '../../jobs/runRecord';
 import { outputRefs, serverFileKey, type UiOutputs } from '../../protocol/outputRefs';
 import type { RunResult } from './runTarget';
 
@@ -22,11 +22,11 @@ export async function settleRemote(result: Promise<PromptResult>, job: Job): Pro
   } catch (e) {
     if (!isRunnerError(e, 'execution_failed', 'interrupted', 'lost')) throw e;
     const details = e.details as PromptFailureDetails | undefined;
-    const outputs = details ? await collect(details.outputs, details.files, job.outDir) : [];
+    const outputs = details ? await collect(details.outputs, details.files, job) : [];
     if (e.reason === 'interrupted') return { status: 'interrupted', outputs };
     return { status: 'error', outputs, error: jobError(e, details) };
   }
-  return { status: 'success', outputs: await collect(done.outputs, done.files, job.outDir) };
+  return { status: 'success', outputs: await collect(done.outputs, done.files, job) };
 }
 
 /** The result of a job whose prompt the server accepted once and no longer knows. */
@@ -55,14 +55,16 @@ function jobError(e: RunnerError, details: PromptFailureDetails | undefined): Jo
  * described by the digest its download computed. A server file listed twice is copied to its second place
  * and keeps that digest.
  */
-async function collect(ui: UiOutputs, files: DownloadedFile[], outDir: string): Promise<JobOutput[]> {
+async function collect(ui: UiOutputs, files: DownloadedFile[], job: Job): Promise<JobOutput[]> {
+  const { outDir } = job;
+  const into = collectionDir(job);
   const downloaded = new Map(files.map((f) => [serverFileKey(f), f]));
   const placed = new Map<string, string>();
   const outputs: JobOutput[] = [];
   for (const ref of outputRefs(ui)) {
     const key = serverFileKey(ref);
     const file = downloaded.get(key);
-    const to = outputDestination(outDir, ref);
+    const to = outputDestination(into, ref);
     if (!file) continue;
     if (!to)
       throw new RunnerError('protocol', `output name escapes its folder: ${ref.subfolder}/${ref.filename}`);

@@ -170,6 +170,9 @@ async function submitOnce(
       promptId: a.promptId,
       extraData,
       outputDir: staging,
+      // A part of a split run sends the whole prompt and runs its outputs of it, so the files it saves
+      // carry the whole prompt as the whole run's would (ComfyUI's `partial_execution_targets`).
+      ...(a.job.split && { partialExecutionTargets: a.job.split.outputs }),
     });
   } catch (e) {
     throw rejectionWithProblems(e, a.job);
