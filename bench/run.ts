@@ -12,6 +12,7 @@ import { runProgressStatesBench } from './progressStates.bench';
 import { runRunsPanelBench } from './runsPanel.bench';
 import { runSchedulerBench } from './scheduler.bench';
 import { runSocketFramesBench } from './socketFrames.bench';
+import { runSplitBranchesBench } from './splitBranches.bench';
 
 async function main(): Promise<void> {
   const only = process.argv[2];
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     progressStates: runProgressStatesBench,
     runsPanel: runRunsPanelBench,
     socketFrames: runSocketFramesBench,
+    splitBranches: runSplitBranchesBench,
   };
   for (const [name, bench] of Object.entries(benches)) {
     if (only && only !== name) continue;
