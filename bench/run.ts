@@ -5,6 +5,7 @@
 import { runActivationBench } from './activation.bench';
 import { runClientCostBench } from './clientCost.bench';
 import { runEngineBench } from './engine.bench';
+import { runEngineKernelsBench } from './engineKernels.bench';
 import { runEngineVsComfyBench } from './engineVsComfy.bench';
 import { runJobsTreeBench } from './jobsTree.bench';
 import { runMakespanBench } from './makespan.bench';
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   const benches: Record<string, () => Promise<void>> = {
     engine: runEngineBench,
     engineVsComfy: runEngineVsComfyBench,
+    engineKernels: runEngineKernelsBench,
     scheduler: runSchedulerBench,
     makespan: runMakespanBench,
     clientCost: runClientCostBench,

@@ -59,9 +59,46 @@ function reflectPadRows(image: ImageTensor, b: number, r: number, y0: number, y1
  * Adds one kernel row to the float32 accumulators of one output row: `acc[i] += w[kx] * src[from + i +
  * kx * c]` for kx in order, rounding to float32 after every step. (The product of two float32 values
  * is exact in a double, so this is a fused multiply-add except for the rare double rounding of the sum.)
- * Four outputs at a time are kept in registers, which roughly halves the time against a store per tap.
+ * This is the plain form, kept as the reference {@link accumulateRow} must match bit for bit.
  */
-function accumulateRow(
+export function accumulateRowReference(
+  acc: Float32Array,
+  src: Float32Array,
+  from: number,
+  weights: Float32Array,
+  wFrom: number,
+  k: number,
+  c: number,
+): void {
+  accumulateTail(acc, 0, src, from, weights, wFrom, k, c);
+}
+
+/** {@link accumulateRowReference} for the outputs `[i0, acc.length)` only. */
+function accumulateTail(
+  acc: Float32Array,
+  i0: number,
+  src: Float32Array,
+  from: number,
+  weights: Float32Array,
+  wFrom: number,
+  k: number,
+  c: number,
+): void {
+  const f32 = Math.fround;
+  for (let i = i0; i < acc.length; i++) {
+    let a = acc[i];
+    for (let kx = 0, p = from + i; kx < k; kx++, p += c) a = f32(a + weights[wFrom + kx] * src[p]);
+    acc[i] = a;
+  }
+}
+
+/**
+ * {@link accumulateRowReference}, 16 outputs at a time with their accumulators in locals, so each tap
+ * loads its weight once and no accumulator goes through memory between taps. Every lane does the
+ * reference's operations in the reference's order, so the results are the same bits; the last
+ * `length % 16` outputs take the reference path.
+ */
+export function accumulateRow(
   acc: Float32Array,
   src: Float32Array,
   from: number,
@@ -73,28 +110,60 @@ function accumulateRow(
   const f32 = Math.fround;
   const n = acc.length;
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  for (; i + 16 <= n; i += 16) {
     let a0 = acc[i];
     let a1 = acc[i + 1];
     let a2 = acc[i + 2];
     let a3 = acc[i + 3];
+    let a4 = acc[i + 4];
+    let a5 = acc[i + 5];
+    let a6 = acc[i + 6];
+    let a7 = acc[i + 7];
+    let a8 = acc[i + 8];
+    let a9 = acc[i + 9];
+    let a10 = acc[i + 10];
+    let a11 = acc[i + 11];
+    let a12 = acc[i + 12];
+    let a13 = acc[i + 13];
+    let a14 = acc[i + 14];
+    let a15 = acc[i + 15];
     for (let kx = 0, p = from + i; kx < k; kx++, p += c) {
       const w = weights[wFrom + kx];
       a0 = f32(a0 + w * src[p]);
       a1 = f32(a1 + w * src[p + 1]);
       a2 = f32(a2 + w * src[p + 2]);
       a3 = f32(a3 + w * src[p + 3]);
+      a4 = f32(a4 + w * src[p + 4]);
+      a5 = f32(a5 + w * src[p + 5]);
+      a6 = f32(a6 + w * src[p + 6]);
+      a7 = f32(a7 + w * src[p + 7]);
+      a8 = f32(a8 + w * src[p + 8]);
+      a9 = f32(a9 + w * src[p + 9]);
+      a10 = f32(a10 + w * src[p + 10]);
+      a11 = f32(a11 + w * src[p + 11]);
+      a12 = f32(a12 + w * src[p + 12]);
+      a13 = f32(a13 + w * src[p + 13]);
+      a14 = f32(a14 + w * src[p + 14]);
+      a15 = f32(a15 + w * src[p + 15]);
     }
     acc[i] = a0;
     acc[i + 1] = a1;
     acc[i + 2] = a2;
     acc[i + 3] = a3;
+    acc[i + 4] = a4;
+    acc[i + 5] = a5;
+    acc[i + 6] = a6;
+    acc[i + 7] = a7;
+    acc[i + 8] = a8;
+    acc[i + 9] = a9;
+    acc[i + 10] = a10;
+    acc[i + 11] = a11;
+    acc[i + 12] = a12;
+    acc[i + 13] = a13;
+    acc[i + 14] = a14;
+    acc[i + 15] = a15;
   }
-  for (; i < n; i++) {
-    let a = acc[i];
-    for (let kx = 0, p = from + i; kx < k; kx++, p += c) a = f32(a + weights[wFrom + kx] * src[p]);
-    acc[i] = a;
-  }
+  accumulateTail(acc, i, src, from, weights, wFrom, k, c);
 }
 
 /**

@@ -6,15 +6,12 @@
  * rounding and clipping to 8 bits. Images with alpha are premultiplied first and unpremultiplied after,
  * as `Image.resize` does for RGBA and LA.
  */
+import type { Bytes, FixedTaps } from './pillowPasses';
+import { PRECISION_BITS, resampleColumns, resampleRows } from './pillowPasses';
 import type { Checkpoint, PixelGrid } from './resampleTorch';
 import { forEachElementRows } from './rowBands';
 import { sharedFloats } from './tensor';
 import { NodeException } from './types';
-
-/** Fixed-point fraction bits of Pillow's 8-bit coefficients (32 - 8 - 2). */
-const PRECISION_BITS = 22;
-/** Half of one in fixed point, the rounding offset every sum starts from. */
-const HALF = 1 << (PRECISION_BITS - 1);
 
 /** sin(pi x) / (pi x). */
 function sinc(x: number): number {
@@ -42,15 +39,6 @@ export const BILINEAR: PillowFilter = {
   support: 1,
   kernel: (x) => (Math.abs(x) < 1 ? 1 - Math.abs(x) : 0),
 };
-
-/** Fixed-point taps of one resampling direction: output i reads `count[i]` pixels from `first[i]`. */
-export interface FixedTaps {
-  readonly first: Int32Array;
-  readonly count: Int32Array;
-  /** Coefficients, `ksize` per output index. */
-  readonly weights: Int32Array;
-  readonly ksize: number;
-}
 
 /** {@link pillowTaps} of Pillow's LANCZOS filter. */
 export function lanczosTaps(inSize: number, outSize: number): FixedTaps {
@@ -88,105 +76,6 @@ export function pillowTaps(inSize: number, outSize: number, filter: PillowFilter
     count[i] = n;
   }
   return { first, count, weights, ksize };
-}
-
-/** Pillow's `clip8`: a fixed-point sum back to 0..255. */
-function clip8(sum: number): number {
-  const v = sum >> PRECISION_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
-}
-
-/** One 8-bit image of `channels` interleaved bands, as Pillow holds it during a resize. */
-interface Bytes {
-  data: Uint8Array;
-  height: number;
-  width: number;
-  channels: number;
-}
-
-/** The horizontal pass over source rows `[rowFrom, rowTo)`. */
-function resampleRows(
-  src: Bytes,
-  taps: FixedTaps,
-  rowFrom: number,
-  rowTo: number,
-  checkpoint: Checkpoint,
-): Bytes {
-  const c = src.channels;
-  const outW = taps.first.length;
-  const out: Bytes = {
-    data: new Uint8Array((rowTo - rowFrom) * outW * c),
-    height: rowTo - rowFrom,
-    width: outW,
-    channels: c,
-  };
-  const { data: dst } = out;
-  const { data: pixels, width } = src;
-  const { first, count, weights, ksize } = taps;
-  let o = 0;
-  for (let y = rowFrom; y < rowTo; y++) {
-    if ((y - rowFrom) % 16 === 0) checkpoint();
-    const row = y * width;
-    for (let x = 0; x < outW; x++) {
-      const kb = x * ksize;
-      // All bands at once, as Pillow does: the source carries three bytes of padding, so reading four
-      // bands of a narrower pixel stays in bounds, and the extra sums are simply not stored.
-      let s0 = HALF;
-      let s1 = HALF;
-      let s2 = HALF;
-      let s3 = HALF;
-      for (let t = 0, p = (row + first[x]) * c; t < count[x]; t++, p += c) {
-        const w = weights[kb + t];
-        s0 += pixels[p] * w;
-        s1 += pixels[p + 1] * w;
-        s2 += pixels[p + 2] * w;
-        s3 += pixels[p + 3] * w;
-      }
-      dst[o++] = clip8(s0);
-      if (c > 1) dst[o++] = clip8(s1);
-      if (c > 2) dst[o++] = clip8(s2);
-      if (c > 3) dst[o++] = clip8(s3);
-    }
-  }
-  return out;
-}
-
-/**
- * The vertical pass for output rows `[yFrom, yTo)` (all of them by default); `rowOffset` is the first
- * source row `src` holds. The result holds those rows only.
- */
-function resampleColumns(
-  src: Bytes,
-  taps: FixedTaps,
-  rowOffset: number,
-  checkpoint: Checkpoint,
-  yFrom = 0,
-  yTo = taps.first.length,
-): Bytes {
-  const rowLen = src.width * src.channels;
-  const out: Bytes = {
-    data: new Uint8Array((yTo - yFrom) * rowLen),
-    height: yTo - yFrom,
-    width: src.width,
-    channels: src.channels,
-  };
-  const { first, count, weights, ksize } = taps;
-  const pixels = src.data;
-  const dst = out.data;
-  // One fixed-point accumulator per value of the output row; summing whole source rows in turn reads
-  // memory in order. The sums are exact integers, as Pillow's int accumulators are.
-  const acc = new Float64Array(rowLen);
-  for (let y = yFrom; y < yTo; y++) {
-    if (y % 16 === 0) checkpoint();
-    acc.fill(HALF);
-    for (let t = 0; t < count[y]; t++) {
-      const w = weights[y * ksize + t];
-      const from = (first[y] - rowOffset + t) * rowLen;
-      for (let i = 0; i < rowLen; i++) acc[i] += pixels[from + i] * w;
-    }
-    for (let i = 0, o = (y - yFrom) * rowLen; i < rowLen; i++) dst[o++] = clip8(acc[i]);
-  }
-  return out;
 }
 
 /** Pillow's ImagingResampleInner: horizontal pass on the rows the vertical pass needs, then vertical. */

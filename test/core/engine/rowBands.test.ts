@@ -3,6 +3,7 @@ import { builtinNodes } from '../../../src/core/engine/registry';
 import { forEachElementRows, splitRows } from '../../../src/core/engine/rowBands';
 import { createImage } from '../../../src/core/engine/tensor';
 import type { ImageTensor, NodeContext } from '../../../src/core/engine/types';
+import { randomInt, seededRandom } from '../../fakes/seededRandom';
 
 const ctx: NodeContext = {
   nodeId: 'n',
@@ -15,12 +16,6 @@ const ctx: NodeContext = {
   prompt: {},
 };
 
-/** A seeded generator of floats in [0, 1), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
-}
-
 /** An image of random values, a few outside 0..1 as blends and sharpening leave them. */
 function randomImage(rnd: () => number, batch: number, height: number, width: number, channels: number) {
   const image = createImage(batch, height, width, channels);
@@ -30,7 +25,7 @@ function randomImage(rnd: () => number, batch: number, height: number, width: nu
 
 /** Random inputs of every node class that splits into bands, for one image. */
 function bandedCases(rnd: () => number, image: ImageTensor): [string, Record<string, unknown>][] {
-  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+  const int = (lo: number, hi: number) => randomInt(rnd, lo, hi);
   const side = Math.min(image.height, image.width) - 1;
   const cases: [string, Record<string, unknown>][] = [
     ['ImageInvert', {}],
@@ -86,7 +81,7 @@ describe('row bands', () => {
   });
 
   it('every banded node gives bit for bit its whole result however its rows are split', async () => {
-    const rnd = random(20240613);
+    const rnd = seededRandom(20240613);
     let checked = 0;
     for (let trial = 0; trial < 40; trial++) {
       const batch = 1 + Math.floor(rnd() * 2);

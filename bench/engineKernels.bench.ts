@@ -1,0 +1,101 @@
+/**
+ * The engine's unrolled inner kernels against the plain reference each keeps beside it, in the same
+ * run and on one thread: the 16-lane float32 convolution row (ImageBlur, ImageSharpen) and Pillow's
+ * 8-bit horizontal (RGB) and vertical passes (lanczos, preview fitting). Prints each pair's median of
+ * five rounds, the two alternating so that a change of load falls on both, and the ratio.
+ */
+import { loadavg } from 'node:os';
+import { accumulateRow, accumulateRowReference } from '../src/core/engine/convolve';
+import { lanczosTaps } from '../src/core/engine/lanczos';
+import type { Bytes } from '../src/core/engine/pillowPasses';
+import {
+  horizontalRowReference,
+  horizontalRowRgb,
+  verticalRow,
+  verticalRowReference,
+} from '../src/core/engine/pillowPasses';
+import { seededRandom } from '../test/fakes/seededRandom';
+
+const SIDE = 1024;
+const ROUNDS = 5;
+
+/** One kernel pair: each function does a whole 1024² image's worth of calls. */
+interface KernelPair {
+  label: string;
+  reference: () => void;
+  fast: () => void;
+}
+
+/** 1024 output rows of an RGB 2-D convolution of radius `r`: (2r + 1) kernel rows each. */
+function convolvePair(r: number): KernelPair {
+  const rnd = seededRandom(r);
+  const k = 2 * r + 1;
+  const c = 3;
+  const src = Float32Array.from({ length: (SIDE + 2 * r) * c * 4 }, rnd);
+  const weights = Float32Array.from({ length: k }, () => rnd() / k);
+  const acc = new Float32Array(SIDE * c);
+  const rows = (accumulate: typeof accumulateRow) => () => {
+    for (let y = 0; y < SIDE; y++) {
+      for (let ky = 0; ky < k; ky++) accumulate(acc, src, (ky % 4) * (SIDE + 2 * r) * c, weights, 0, k, c);
+    }
+  };
+  return { label: `convolve row r=${r}`, reference: rows(accumulateRowReference), fast: rows(accumulateRow) };
+}
+
+/** Random RGB bytes of `height` x `width`, with the three spare bytes the horizontal pass may read. */
+function bytes(height: number, width: number): Bytes {
+  const rnd = seededRandom(width);
+  const data = Uint8Array.from({ length: height * width * 3 + 3 }, () => Math.floor(rnd() * 256));
+  return { data, height, width, channels: 3 };
+}
+
+/** Lanczos 2× of a 1024² RGB image, one pass at a time. */
+function pillowPairs(): KernelPair[] {
+  const taps = lanczosTaps(SIDE, 2 * SIDE);
+  const src = bytes(SIDE, SIDE);
+  const dst = new Uint8Array(2 * SIDE * 3 * 2);
+  const horizontal = (pass: typeof horizontalRowRgb) => () => {
+    for (let y = 0; y < SIDE; y++) pass(src, taps, y, dst, 0);
+  };
+  const rowLen = 2 * SIDE * 3;
+  const wide = bytes(SIDE, 2 * SIDE).data;
+  const vertical = (pass: typeof verticalRow) => () => {
+    for (let y = 0; y < 2 * SIDE; y++) pass(wide, rowLen, taps, y, 0, dst, 0);
+  };
+  return [
+    {
+      label: 'lanczos 2× horizontal RGB',
+      reference: horizontal(horizontalRowReference),
+      fast: horizontal(horizontalRowRgb),
+    },
+    { label: 'lanczos 2× vertical', reference: vertical(verticalRowReference), fast: vertical(verticalRow) },
+  ];
+}
+
+function millis(run: () => void): number {
+  const start = performance.now();
+  run();
+  return performance.now() - start;
+}
+
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+
+/** Prints reference and fast times of each kernel pair and their ratio. */
+export function runEngineKernelsBench(): Promise<void> {
+  console.log(`engine kernels, one thread, 1024² RGB (load ${loadavg()[0].toFixed(2)})`);
+  console.log('| kernel | reference | fast | reference / fast |');
+  console.log('|---|---|---|---|');
+  for (const pair of [convolvePair(2), convolvePair(5), ...pillowPairs()]) {
+    const reference: number[] = [];
+    const fast: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      reference.push(millis(pair.reference));
+      fast.push(millis(pair.fast));
+    }
+    const [a, b] = [median(reference), median(fast)];
+    console.log(`| ${pair.label} | ${a.toFixed(0)} ms | ${b.toFixed(0)} ms | ${(a / b).toFixed(2)} |`);
+  }
+  return Promise.resolve();
+}
