@@ -12,7 +12,9 @@ import { repoRoot, useSession } from './harness/session';
 
 describe('a command-line run on the same store in VS Code', () => {
   const session = useSession({
-    workspace: { 'slow/slow.json': 'test/fixtures/comfyui-0.8.0/workflows/03_slow.json' },
+    // Four wide blurs of a 2048² image, several seconds on the embedded engine: long enough to see it
+    // run, where 03_slow.json's scale chain now ends within the moment between two looks at the tree.
+    workspace: { 'slow/slow.json': 'test/e2e/fixtures/slowBlurs.json' },
   });
   let cli: ChildProcess | undefined;
 
