@@ -29,6 +29,7 @@ import type { Duplex } from 'node:stream';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { runnerVersion } from '../util/runnerVersion';
+import { embeddedVersionString } from '../protocol/serverVersion';
 import type { EngineEvent } from '../engine/engineEvents';
 import { createEngine, type Engine } from '../engine/executor';
 import type { ProgressStatePolicy } from '../engine/runReporter';
@@ -100,7 +101,7 @@ export interface ComfyServer {
 }
 
 /** `system_stats.system.comfyui_version`: this program, and that it is the embedded engine. */
-export const embeddedServerVersion = `comfy-runner ${runnerVersion} (embedded engine)`;
+export const embeddedServerVersion = embeddedVersionString(runnerVersion);
 
 function enginesFor(options: ComfyServerOptions, folders: ServerFolders): Engine[] {
   const parallel = options.parallel ?? 1;

@@ -21,6 +21,8 @@ import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ComfyClient } from '../../comfy/client';
 import type { OpenedPrompt } from '../../comfy/submitIdempotent';
+import { runsPartialTargets } from '../../protocol/serverVersion';
+import { partialPrompt } from '../../workflow/partialPrompt';
 import type { ApiPrompt, NodeDefs } from '../../workflow/types';
 import type { Job } from '../../jobs/job';
 import { uploadLocalInputs, withLocalInputs } from './remoteInputs';
@@ -49,6 +51,8 @@ interface Remote {
   readonly name: string;
   readonly inputDir: string;
   readonly definitions: () => Promise<NodeDefs>;
+  /** `system_stats.system.comfyui_version`, once a run or resumption asked for it. */
+  readonly version: () => string | undefined;
 }
 
 /** One job on the server under one prompt id. */
@@ -73,7 +77,7 @@ export function remoteTarget(options: RemoteTargetOptions): RunTarget {
   // The client asks once and remembers, and asks again after a failure.
   const definitions = (): Promise<NodeDefs> => (given ? Promise.resolve(given) : client.nodeDefinitions());
   const name = options.name ?? client.displayName;
-  const remote: Remote = { client, name, inputDir, definitions };
+  const remote: Remote = { client, name, inputDir, definitions, version: () => version };
   const noteVersion = async () => {
     version ??= (await client.capabilities().catch(() => undefined))?.version;
   };
@@ -165,15 +169,21 @@ async function submitOnce(
   staging: string,
 ): Promise<OpenedPrompt> {
   const extraData = a.job.extraPngInfo ? { extra_pnginfo: a.job.extraPngInfo } : undefined;
+  const split = a.job.split;
+  // A part of a split run sends the whole prompt and runs its outputs of it, so the files it saves
+  // carry the whole prompt as the whole run's would (ComfyUI's `partial_execution_targets`). A server
+  // too old to know that field would run everything: it gets the prompt pruned to the part instead.
+  const targets = split && runsPartialTargets(remote.version());
   try {
-    return await remote.client.submitIdempotent(prompt, {
-      promptId: a.promptId,
-      extraData,
-      outputDir: staging,
-      // A part of a split run sends the whole prompt and runs its outputs of it, so the files it saves
-      // carry the whole prompt as the whole run's would (ComfyUI's `partial_execution_targets`).
-      ...(a.job.split && { partialExecutionTargets: a.job.split.outputs }),
-    });
+    return await remote.client.submitIdempotent(
+      split && !targets ? partialPrompt(prompt, split.outputs) : prompt,
+      {
+        promptId: a.promptId,
+        extraData,
+        outputDir: staging,
+        ...(targets && { partialExecutionTargets: split.outputs }),
+      },
+    );
   } catch (e) {
     throw rejectionWithProblems(e, a.job);
   }

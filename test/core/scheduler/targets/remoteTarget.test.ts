@@ -197,6 +197,60 @@ describe('the remote run target', function () {
     assert.ok(defs.SaveImage);
   });
 
+  describe('a part of a split run', () => {
+    /** Two branches, 1 → 2 and 3 → 4, each saving its own file; the part runs the second. */
+    const branches: ApiPrompt = {
+      ...quickPrompt('first'),
+      '3': apiNode('TestSource', { value: 3 }),
+      '4': apiNode('TestCounter', { input: ['3', 0], tag: 'second' }),
+    };
+    const part = () => ({
+      ...jobOf(branches),
+      split: { id: 'run-1', index: 2, size: 2, outputs: ['4'] },
+    });
+
+    /** A proxy in front of a fresh server whose `/system_stats` reports ComfyUI `version`. */
+    async function serverOfVersion(version: string): Promise<FaultProxy> {
+      const { url } = await serve({ nodes: gatedRegistry });
+      const proxy = await startFaultProxy(url);
+      proxies.push(proxy);
+      const stats = (await call(url, 'GET', '/system_stats')).json as { system: Record<string, unknown> };
+      proxy.answer('/system_stats', (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ ...stats, system: { ...stats.system, comfyui_version: version } }));
+      });
+      return proxy;
+    }
+
+    it('sends a server of ComfyUI 0.3.48 or later the whole prompt with its outputs as partial_execution_targets', async () => {
+      const proxy = await serverOfVersion('0.3.48');
+      const job = part();
+      const result = await targetFor(proxy.url).run(job, recorder().hooks, new AbortController().signal);
+      assert.equal(result.status, 'success');
+      const [post] = proxy.posts;
+      assert.deepEqual(Object.keys(post.prompt as ApiPrompt).sort(), ['1', '2', '3', '4']);
+      assert.deepEqual(post.partial_execution_targets, ['4']);
+      assert.deepEqual(
+        result.outputs.map((o) => o.path),
+        ['.parts/2/second_00001_.txt'],
+      );
+    });
+
+    it('sends an older server only the part’s nodes, with no partial_execution_targets, and gets only its outputs', async () => {
+      const proxy = await serverOfVersion('0.3.47');
+      const job = part();
+      const result = await targetFor(proxy.url).run(job, recorder().hooks, new AbortController().signal);
+      assert.equal(result.status, 'success');
+      const [post] = proxy.posts;
+      assert.deepEqual(Object.keys(post.prompt as ApiPrompt).sort(), ['3', '4']);
+      assert.equal('partial_execution_targets' in post, false);
+      assert.deepEqual(
+        result.outputs.map((o) => o.path),
+        ['.parts/2/second_00001_.txt'],
+      );
+    });
+  });
+
   describe('faults', () => {
     it('completes with every output when the socket is cut mid-run', async () => {
       const { url } = await serve({ nodes: gatedRegistry });
