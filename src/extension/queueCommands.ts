@@ -3,6 +3,7 @@
  * resume dispatching, retry a job on a server the user picks, and show the log.
  */
 import * as vscode from 'vscode';
+import { onePerSplitRun } from '../core/jobs/job';
 import { terminalStates } from '../core/jobs/jobState';
 import type { CommandContext } from './commandContext';
 import { trustedOrSay } from './runCommands';
@@ -32,8 +33,10 @@ export async function retryAllFailed(ctx: CommandContext): Promise<void> {
   const jobs = runner.snapshot().jobs.map((j) => j.job);
   const retried = new Set(jobs.flatMap((j) => (j.retryOf ? [j.retryOf] : [])));
   const failed = jobs.filter((j) => (j.state === 'failed' || j.state === 'lost') && !retried.has(j.id));
-  for (const j of failed) runner.retry(j.id);
-  void vscode.window.showInformationMessage(`ComfyUI Runner: retrying ${failed.length} job(s).`);
+  // A split run is retried once, whole, however many of its parts failed.
+  const ids = onePerSplitRun(failed);
+  for (const id of ids) runner.retry(id);
+  void vscode.window.showInformationMessage(`ComfyUI Runner: retrying ${ids.length} job(s).`);
 }
 
 /** Stops dispatching new jobs; jobs on servers go on. */

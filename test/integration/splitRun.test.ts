@@ -193,6 +193,43 @@ describe('a run split by branch across serve instances', function () {
       assert.deepEqual(servers.map(served).flat(), []);
       assert.equal(existsSync(join(parts[0].outDir, '.parts')), false);
     });
+
+    it('runs every branch again as one new split run in a folder of its own when a cancelled run is retried', async () => {
+      const prompt = { ...branch(1, 'a', 5_000), ...branch(4, 'b', 5_000), ...branch(7, 'c', 5_000) };
+      const parts = await submitSplit(prompt);
+      await within(10_000, 'every part to run', runningAll(runner, parts));
+      runner.cancel(parts[0].split!.id);
+      await within(10_000, 'the split run to end', runner.idle());
+      const first = runner.retry(parts[0].split!.id);
+      const retried = runner
+        .snapshot()
+        .jobs.map((v) => v.job)
+        .filter((j) => j.split?.id === first.split!.id);
+      assert.notEqual(first.split!.id, parts[0].split!.id);
+      assert.deepEqual(
+        retried.map((p) => [p.retryOf, p.attempt, p.split!.index, p.split!.outputs, p.outDir]),
+        parts.map((p) => [p.id, 2, p.split!.index, p.split!.outputs, `${p.outDir}-retry2`]),
+      );
+      for (const p of retried) runner.cancel(p.id);
+      await within(10_000, 'the retry to end', runner.idle());
+    });
+
+    it('retries the whole run once when one of its parts is retried, and refuses a run that has not ended', async () => {
+      const prompt = { ...branch(1, 'a', 0, true), ...branch(4, 'b', 5_000), ...branch(7, 'c', 5_000) };
+      const parts = await submitSplit(prompt);
+      await within(20_000, 'the split run to end', runner.idle());
+      const first = runner.retry(parts[1].id);
+      assert.throws(() => runner.retry(first.id), /has not ended/);
+      await within(20_000, 'the retry to end', runner.idle());
+      const jobs = runner.snapshot().jobs.map((v) => v.job);
+      const retried = jobs.filter((j) => j.split?.id === first.split!.id);
+      assert.equal(retried.length, 3);
+      assert.equal(jobs.length, 6);
+      assert.deepEqual(
+        retried.map((p) => p.state),
+        ['failed', 'cancelled', 'cancelled'],
+      );
+    });
   });
 });
 

@@ -96,6 +96,20 @@ export interface JobSplit {
   outputs: string[];
 }
 
+/**
+ * The ids of `jobs` with one per split run (its first part's, in the order given): a retry of any part
+ * retries the whole run, so asking once per part would run it several times.
+ */
+export function onePerSplitRun(jobs: readonly { id: string; split?: JobSplit }[]): string[] {
+  const runs = new Set<string>();
+  return jobs.flatMap((j) => {
+    if (!j.split) return [j.id];
+    if (runs.has(j.split.id)) return [];
+    runs.add(j.split.id);
+    return [j.id];
+  });
+}
+
 /** The timestamps of a job, in ms since the epoch. */
 export interface JobTimes {
   queued: number;

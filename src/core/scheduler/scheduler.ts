@@ -6,6 +6,7 @@
  */
 import { RunnerError } from '../util/runnerError';
 import { createJob, type Job, type NewJob } from '../jobs/job';
+import { terminalStates } from '../jobs/jobState';
 import type { PromptProgress } from '../protocol/promptProgress';
 import type { QueueMove } from './jobQueue';
 import { Dispatcher } from './dispatch/dispatcher';
@@ -156,8 +157,11 @@ export class Scheduler {
    * Runs a failed, cancelled or lost job again as a new job: attempt + 1, `retryOf` the old id, the
    * same prompt and overrides, a new folder, and dependencies mapped to their newest retries. Returns
    * a copy of the new job; throws `bad_input` for an unknown job or target, or a job not retryable.
+   * The id of a split run, or of any of its parts, retries the whole run ({@link retrySplit}).
    */
   retry(jobId: string, options: RetryOptions = {}): Job {
+    const parts = this.dispatcher.splits.runOf(jobId);
+    if (parts) return this.retrySplit(parts, options);
     const previous = this.book.get(jobId);
     if (!previous) throw new RunnerError('bad_input', `no job ${jobId}`);
     if (!retryableStates.has(previous.state)) {
@@ -166,9 +170,7 @@ export class Scheduler {
         `job ${jobId} is ${previous.state}; only failed, cancelled or lost jobs are retried`,
       );
     }
-    if (options.target !== undefined && !this.pool.get(options.target)) {
-      throw new RunnerError('bad_input', `no target ${options.target}`);
-    }
+    this.checkTarget(options.target);
     // Numbered after the newest attempt, so retrying an old attempt twice never reuses a folder.
     const attempt = this.book.get(this.newestAttempt(jobId))!.attempt + 1;
     const plan = {
@@ -301,6 +303,49 @@ export class Scheduler {
     if (this.dispatcher.resumeFlight(job)) return;
     job.error = lostOnRestore(job);
     this.book.move(job, 'lose');
+  }
+
+  private checkTarget(target: string | undefined): void {
+    if (target !== undefined && !this.pool.get(target))
+      throw new RunnerError('bad_input', `no target ${target}`);
+  }
+
+  /**
+   * A split run again, once all its parts have ended and not all succeeded: every part (those that
+   * succeeded too, so the new folder holds the whole run) as a new part of one new split run, each
+   * attempt + 1 with `retryOf` its old part, in one new folder. Returns a copy of the first new part.
+   */
+  private retrySplit(parts: readonly Job[], options: RetryOptions): Job {
+    const runId = parts[0].split!.id;
+    const open = parts.find((p) => !terminalStates.has(p.state));
+    if (open) {
+      throw new RunnerError(
+        'bad_input',
+        `split run ${runId} has not ended (part ${open.split!.index} of ${parts.length} is ${open.state}); only ended runs are retried`,
+      );
+    }
+    if (parts.every((p) => p.state === 'succeeded'))
+      throw new RunnerError(
+        'bad_input',
+        `split run ${runId} succeeded; only failed, cancelled or lost runs are retried`,
+      );
+    this.checkTarget(options.target);
+    const attempt = Math.max(...parts.map((p) => this.book.get(this.newestAttempt(p.id))!.attempt)) + 1;
+    const outDir = this.options.retryOutDir(parts[0], attempt);
+    const id = crypto.randomUUID();
+    // Added in one synchronous loop: no part can end before its siblings are in the book.
+    const added = parts.map((p) => {
+      const plan = {
+        attempt,
+        outDir,
+        dependsOn: p.dependsOn?.map((d) => this.newestAttempt(d)),
+        target: options.target,
+      };
+      const job = this.add({ ...retrySpec(p, plan), split: { ...p.split!, id } });
+      this.newestRetry.set(p.id, job.id);
+      return job;
+    });
+    return added[0];
   }
 
   private newestAttempt(jobId: string): string {

@@ -7,7 +7,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { Job } from '../../core/jobs/job';
+import { onePerSplitRun, type Job } from '../../core/jobs/job';
 import type { QueueMove } from '../../core/scheduler/jobQueue';
 import { isRunnerError } from '../../core/util/runnerError';
 import type { ContainerNode, OverviewNode } from '../../core/run/jobsOverviewNodes';
@@ -86,8 +86,7 @@ export async function retryJobs(ctx: JobActionContext, ...args: unknown[]): Prom
   if (!trustedOrSay()) return;
   if (!runner) return askOwner(ctx, 'retry', args, retryable);
   const failures: string[] = [];
-  for (const id of jobIdsOf(ctx, args)) {
-    if (!retryable.has(jobOf(ctx, id)?.state ?? '')) continue;
+  for (const id of retryIdsOf(ctx, args)) {
     try {
       runner.retry(id);
     } catch (e) {
@@ -96,6 +95,12 @@ export async function retryJobs(ctx: JobActionContext, ...args: unknown[]): Prom
     }
   }
   if (failures.length > 0) void vscode.window.showErrorMessage(`ComfyUI Runner: ${failures.join('; ')}`);
+}
+
+/** The retryable jobs an action is about, one per split run (a retry of a part is the whole run again). */
+function retryIdsOf(ctx: JobActionContext, args: readonly unknown[]): string[] {
+  const jobs = jobIdsOf(ctx, args).flatMap((id) => jobOf(ctx, id) ?? []);
+  return onePerSplitRun(jobs.filter((j) => retryable.has(j.state)));
 }
 
 /**
@@ -110,7 +115,10 @@ async function askOwner(
 ): Promise<void> {
   const watch = ctx.host.watched;
   if (!watch) return;
-  const ids = jobIdsOf(ctx, args).filter((id) => states.has(jobOf(ctx, id)?.state ?? ''));
+  const ids =
+    op === 'retry'
+      ? retryIdsOf(ctx, args)
+      : jobIdsOf(ctx, args).filter((id) => states.has(jobOf(ctx, id)?.state ?? ''));
   const answers = await Promise.all(
     ids.map((id) =>
       watch.request(op, id).catch((e: unknown) => ({

@@ -284,6 +284,19 @@ describe('the Jobs view', () => {
       assert.equal(t.fake.calls.retry.length, 2, 'nothing retried in an untrusted workspace');
     });
 
+    it('retries a split run once, through one of its parts, when the run and its failed and stopped parts are chosen', async () => {
+      const s = t.fake.stream;
+      s.addSplit('R', 3);
+      s.finish('R-1');
+      s.finish('R-2', 'fail');
+      s.finish('R-3', 'cancel');
+      t.open();
+      const run_ = t.jobs.overview.nodeOf('R')!;
+      const parts = t.jobs.getChildren(run_);
+      await run('comfyuiRunner.retryJob', run_, [run_, ...parts]);
+      assert.deepEqual(t.fake.calls.retry, ['R-2']);
+    });
+
     it('moves queued jobs up, down and to the front, keeping the order of several', async () => {
       ['a', 'b', 'c'].forEach((id) => t.fake.stream.add({ id }));
       t.open();

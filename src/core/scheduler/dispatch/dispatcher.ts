@@ -46,7 +46,8 @@ export class Dispatcher {
   /** Run records being written; `onIdle` waits for them. */
   private readonly records: RunRecords;
   /** The parts of split runs, which end together. */
-  private readonly splits: SplitRuns;
+  /** The split runs of the book: how their parts end together. */
+  readonly splits: SplitRuns;
   /** The server version each ended part of a split run ran on, for the run's record. */
   private readonly partVersions = new Map<string, string | undefined>();
   private idleWaiters: (() => void)[] = [];

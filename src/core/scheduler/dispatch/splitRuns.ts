@@ -3,7 +3,8 @@
  * fails (or is lost) stops its unfinished siblings, which end `cancelled` with `split_stopped` naming
  * it; cancelling a run's id or any of its parts cancels every part; nothing is retried. Once every part
  * has ended, the run's outputs are merged into its folder under the whole run's names and its one
- * `run.json` is written (jobs/splitRunRecord.ts).
+ * `run.json` is written (jobs/splitRunRecord.ts). A retry of the run, or of any part, is the whole run again
+ * as a new split run (scheduler.ts `retry`).
  */
 import type { Job, JobError } from '../../jobs/job';
 import { terminalStates } from '../../jobs/jobState';
@@ -28,6 +29,12 @@ export class SplitRuns {
   partsOf(splitId: string): Job[] {
     const parts = [...this.book.all()].filter((j) => j.split?.id === splitId);
     return parts.sort((a, b) => a.split!.index - b.split!.index);
+  }
+
+  /** Every part of the split run `id` names (the run's id or one of its parts'), else undefined. */
+  runOf(id: string): Job[] | undefined {
+    const parts = this.partsOf(this.book.get(id)?.split?.id ?? id);
+    return parts.length > 0 ? parts : undefined;
   }
 
   /**
