@@ -3,12 +3,19 @@
  * caller owns the store for the moment and changes the records directly, as the owner would have. A store
  * with a live owner is asked through request files instead (durableRunner.ts answers them).
  */
+import { randomUUID } from 'node:crypto';
 import type { ComfyClient } from '../comfy/client';
 import { RunnerError } from '../util/runnerError';
 import type { JobStore } from '../store/jobStore';
 import { applyOperation, createJob, type Job } from '../jobs/job';
 import { terminalStates } from '../jobs/jobState';
-import { defaultRetryOutDir, retrySpec, retryableStates } from '../scheduler/retryPolicy';
+import {
+  checkSplitRetryable,
+  defaultRetryOutDir,
+  retrySpec,
+  retryableStates,
+  splitRetrySpecs,
+} from '../scheduler/retryPolicy';
 import { planRestore } from '../scheduler/restorePlan';
 
 /**
@@ -48,33 +55,45 @@ export async function cancelStoredJob(
 /**
  * Retries a failed, cancelled or lost job of a store the caller owns, as `Scheduler.retry` does: a new
  * queued job, attempt + 1 of the newest attempt, linked by `retryOf`, its dependencies mapped to their
- * newest retries. It runs when a runner next takes the store. Resolves with the new job.
+ * newest retries. It runs when a runner next takes the store. Resolves with the new job. A split run, or any of
+ * its parts, is retried whole: every part again as one new split run; resolves with its first part.
  */
 export async function retryStoredJob(store: JobStore, jobId: string, now = Date.now()): Promise<Job> {
-  const previous = await storedJob(store, jobId);
-  if (!retryableStates.has(previous.state)) {
+  const jobs = await store.list();
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  const runId = byId.get(jobId)?.split?.id ?? jobId;
+  const parts = jobs.filter((j) => j.split?.id === runId).sort((a, b) => a.split!.index - b.split!.index);
+  const previous = parts[0] ?? (await storedJob(store, jobId));
+  if (parts.length > 0) checkSplitRetryable(parts);
+  else if (!retryableStates.has(previous.state)) {
     throw new RunnerError(
       'bad_input',
       `job ${jobId} is ${previous.state}; only failed, cancelled or lost jobs are retried`,
     );
   }
-  const jobs = await store.list();
-  const byId = new Map(jobs.map((j) => [j.id, j]));
   const next = new Map(planRestore(jobs, () => false).retryLinks);
   const newest = (id: string) => {
     let at = id;
     for (let n = next.get(at); n !== undefined && byId.has(n); n = next.get(at)) at = n;
     return at;
   };
-  const attempt = (byId.get(newest(jobId)) ?? previous).attempt + 1;
-  const plan = {
-    attempt,
-    outDir: defaultRetryOutDir(previous, attempt),
-    dependsOn: previous.dependsOn?.map(newest),
-  };
-  const job = createJob(retrySpec(previous, plan), now);
-  await store.put(job);
-  return job;
+  const olds = parts.length > 0 ? parts : [previous];
+  const attempt = Math.max(...olds.map((p) => (byId.get(newest(p.id)) ?? p).attempt)) + 1;
+  const outDir = defaultRetryOutDir(previous, attempt);
+  if (parts.length === 0) {
+    const job = createJob(
+      retrySpec(previous, { attempt, outDir, dependsOn: previous.dependsOn?.map(newest) }),
+      now,
+    );
+    await store.put(job);
+    return job;
+  }
+  // A split run is retried whole, as a new split run (scheduler.ts `retry`).
+  const retried = splitRetrySpecs(parts, randomUUID(), { attempt, outDir, dependsOn: newest }).map((spec) =>
+    createJob(spec, now),
+  );
+  for (const job of retried) await store.put(job);
+  return retried[0];
 }
 
 /**

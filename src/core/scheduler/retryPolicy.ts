@@ -6,7 +6,8 @@
  */
 import type { Job, JobError, NewJob } from '../jobs/job';
 import type { RunnerErrorReason } from '../util/runnerError';
-import type { JobState } from '../jobs/jobState';
+import { terminalStates, type JobState } from '../jobs/jobState';
+import { RunnerError } from '../util/runnerError';
 
 /** A target's opt-in to automatic resubmission. */
 export interface AutoRetryOptions {
@@ -100,4 +101,40 @@ export function retrySpec(previous: Job, plan: RetryPlan): NewJob {
     runOn: plan.target !== undefined ? { targets: [plan.target] } : previous.runOn,
     onNoTarget: previous.onNoTarget,
   };
+}
+
+/**
+ * Throws `bad_input` unless the split run of `parts` (every part, in part order) can be retried: all
+ * its parts have ended and not all succeeded.
+ */
+export function checkSplitRetryable(parts: readonly Job[]): void {
+  const runId = parts[0].split!.id;
+  const open = parts.find((p) => !terminalStates.has(p.state));
+  if (open) {
+    throw new RunnerError(
+      'bad_input',
+      `split run ${runId} has not ended (part ${open.split!.index} of ${parts.length} is ${open.state}); only ended runs are retried`,
+    );
+  }
+  if (parts.every((p) => p.state === 'succeeded'))
+    throw new RunnerError(
+      'bad_input',
+      `split run ${runId} succeeded; only failed, cancelled or lost runs are retried`,
+    );
+}
+
+/**
+ * The new jobs of an explicit retry of a split run: every part (those that succeeded too, so the new
+ * folder holds the whole run), each {@link retrySpec} of its old part, as the parts of the new split
+ * run `id`, all in `plan.outDir` with `plan.attempt`; `dependsOn` maps each old dependency.
+ */
+export function splitRetrySpecs(
+  parts: readonly Job[],
+  id: string,
+  plan: Omit<RetryPlan, 'dependsOn'> & { dependsOn: (old: string) => string },
+): (NewJob & { split: NonNullable<Job['split']> })[] {
+  return parts.map((p) => ({
+    ...retrySpec(p, { ...plan, dependsOn: p.dependsOn?.map(plan.dependsOn) }),
+    split: { ...p.split!, id },
+  }));
 }

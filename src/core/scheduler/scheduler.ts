@@ -6,7 +6,6 @@
  */
 import { RunnerError } from '../util/runnerError';
 import { createJob, type Job, type NewJob } from '../jobs/job';
-import { terminalStates } from '../jobs/jobState';
 import type { PromptProgress } from '../protocol/promptProgress';
 import type { QueueMove } from './jobQueue';
 import { Dispatcher } from './dispatch/dispatcher';
@@ -19,7 +18,13 @@ import {
   type PoolTargetOptions,
   type TargetHealth,
 } from './pool/poolTarget';
-import { retrySpec, retryableStates, type RetryOptions } from './retryPolicy';
+import {
+  checkSplitRetryable,
+  retrySpec,
+  retryableStates,
+  splitRetrySpecs,
+  type RetryOptions,
+} from './retryPolicy';
 import type { SchedulerListener } from './schedulerEvents';
 import { JobBook } from './jobBook';
 import { lostOnRestore, planRestore } from './restorePlan';
@@ -316,33 +321,19 @@ export class Scheduler {
    * attempt + 1 with `retryOf` its old part, in one new folder. Returns a copy of the first new part.
    */
   private retrySplit(parts: readonly Job[], options: RetryOptions): Job {
-    const runId = parts[0].split!.id;
-    const open = parts.find((p) => !terminalStates.has(p.state));
-    if (open) {
-      throw new RunnerError(
-        'bad_input',
-        `split run ${runId} has not ended (part ${open.split!.index} of ${parts.length} is ${open.state}); only ended runs are retried`,
-      );
-    }
-    if (parts.every((p) => p.state === 'succeeded'))
-      throw new RunnerError(
-        'bad_input',
-        `split run ${runId} succeeded; only failed, cancelled or lost runs are retried`,
-      );
+    checkSplitRetryable(parts);
     this.checkTarget(options.target);
     const attempt = Math.max(...parts.map((p) => this.book.get(this.newestAttempt(p.id))!.attempt)) + 1;
-    const outDir = this.options.retryOutDir(parts[0], attempt);
-    const id = crypto.randomUUID();
+    const plan = {
+      attempt,
+      outDir: this.options.retryOutDir(parts[0], attempt),
+      dependsOn: (d: string) => this.newestAttempt(d),
+      target: options.target,
+    };
     // Added in one synchronous loop: no part can end before its siblings are in the book.
-    const added = parts.map((p) => {
-      const plan = {
-        attempt,
-        outDir,
-        dependsOn: p.dependsOn?.map((d) => this.newestAttempt(d)),
-        target: options.target,
-      };
-      const job = this.add({ ...retrySpec(p, plan), split: { ...p.split!, id } });
-      this.newestRetry.set(p.id, job.id);
+    const added = splitRetrySpecs(parts, crypto.randomUUID(), plan).map((spec, i) => {
+      const job = this.add(spec);
+      this.newestRetry.set(parts[i].id, job.id);
       return job;
     });
     return added[0];

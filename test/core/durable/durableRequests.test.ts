@@ -130,6 +130,28 @@ describe('durable runner: changing a store nobody runs', function () {
     assert.deepEqual(await store.get(third.id), JSON.parse(JSON.stringify(third)));
   });
 
+  it('retries a split run of a store nobody runs whole, as one new split run, when one part is named', async () => {
+    const dir = tempDir('durable-offline-');
+    const outDir = tempDir('durable-split-');
+    const part = (index: number, ops: ('fail' | 'cancel')[]) =>
+      storedJob(quickPrompt(`p${index}`), ops, {
+        outDir,
+        split: { id: 'run', index, size: 2, outputs: [String(index)] },
+      });
+    const parts = [part(1, ['fail']), part(2, ['cancel'])];
+    await leaveBehind(dir, parts);
+    const store = await takeOver(dir);
+    const first = await retryStoredJob(store, parts[1].id);
+    const retried = (await store.list()).filter((j) => j.split?.id === first.split!.id);
+    assert.notEqual(first.split!.id, 'run');
+    assert.deepEqual(
+      retried
+        .sort((a, b) => a.split!.index - b.split!.index)
+        .map((j) => [j.retryOf, j.attempt, j.state, j.outDir]),
+      parts.map((p) => [p.id, 2, 'queued', `${outDir}-retry2`]),
+    );
+  });
+
   it('stops a job’s prompt on its server before marking it cancelled', async () => {
     const { url } = await serve({ nodes: gatedRegistry });
     const promptId = randomUUID();
