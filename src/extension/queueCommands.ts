@@ -100,7 +100,9 @@ export async function showLog(ctx: CommandContext): Promise<void> {
 /** Shows a job's run folder in the operating system's file manager. */
 export async function revealOutputs(ctx: CommandContext, arg?: unknown): Promise<void> {
   const id = jobIdOf(arg);
-  const job = id ? (ctx.host.current ?? (await ctx.host.ensure())).job(id) : undefined;
+  const runner = id ? (ctx.host.current ?? (await ctx.host.ensure())) : undefined;
+  // A split run's item names the run; its parts share one folder.
+  const job = id ? (runner?.job(id) ?? runner?.splitParts(id)[0]) : undefined;
   if (!job) {
     void vscode.window.showWarningMessage('ComfyUI Runner: no such job in this workspace.');
     return;

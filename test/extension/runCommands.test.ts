@@ -86,6 +86,7 @@ describe('the run, queue and server commands', function () {
     record.refused = [];
     record.settings.clear();
     record.messages.length = 0;
+    record.executed.length = 0;
     secrets.clear();
   });
 
@@ -134,6 +135,17 @@ describe('the run, queue and server commands', function () {
       ]);
       const ids = new Set(runner!.snapshot().jobs.map((v) => v.job.split?.id));
       assert.equal(ids.size, 1, 'both parts belong to one run');
+    });
+
+    it('Reveal Outputs on the split run’s item reveals the one folder its parts share', async () => {
+      await mods.run.runSplit(context(true, 2));
+      const [part] = runner!.snapshot().jobs.map((v) => v.job);
+      await mods.queue.revealOutputs(context(), { kind: 'job', jobId: part.split!.id });
+      const revealed = record.executed.filter((e) => e.command === 'revealFileInOS');
+      assert.deepEqual(
+        revealed.map((e) => (e.args[0] as { fsPath: string }).fsPath),
+        [part.outDir],
+      );
     });
 
     it('runs the workflow whole and says so when only one slot is free', async () => {

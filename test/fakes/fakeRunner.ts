@@ -71,6 +71,12 @@ export class FakeRunner {
     return job && structuredClone(job);
   }
 
+  splitParts(id: string) {
+    const run = this.stream.jobs.get(id)?.split?.id ?? id;
+    const parts = [...this.stream.jobs.values()].filter((j) => j.split?.id === run);
+    return parts.sort((a, b) => a.split!.index - b.split!.index).map((p) => structuredClone(p));
+  }
+
   cancel(id: string): boolean {
     this.calls.cancel.push(id);
     return true;

@@ -330,6 +330,11 @@ export class Runner {
     return this.scheduler.job(id);
   }
 
+  /** Copies of the parts of the split run `id` names (its id or a part's), by part number; else none. */
+  splitParts(id: string): Job[] {
+    return this.scheduler.splitParts(id);
+  }
+
   /** The node progress of one job. */
   progressOf(id: string): PromptProgress | undefined {
     return this.scheduler.progressOf(id);

@@ -273,6 +273,11 @@ export class Scheduler {
     return job && structuredClone(job);
   }
 
+  /** Copies of the parts of the split run `id` names (its id or a part's), by part number; else none. */
+  splitParts(id: string): Job[] {
+    return (this.dispatcher.splits.runOf(id) ?? []).map((p) => structuredClone(p));
+  }
+
   /** The node progress of one job. */
   progressOf(jobId: string): PromptProgress | undefined {
     return this.book.progressOf(jobId);
