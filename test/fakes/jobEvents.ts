@@ -26,6 +26,9 @@ export interface TestJobSpec {
   seed?: number;
   dependsOn?: string[];
   split?: JobSplit;
+  /** @default testPrompt */
+  prompt?: ApiPrompt;
+  retryOf?: string;
 }
 
 /** The jobs of a test and the events their changes make. */
@@ -47,13 +50,14 @@ export class JobStream {
       {
         id,
         workflow: { file: spec.file ?? '/w/poster.json', sourceHash: 's', promptHash: 'p' },
-        prompt: testPrompt,
+        prompt: spec.prompt ?? testPrompt,
         overrides,
         outDir: spec.split ? `/out/${spec.split.id}` : `/out/${id}`,
         ...(spec.batch && { batch: spec.batch }),
         ...(spec.priority !== undefined && { priority: spec.priority }),
         ...(spec.dependsOn && { dependsOn: spec.dependsOn }),
         ...(spec.split && { split: spec.split }),
+        ...(spec.retryOf && { retryOf: spec.retryOf }),
       },
       this.tick(),
     );
@@ -70,11 +74,17 @@ export class JobStream {
 
   /**
    * The `count` parts of one run split by branch, `<runId>-1` and on, all in one folder: part i runs
-   * the output node titled by `outputs[i - 1]` (`3`, the save node, when not given).
+   * the output node titled by `outputs[i - 1]` (`3`, the save node, when not given), of `spec.prompt`.
    */
-  addSplit(runId: string, count: number, outputs: string[] = []): (RunnerEvent & { type: 'job/added' })[] {
+  addSplit(
+    runId: string,
+    count: number,
+    outputs: string[] = [],
+    spec: Pick<TestJobSpec, 'prompt'> = {},
+  ): (RunnerEvent & { type: 'job/added' })[] {
     return Array.from({ length: count }, (_, i) =>
       this.add({
+        ...spec,
         id: `${runId}-${i + 1}`,
         split: { id: runId, index: i + 1, size: count, outputs: [outputs[i] ?? '3'] },
       }),

@@ -107,7 +107,9 @@ export class RunsPanelFeed {
 
   private onEvent(event: RunnerEvent): void {
     if (!this.model.apply(event)) return;
-    if (event.type === 'job/state' && terminalStates.has(event.to)) this.readRecord(event.jobId);
+    // A split run's record is read once the run has ended: its parts share one, written after the last.
+    if (event.type === 'job/state' && terminalStates.has(event.to))
+      this.readRecord(this.model.runIdOf(event.jobId));
     this.schedule();
   }
 

@@ -2,7 +2,9 @@
  * What the runs panel of one workflow shows, kept from a runner's snapshot and its events: every run of
  * that workflow file (those from before a reload and those a command line queued on the same store
  * included), each with its nodes in execution order, its progress, error, outputs and record, as the
- * plain JSON of the panel's protocol (src/shared/protocol.ts).
+ * plain JSON of the panel's protocol (src/shared/protocol.ts). A run split by branch across servers is one
+ * run of the panel, under the split run's id: its parts' nodes, progress, outputs and state taken together
+ * (as the Jobs tree does, jobsOverviewSplit.ts).
  *
  * The model sends nothing itself. A front end takes {@link RunsPanelModel.snapshot} when its webview is
  * ready and {@link RunsPanelModel.takeMessages} whenever it flushes (runsPanelFeed.ts throttles that);
@@ -12,7 +14,7 @@
 import { basename, join, resolve } from 'node:path';
 import type { Job } from '../jobs/job';
 import type { PromptProgress } from '../protocol/promptProgress';
-import { topologicalOrder } from '../workflow/graph';
+import { reachable, topologicalOrder } from '../workflow/graph';
 import type { ApiPrompt } from '../workflow/types';
 import type {
   HostMessage,
@@ -23,6 +25,7 @@ import type {
   RunChanges,
 } from '../../shared/protocol';
 import { inputsLabel, jobInputs } from './jobLabel';
+import { splitRunJob } from './jobsOverviewSplit';
 import type { RunnerEvent, RunnerSnapshot } from './runner';
 
 /** The preview image types shown. */
@@ -60,6 +63,8 @@ export class RunsPanelModel {
   private readonly previews = new Map<string, string>();
   /** Execution order of each prompt, by prompt hash (runs of one workflow mostly share it). */
   private readonly orders = new Map<string, string[]>();
+  /** The nodes each part of a split run runs (its outputs and their ancestors), by part id. */
+  private readonly partNodes = new Map<string, Set<string>>();
 
   constructor(private readonly options: RunsPanelModelOptions) {
     this.file = resolve(options.file);
@@ -102,37 +107,59 @@ export class RunsPanelModel {
   /** Takes in a preview image of a run (a data URI); only the newest before a flush is sent. */
   preview(jobId: string, image: string): boolean {
     if (!this.jobs.has(jobId)) return false;
-    this.previews.set(jobId, image);
+    this.previews.set(this.runIdOf(jobId), image);
     return true;
   }
 
   /** Takes in what a run's record adds to its job: the server's version and the starred outputs. */
   noteRecord(jobId: string, record: { comfyuiVersion?: string; starred?: readonly string[] }): boolean {
-    if (!this.jobs.has(jobId)) return false;
-    const extras = this.extrasOf(jobId);
+    const id = this.runIdOf(jobId);
+    if (!this.job(id)) return false;
+    const extras = this.extrasOf(id);
     extras.comfyuiVersion = record.comfyuiVersion;
     extras.starred = new Set(record.starred ?? []);
-    return this.touch(jobId);
+    return this.touch(id);
   }
 
   /** Marks one output of a run starred or not. */
   setStarred(jobId: string, path: string, starred: boolean): boolean {
-    if (!this.jobs.has(jobId)) return false;
-    const set = this.extrasOf(jobId).starred;
+    const id = this.runIdOf(jobId);
+    if (!this.job(id)) return false;
+    const set = this.extrasOf(id).starred;
     if (starred) set.add(path);
     else set.delete(path);
-    return this.touch(jobId);
+    return this.touch(id);
   }
 
-  /** A run's job record, when it is one of this workflow's. */
+  /**
+   * A run's job record, when it is one of this workflow's: a job's own, or for a split run's id the
+   * run taken together (its id, state, times, every output, the failing part's error, the whole prompt).
+   */
   job(jobId: string): Job | undefined {
-    return this.jobs.get(jobId);
+    const job = this.jobs.get(jobId);
+    if (job) return job;
+    const parts = this.partsOf(jobId);
+    return parts.length > 0 ? this.splitRunJob(jobId, parts) : undefined;
   }
 
-  /** Every run of the workflow, oldest first. */
+  /** The id of the panel's run a job belongs to: the split run's for a part, else the job's own. */
+  runIdOf(jobId: string): string {
+    return this.jobs.get(jobId)?.split?.id ?? jobId;
+  }
+
+  /** Every run of the workflow, oldest first; a split run once, where its first part was queued. */
   runs(): PanelRun[] {
     const ordered = [...this.jobs.values()].sort((a, b) => a.times.queued - b.times.queued);
-    return ordered.map((job, i) => this.runOf(job, i + 1));
+    const runs = new Map<string, Job[]>();
+    for (const job of ordered) {
+      const id = job.split?.id ?? job.id;
+      const parts = runs.get(id);
+      if (parts) parts.push(job);
+      else runs.set(id, [job]);
+    }
+    return [...runs].map(([id, jobs], i) =>
+      jobs[0].split ? this.splitRunOf(id, jobs, i + 1) : this.runOf(jobs[0], i + 1),
+    );
   }
 
   /** The full snapshot for a webview that just said it is ready; what is pending is in it. */
@@ -178,8 +205,56 @@ export class RunsPanelModel {
   }
 
   private touch(jobId: string): true {
-    this.dirty.add(jobId);
+    this.dirty.add(this.runIdOf(jobId));
     return true;
+  }
+
+  /** The parts of the split run `id`, by part number. */
+  private partsOf(id: string): Job[] {
+    const parts = [...this.jobs.values()].filter((j) => j.split?.id === id);
+    return parts.sort((a, b) => a.split!.index - b.split!.index);
+  }
+
+  /** A split run taken together as one job record (jobsOverviewSplit.ts), with its whole prompt. */
+  private splitRunJob(id: string, parts: readonly Job[]): Job {
+    const job: Job = { ...splitRunJob(id, parts), prompt: parts[0].prompt };
+    // A retry of a split run retries its parts: the run it retries is their run.
+    const retried = job.retryOf === undefined ? undefined : this.jobs.get(job.retryOf)?.split?.id;
+    if (retried) job.retryOf = retried;
+    return job;
+  }
+
+  /** The panel's run of a split run: the record taken together, each node as far as any part got it. */
+  private splitRunOf(id: string, parts: readonly Job[], number: number): PanelRun {
+    const job = this.splitRunJob(id, parts);
+    const views = parts.map((part) => ({
+      part,
+      extras: this.extrasOf(part.id),
+      runs: this.nodesOfPart(part),
+    }));
+    const nodes = this.orderOf(job).map((node) => {
+      const seen = views.filter((v) => v.runs.has(node)).map((v) => nodeOf(v.part, node, v.extras));
+      return seen.length > 0 ? furthest(seen) : nodeOf(job, node, this.extrasOf(id));
+    });
+    const progress = { done: 0, total: 0 };
+    for (const v of views) {
+      const total = v.runs.size;
+      progress.total += total;
+      if (v.part.state === 'succeeded') progress.done += total;
+      else if (v.extras.progress) progress.done += v.extras.progress.done + v.extras.progress.cached;
+    }
+    const run = this.runOf(job, number, sortByStart(nodes), progress);
+    delete run.record.promptId;
+    return run;
+  }
+
+  private nodesOfPart(part: Job): Set<string> {
+    let nodes = this.partNodes.get(part.id);
+    if (!nodes) {
+      nodes = reachable(part.prompt, part.split!.outputs);
+      this.partNodes.set(part.id, nodes);
+    }
+    return nodes;
   }
 
   private extrasOf(jobId: string): RunExtras {
@@ -199,7 +274,7 @@ export class RunsPanelModel {
     if (message.type === 'executed') times[node] = { ...times[node], finished: this.now() };
   }
 
-  private runOf(job: Job, number: number): PanelRun {
+  private runOf(job: Job, number: number, nodes?: PanelNode[], progress?: PanelRun['progress']): PanelRun {
     const extras = this.extrasOf(job.id);
     const inputs = jobInputs(job);
     const run: PanelRun = {
@@ -211,8 +286,8 @@ export class RunsPanelModel {
       state: job.state,
       attempt: job.attempt,
       queued: job.times.queued,
-      progress: progressOf(job, extras.progress),
-      nodes: this.nodesOf(job, extras),
+      progress: progress ?? progressOf(job, extras.progress),
+      nodes: nodes ?? this.nodesOf(job, extras),
       outputs: job.outputs.map((o): PanelOutput => {
         const path = join(job.outDir, o.path);
         const { nodeId, kind, index } = o;
@@ -239,10 +314,7 @@ export class RunsPanelModel {
 
   /** The run's nodes: those that started in the order they did, then the rest in the prompt's order. */
   private nodesOf(job: Job, extras: RunExtras): PanelNode[] {
-    const order = this.orderOf(job);
-    const rank = new Map(order.map((id, i) => [id, i]));
-    const nodes = order.map((id) => nodeOf(job, id, extras));
-    return nodes.sort((a, b) => startRank(a) - startRank(b) || rank.get(a.id)! - rank.get(b.id)!);
+    return sortByStart(this.orderOf(job).map((id) => nodeOf(job, id, extras)));
   }
 
   private orderOf(job: Job): string[] {
@@ -254,6 +326,28 @@ export class RunsPanelModel {
     }
     return order;
   }
+}
+
+/** `nodes`, given in the prompt's order, in the order they ran: by {@link startRank}, else as given. */
+function sortByStart(nodes: PanelNode[]): PanelNode[] {
+  const rank = new Map(nodes.map((n, i) => [n.id, i]));
+  return nodes.sort((a, b) => startRank(a) - startRank(b) || rank.get(a.id)! - rank.get(b.id)!);
+}
+
+/** How far a node got, most first: a node two parts of a split run compute shows the furthest. */
+const STATE_RANK: Record<PanelNodeState, number> = { failed: 4, done: 3, cached: 2, running: 1, waiting: 0 };
+
+/**
+ * One node as several parts of a split run saw it: the furthest state (with its steps), the earliest
+ * start and the latest finish.
+ */
+function furthest(seen: PanelNode[]): PanelNode {
+  const node = { ...seen.reduce((a, b) => (STATE_RANK[b.state] > STATE_RANK[a.state] ? b : a)) };
+  const started = seen.flatMap((n) => (n.started === undefined ? [] : [n.started]));
+  const finished = seen.flatMap((n) => (n.finished === undefined ? [] : [n.finished]));
+  if (started.length > 0) node.started = Math.min(...started);
+  if (finished.length > 0) node.finished = Math.max(...finished);
+  return node;
 }
 
 /** Where a node goes in execution order: cached first, then by start, those never started last. */

@@ -7,6 +7,9 @@ import { setOutputStarred } from '../../../src/core/jobs/runRecordStars';
 import { FakeRunner } from '../../fakes/fakeRunner';
 import { ManualTimers } from '../../fakes/manualTimers';
 import { tempDir } from '../../fakes/tempDirs';
+import { initialProgress } from '../../../src/core/protocol/promptProgress';
+import type { RunnerEvent } from '../../../src/core/run/runner';
+import type { ApiPrompt } from '../../../src/core/workflow/types';
 
 function setup(file = '/w/poster.json') {
   const fake = new FakeRunner();
@@ -219,5 +222,119 @@ describe('the runs panel feed', () => {
     const out = tempDir('panel-stars-');
     writeFileSync(join(out, 'run.json'), JSON.stringify({ outputs: [] }));
     await assert.rejects(setOutputStarred(out, join(out, '..', 'x.png'), true), { reason: 'bad_input' });
+  });
+
+  describe('a run split by branch', () => {
+    /** One loaded image, then two branches, each saved: 1 → 2 → 3 and 1 → 4 → 5. */
+    const branches: ApiPrompt = {
+      '1': { class_type: 'LoadImage', inputs: { image: 'a.png' } },
+      '2': { class_type: 'ImageInvert', inputs: { image: ['1', 0] } },
+      '3': { class_type: 'SaveImage', inputs: { images: ['2', 0] } },
+      '4': { class_type: 'ImageBlur', inputs: { image: ['1', 0] } },
+      '5': { class_type: 'SaveImage', inputs: { images: ['4', 0] } },
+    };
+
+    /** A feed with the two parts of split run R (part 1 runs node 3, part 2 node 5) sent to its webview. */
+    function splitSetup() {
+      const t = setup();
+      t.fake.emit(...t.fake.stream.addSplit('R', 2, ['3', '5'], { prompt: branches }));
+      t.feed.bind(t.fake);
+      t.feed.webviewReady();
+      return t;
+    }
+
+    /** A part's node progress: `phases` of its nodes, and a running one at 3 of 10 steps. */
+    function partProgress(id: string, phases: Record<string, 'done' | 'running'>): RunnerEvent {
+      const progress = initialProgress(branches);
+      for (const [node, phase] of Object.entries(phases)) {
+        progress.phase[node] = phase;
+        if (phase === 'done') progress.done++;
+        else progress.running[node] = { value: 3, max: 10 };
+      }
+      return { type: 'job/progress', jobId: id, progress };
+    }
+
+    it('is one run of the panel under the split run’s id', () => {
+      const { posted } = splitSetup();
+      assert.deepEqual(
+        snapshotRuns(posted).map((r) => [r.id, r.number, r.state]),
+        [['R', 1, 'queued']],
+      );
+    });
+
+    it('shows each node as far as the part that computes it got, and one progress over both parts', () => {
+      const { fake, timers, posted } = splitSetup();
+      posted.length = 0;
+      fake.emit(...fake.stream.start('R-1'), ...fake.stream.start('R-2'));
+      fake.emit(partProgress('R-1', { '1': 'done', '2': 'running' }));
+      fake.emit(partProgress('R-2', { '1': 'done', '4': 'done', '5': 'running' }));
+      timers.advance(100);
+      const deltas = posted.filter((m) => m.type === 'run/delta');
+      assert.deepEqual(
+        deltas.map((d) => d.id),
+        ['R'],
+      );
+      const { changes } = deltas[0];
+      assert.equal(changes.state, 'running');
+      assert.deepEqual(changes.progress, { done: 3, total: 6 });
+      assert.deepEqual(
+        changes.nodes?.map((n) => [n.id, n.state, n.steps?.value]),
+        [
+          ['1', 'done', undefined],
+          ['4', 'done', undefined],
+          ['2', 'running', 3],
+          ['5', 'running', 3],
+          ['3', 'waiting', undefined],
+        ],
+      );
+    });
+
+    it('ends with the outputs of every part, and gives the host the run with the whole prompt', () => {
+      const { fake, timers, posted, feed } = splitSetup();
+      fake.emit(...fake.stream.finish('R-1'), ...fake.stream.finish('R-2'));
+      timers.advance(100);
+      const delta = posted.at(-1) as HostMessage & { type: 'run/delta' };
+      assert.equal(delta.id, 'R');
+      assert.equal(delta.changes.state, 'succeeded');
+      assert.deepEqual(delta.changes.progress, { done: 6, total: 6 });
+      const run = feed.model.job('R')!;
+      assert.equal(run.outputs.length, 2);
+      assert.equal(run.outDir, '/out/R');
+      assert.deepEqual(Object.keys(run.prompt), ['1', '2', '3', '4', '5']);
+    });
+
+    it('shows the failing part’s error at once, and the run failed once its stopped sibling has ended', () => {
+      const { fake, timers, posted } = splitSetup();
+      fake.emit(...fake.stream.finish('R-1', 'fail'), ...fake.stream.start('R-2'));
+      timers.advance(100);
+      const running = posted.at(-1) as HostMessage & { type: 'run/delta' };
+      assert.equal(running.changes.state, 'running');
+      assert.match(running.changes.error?.message ?? '', /CUDA out of memory/);
+      fake.emit(...fake.stream.finish('R-2', 'cancel'));
+      timers.advance(100);
+      const ended = posted.at(-1) as HostMessage & { type: 'run/delta' };
+      assert.equal(ended.changes.state, 'failed');
+    });
+
+    it('links a retried split run to the run it retries, not to one of its parts', () => {
+      const { fake, timers, posted } = splitSetup();
+      fake.emit(...fake.stream.finish('R-1', 'fail'), ...fake.stream.finish('R-2', 'cancel'));
+      fake.emit(
+        ...[1, 2].map((i) =>
+          fake.stream.add({
+            id: `S-${i}`,
+            prompt: branches,
+            retryOf: `R-${i}`,
+            split: { id: 'S', index: i, size: 2, outputs: [i === 1 ? '3' : '5'] },
+          }),
+        ),
+      );
+      timers.advance(100);
+      const added = posted.filter((m) => m.type === 'run/added');
+      assert.deepEqual(
+        added.map((m) => [m.run.id, m.run.number, m.run.retryOf]),
+        [['S', 2, 'R']],
+      );
+    });
   });
 });
