@@ -78,7 +78,7 @@ function port(text: string): number {
 const commands: Record<string, Command> = {
   run: {
     summary: 'run workflows as durable jobs over the embedded engine and ComfyUI servers, with live progress',
-    usage: `comfy-runner run <workflow files...> [--server <url>|embedded]... [--runs N] [--seed increment|decrement|randomize|fixed] [--allow-identical] [--sweep <node>.<input>=<v1>,<v2>,...]... [--set <node>.<input>=<json>]... [--only <output node>]... [--split|--no-split] [--split-servers N] [--concurrency N] ${downloadFlagsUsage} [--out <dir>] [--store <dir>] [--input-dir <dir>] [--json]`,
+    usage: `comfy-runner run <workflow files...> [--server <url>|embedded]... [--runs N] [--seed increment|decrement|randomize|fixed] [--allow-identical] [--sweep <node>.<input>=<v1>,<v2>,...]... [--set <node>.<input>=<json>]... [--only <output node>]... [--split|--no-split] [--split-servers N] [--engine-slots N] [--concurrency N] ${downloadFlagsUsage} [--out <dir>] [--store <dir>] [--input-dir <dir>] [--json]`,
     options: {
       ...common,
       runs: { type: 'string' },
@@ -90,6 +90,7 @@ const commands: Record<string, Command> = {
       split: { type: 'boolean', default: false },
       'no-split': { type: 'boolean', default: false },
       'split-servers': { type: 'string' },
+      'engine-slots': { type: 'string' },
       out: { type: 'string', short: 'o', default: 'comfy-runs' },
       store: { type: 'string' },
       concurrency: { type: 'string' },
@@ -115,6 +116,7 @@ const commands: Record<string, Command> = {
           concurrency: optionalInt('concurrency', str(v.concurrency)),
           downloads: downloadLimitsFromFlags(v),
           servers: v.server as string[],
+          engineSlots: optionalInt('engine-slots', str(v['engine-slots'])),
           json: v.json === true,
         },
         io,

@@ -10,6 +10,7 @@
  */
 import { join } from 'node:path';
 import { openRunner, type Runner, type RunnerOptions } from '../core/run/runner';
+import type { ServerSpec } from '../core/run/serverSettings';
 import { RunnerError } from '../core/util/runnerError';
 import { parseOverride, parseSweep, sweepCombinations } from '../core/workflow/overrides';
 import { seedControls, type SeedControl } from '../core/workflow/seeds';
@@ -47,6 +48,11 @@ export interface RunOptions {
   downloads?: RunnerOptions['downloads'];
   /** Server URLs and `embedded`; empty means the embedded engine. */
   servers: string[];
+  /**
+   * `--engine-slots N`: prompts the embedded engine runs at once, so a split run's branches spread
+   * over it as over N servers. @default 1
+   */
+  engineSlots?: number;
   /** The job store's folder. @default `<out>/.store` */
   store?: string;
   json: boolean;
@@ -81,6 +87,15 @@ export function seedControlOption(text: string | undefined): SeedControl | undef
   return control;
 }
 
+/** The pool `--server` and `--engine-slots` ask for; throws `bad_input` for slots without the engine. */
+function poolOf(opts: Pick<RunOptions, 'servers' | 'engineSlots'>): ServerSpec[] {
+  const servers = opts.servers.length > 0 ? opts.servers : ['embedded'];
+  if (opts.engineSlots === undefined) return servers;
+  if (!servers.includes('embedded'))
+    throw new RunnerError('bad_input', '--engine-slots is for the embedded engine: add --server embedded');
+  return servers.map((s) => (s === 'embedded' ? { url: s, slots: opts.engineSlots } : s));
+}
+
 /** Runs the command; returns 0 when every job succeeded, 3 when no server could run one, 1 otherwise. */
 export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
   const sets = opts.sets.map(parseOverride);
@@ -90,7 +105,7 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
   const runner = await openRunner({
     storeDir: opts.store ?? join(opts.out, '.store'),
     unfinished: 'refuse',
-    servers: opts.servers.length > 0 ? opts.servers : ['embedded'],
+    servers: poolOf(opts),
     out: opts.out,
     inputDir: opts.inputDir,
     concurrency: opts.concurrency,

@@ -90,4 +90,38 @@ describe('comfy-runner run --split', function () {
     assert.equal(code, 2);
     assert.match(err.join('\n'), /--no-split cannot go with --split/);
   });
+
+  describe('on the embedded engine', () => {
+    const masks = join(__dirname, '../../examples/api/masks.json');
+    const engineRun = (...flags: string[]) =>
+      runCli([
+        'run',
+        masks,
+        '--out',
+        join(dir, 'runs'),
+        '--input-dir',
+        join(__dirname, '../../examples/input'),
+        '--json',
+        ...flags,
+      ]);
+
+    it('spreads the branches over the engine given --engine-slots, as over that many servers', async () => {
+      const { code, out, err } = await engineRun('--split', '--engine-slots', '2');
+      assert.equal(code, 0, err.join('\n'));
+      const summary = JSON.parse(out.at(-1)!) as { jobs: JobSummary[] };
+      assert.deepEqual(
+        summary.jobs.map((j) => [j.state, j.server, j.split?.part, j.split?.of]),
+        [
+          ['succeeded', 'embedded', 1, 2],
+          ['succeeded', 'embedded', 2, 2],
+        ],
+      );
+    });
+
+    it('refuses --engine-slots for a pool without the embedded engine, running nothing', async () => {
+      const { code, err } = await run('--engine-slots', '2');
+      assert.equal(code, 2);
+      assert.match(err.join('\n'), /--engine-slots is for the embedded engine/);
+    });
+  });
 });
