@@ -48,6 +48,7 @@ const RUNNER_SETTINGS = [
   'scheduler.maxConcurrentJobs',
   'scheduler.retryUnaccepted',
   'outputs.folder',
+  'engine.slots',
   ...DOWNLOAD_SETTINGS,
 ].map((k) => `${SECTION}.${k}`);
 

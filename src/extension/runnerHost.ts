@@ -81,7 +81,7 @@ export function createRunnerHost(options: RunnerHostOptions): RunnerHost {
     if (!folder) throw new Error('Open a folder first: runs and their outputs are kept in it.');
     const config = readRunnerConfig();
     const out = join(folder, config.outputFolder);
-    const engine = await startEngine(options, folder, out);
+    const engine = await startEngine(options, folder, out, config.engineSlots);
     const servers: ServerSpec[] = [engine, ...(await serverSettings(config, options.secrets))];
     const runner = await loadCore().openRunner({
       storeDir: join(out, '.store'),
@@ -160,8 +160,16 @@ export function createRunnerHost(options: RunnerHostOptions): RunnerHost {
   };
 }
 
-/** The embedded engine's server (started, or the one still running from before a reload) as a pool entry. */
-async function startEngine(options: RunnerHostOptions, folder: string, out: string): Promise<ServerSpec> {
+/**
+ * The embedded engine's server (started, or the one still running from before a reload) as a pool entry
+ * with as many slots as it runs prompts at once.
+ */
+async function startEngine(
+  options: RunnerHostOptions,
+  folder: string,
+  out: string,
+  slots: number,
+): Promise<ServerSpec> {
   let token = await options.secrets.get(TOKEN_KEY);
   if (!token) {
     token = randomBytes(24).toString('base64url');
@@ -176,10 +184,17 @@ async function startEngine(options: RunnerHostOptions, folder: string, out: stri
     outputDir: join(out, '.engine', 'output'),
     tempDir: join(out, '.engine', 'temp'),
     idleExitSeconds: ENGINE_IDLE_EXIT_SECONDS,
+    parallel: slots,
     token,
   });
-  options.log.info(`embedded engine ${server.started ? 'started' : 'still running'} at ${server.url}`);
-  return localServerSettings(server, { name: 'embedded' });
+  options.log.info(
+    `embedded engine ${server.started ? 'started' : 'still running'} at ${server.url}, ${server.parallel} prompt(s) at once`,
+  );
+  if (server.parallel !== slots)
+    options.log.warn(
+      `embedded engine: it runs prompts, so it keeps ${server.parallel} slot(s) until it is idle; the ${slots} of comfyuiRunner.engine.slots apply when the runner next opens`,
+    );
+  return localServerSettings(server, { name: 'embedded', slots: server.parallel });
 }
 
 /** An event as the log shows it: progress and ComfyUI messages without their bulk. */

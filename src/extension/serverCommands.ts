@@ -28,14 +28,19 @@ async function pickServer(arg: unknown, title: string): Promise<ServerSetting | 
 }
 
 /** Writes the servers setting where it is set (the workspace's, else the user's). */
-async function saveServers(servers: ServerSetting[]): Promise<void> {
+function saveServers(servers: ServerSetting[]): Promise<void> {
+  return saveSetting('servers', servers);
+}
+
+/** Writes one setting of the section where it is set (the workspace's, else the user's). */
+async function saveSetting(key: string, value: unknown): Promise<void> {
   const config = vscode.workspace.getConfiguration(SECTION);
-  const inspected = config.inspect('servers');
+  const inspected = config.inspect(key);
   const target =
     inspected?.workspaceValue !== undefined || vscode.workspace.workspaceFolders
       ? vscode.ConfigurationTarget.Workspace
       : vscode.ConfigurationTarget.Global;
-  await config.update('servers', servers, target);
+  await config.update(key, value, target);
 }
 
 /** Asks for a URL (and a name) and adds the server to the pool. */
@@ -86,19 +91,45 @@ export function disableServer(_ctx: CommandContext, arg?: unknown): Promise<void
   return setEnabled(arg, false);
 }
 
-/** Asks how many jobs a server runs at once, and keeps it in the servers setting. */
+/** The engine's entry in the quick pick of Set Server Slots. */
+const ENGINE_PICK = { label: 'embedded', description: 'the built-in engine' };
+
+/**
+ * Asks how many jobs a server runs at once, and keeps it in the servers setting; for the embedded engine
+ * (its item, or first in the pick), in `comfyuiRunner.engine.slots`.
+ */
 export async function setServerSlots(_ctx: CommandContext, arg?: unknown): Promise<void> {
-  const server = await pickServer(arg, 'Set Server Slots');
+  const servers = readRunnerConfig().servers;
+  const named = (arg as { name?: unknown } | undefined)?.name;
+  const given = typeof arg === 'string' ? arg : (arg as { serverUrl?: string } | undefined)?.serverUrl;
+  let server: ServerSetting | 'embedded' | undefined;
+  if (given === 'embedded' || (given === undefined && named === 'embedded')) server = 'embedded';
+  else if (given) server = servers.find((s) => s.url === given || serverName(s.url) === given);
+  else {
+    const items = [
+      { ...ENGINE_PICK, server: 'embedded' as const },
+      ...servers.map((s) => ({
+        label: s.name ?? serverName(s.url),
+        description: serverName(s.url),
+        server: s,
+      })),
+    ];
+    server = (await vscode.window.showQuickPick(items, { title: 'Set Server Slots' }))?.server;
+  }
   if (!server) return;
+  const remote = server === 'embedded' ? undefined : server;
   const text = await vscode.window.showInputBox({
-    title: `Slots of ${server.name ?? serverName(server.url)}`,
-    prompt: 'How many jobs the server runs at once',
-    value: String(server.slots ?? 1),
+    title: `Slots of ${remote ? (remote.name ?? serverName(remote.url)) : 'the embedded engine'}`,
+    prompt: remote
+      ? 'How many jobs the server runs at once'
+      : 'How many prompts the engine runs at once (they share this machine’s cores)',
+    value: String(remote ? (remote.slots ?? 1) : readRunnerConfig().engineSlots),
     validateInput: (v) => (/^[1-9]\d{0,2}$/.test(v.trim()) ? undefined : 'A whole number from 1 to 999'),
   });
   if (text === undefined) return;
   const slots = Number(text.trim());
-  await saveServers(readRunnerConfig().servers.map((s) => (s.url === server.url ? { ...s, slots } : s)));
+  if (!remote) return saveSetting('engine.slots', slots);
+  await saveServers(servers.map((s) => (s.url === remote.url ? { ...s, slots } : s)));
 }
 
 /** Asks for a server's credentials and keeps them in SecretStorage (never in settings or logs). */

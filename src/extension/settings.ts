@@ -33,6 +33,8 @@ export interface RunnerConfig {
   retryUnaccepted: boolean;
   /** Limits on each output downloaded from a server; a limit not set (or not above 0) keeps its default. */
   downloads: NonNullable<RunnerOptions['downloads']>;
+  /** Prompts the embedded engine runs at once (its server's `--parallel`), a whole number from 1. */
+  engineSlots: number;
 }
 
 /** Submissions of one job in all when {@link RunnerConfig.retryUnaccepted} is on: two retries. */
@@ -47,7 +49,13 @@ export function readRunnerConfig(): RunnerConfig {
     outputFolder: c.get<string>('outputs.folder', 'comfy-runs') || 'comfy-runs',
     retryUnaccepted: c.get<boolean>('scheduler.retryUnaccepted', false) === true,
     downloads: downloadLimits(c),
+    engineSlots: wholeFrom1(c.get<unknown>('engine.slots', 1)),
   };
+}
+
+/** A setting's value as a whole number of at least 1; anything else is 1. */
+function wholeFrom1(value: unknown): number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : 1;
 }
 
 /** The download settings that change a runner's limits, by their key in the section. */

@@ -317,6 +317,26 @@ describe('the run, queue and server commands', function () {
     assert.deepEqual(record.settings.get('servers'), [{ url: 'http://127.0.0.1:8188' }]);
   });
 
+  it('Set Server Slots on the engine’s item keeps the number in the engine.slots setting, not in servers', async () => {
+    record.settings.set('servers', [{ url: 'http://127.0.0.1:8188' }]);
+    record.answers = ['2'];
+    await mods.servers.setServerSlots(context(), { kind: 'server', name: 'embedded' });
+    assert.equal(record.settings.get('engine.slots'), 2);
+    assert.deepEqual(record.settings.get('servers'), [{ url: 'http://127.0.0.1:8188' }]);
+  });
+
+  it('Set Server Slots offers the embedded engine first among the servers to pick', async () => {
+    record.settings.set('servers', [{ url: 'http://127.0.0.1:8188' }]);
+    record.answers = ['embedded', '4'];
+    await mods.servers.setServerSlots(context());
+    const [pick] = record.prompts;
+    assert.deepEqual(
+      (pick.items as { label: string }[]).map((i) => i.label),
+      ['embedded', 'http://127.0.0.1:8188'],
+    );
+    assert.equal(record.settings.get('engine.slots'), 4);
+  });
+
   it('Set Server Credentials keeps a token in secret storage and nowhere in the settings', async () => {
     record.settings.set('servers', [{ url: 'http://127.0.0.1:8188' }]);
     record.answers = ['http://127.0.0.1:8188', 'Bearer token', 'tok-98765'];

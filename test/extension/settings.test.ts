@@ -28,14 +28,24 @@ describe('the extension’s settings', () => {
   });
   afterEach(() => record.settings.clear());
 
-  it('default to no servers, no cap, comfy-runs/ and no automatic retry', () => {
+  it('default to no servers, no cap, comfy-runs/, no automatic retry and one prompt at a time on the engine', () => {
     assert.deepEqual(settings.readRunnerConfig(), {
       servers: [],
       maxConcurrentJobs: 0,
       outputFolder: 'comfy-runs',
       retryUnaccepted: false,
       downloads: {},
+      engineSlots: 1,
     });
+  });
+
+  it('read the engine’s slots as set, and as 1 when the value is not a whole number from 1', () => {
+    record.settings.set('engine.slots', 3);
+    assert.equal(settings.readRunnerConfig().engineSlots, 3);
+    for (const bad of [0, -2, 1.5, 'two']) {
+      record.settings.set('engine.slots', bad);
+      assert.equal(settings.readRunnerConfig().engineSlots, 1, String(bad));
+    }
   });
 
   it('leave out server entries without a URL, and read an empty outputs folder as comfy-runs', () => {

@@ -25,6 +25,7 @@ import { processExists } from '../store/ownerLock';
 import { RunnerError } from '../util/runnerError';
 import {
   answersWithToken,
+  hasPrompts,
   readLocalServerState,
   writeLocalServerState,
   type LocalServerState,
@@ -79,6 +80,11 @@ export interface LocalServer {
   readonly pid: number;
   /** True when this call started it, false when it reused a running one. */
   readonly started: boolean;
+  /**
+   * Prompts it runs at once: the number asked for, or a reused server's own while it is busy (it is
+   * replaced by one with the number asked for once it is idle, at a later call).
+   */
+  readonly parallel: number;
 }
 
 const ensuring = new Map<string, Promise<LocalServer>>();
@@ -102,8 +108,13 @@ export function ensureLocalServer(options: LocalServerOptions): Promise<LocalSer
 async function reuseOrStart(options: LocalServerOptions): Promise<LocalServer> {
   const state = await readLocalServerState(options.stateFile);
   const token = options.token ?? state?.token;
-  if (state && token && processExists(state.pid) && (await answersWithToken(state.url, token)))
-    return { url: state.url, token, pid: state.pid, started: false };
+  if (state && token && processExists(state.pid) && (await answersWithToken(state.url, token))) {
+    const parallel = state.parallel ?? 1;
+    // One with another number of engines is replaced, but only while it runs nothing.
+    if (parallel === (options.parallel ?? 1) || (await hasPrompts(state.url, token)))
+      return { url: state.url, token, pid: state.pid, started: false, parallel };
+    await stopLocalServer({ stateFile: options.stateFile, token });
+  }
   return start(options);
 }
 
@@ -118,9 +129,10 @@ async function start(options: LocalServerOptions): Promise<LocalServer> {
     pid: child.pid!,
     ...(options.token === undefined && { token }),
     startedAt: new Date().toISOString(),
+    parallel: options.parallel ?? 1,
   };
   await writeLocalServerState(options.stateFile, state);
-  return { url, token, pid: child.pid!, started: true };
+  return { url, token, pid: child.pid!, started: true, parallel: state.parallel! };
 }
 
 /** The serve command line. */

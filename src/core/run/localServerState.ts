@@ -19,6 +19,8 @@ export interface LocalServerState {
   readonly token?: string;
   /** When it was started, as an ISO time. */
   readonly startedAt: string;
+  /** Prompts it runs at once (`serve --parallel`); absent in state files from before it was kept. @default 1 */
+  readonly parallel?: number;
 }
 
 /** The state kept in `file`, or undefined when there is none or it is unreadable. */
@@ -29,6 +31,7 @@ export async function readLocalServerState(file: string): Promise<LocalServerSta
     const s = JSON.parse(text) as Partial<LocalServerState>;
     if (typeof s.url !== 'string' || !Number.isInteger(s.pid)) return undefined;
     if (s.token !== undefined && typeof s.token !== 'string') return undefined;
+    if (s.parallel !== undefined && !(Number.isInteger(s.parallel) && s.parallel >= 1)) return undefined;
     return s as LocalServerState;
   } catch {
     return undefined;
@@ -41,25 +44,51 @@ export function writeLocalServerState(file: string, state: LocalServerState): Pr
   return writeAtomically(file, (tmp) => writeFile(tmp, text, { mode: 0o600 }));
 }
 
-/**
- * True when `url` answers `GET /system_stats` with the token as one of our embedded engines does; false
- * for no answer within `timeoutMs`, a refusal (another token) or another kind of server.
- */
-export function answersWithToken(url: string, token: string, timeoutMs = 3_000): Promise<boolean> {
+/** The status and body of `GET <url><path>` with the token, or undefined for no answer within `timeoutMs`. */
+function getWithToken(
+  url: string,
+  path: string,
+  token: string,
+  timeoutMs: number,
+): Promise<{ status: number; body: string } | undefined> {
   return new Promise((done) => {
     const req = http.get(
-      `${url}/system_stats`,
+      `${url}${path}`,
       { headers: { Authorization: `Bearer ${token}` }, agent: false, timeout: timeoutMs },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', () => done(false));
-        res.on('end', () => done(res.statusCode === 200 && isEmbedded(Buffer.concat(chunks).toString())));
+        res.on('error', () => done(undefined));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
       },
     );
     req.on('timeout', () => req.destroy());
-    req.on('error', () => done(false));
+    req.on('error', () => done(undefined));
   });
+}
+
+/**
+ * True when `url` answers `GET /system_stats` with the token as one of our embedded engines does; false
+ * for no answer within `timeoutMs`, a refusal (another token) or another kind of server.
+ */
+export async function answersWithToken(url: string, token: string, timeoutMs = 3_000): Promise<boolean> {
+  const reply = await getWithToken(url, '/system_stats', token, timeoutMs);
+  return reply?.status === 200 && isEmbedded(reply.body);
+}
+
+/**
+ * True when the server at `url` runs or holds a prompt (`GET /queue`), and when it cannot tell: a server
+ * that may be busy is never replaced.
+ */
+export async function hasPrompts(url: string, token: string, timeoutMs = 3_000): Promise<boolean> {
+  const reply = await getWithToken(url, '/queue', token, timeoutMs);
+  if (reply?.status !== 200) return true;
+  try {
+    const queue = JSON.parse(reply.body) as { queue_running?: unknown[]; queue_pending?: unknown[] };
+    return (queue.queue_running?.length ?? 1) + (queue.queue_pending?.length ?? 1) > 0;
+  } catch {
+    return true;
+  }
 }
 
 /** True for a `/system_stats` body of `comfy-runner serve`. */

@@ -48,7 +48,11 @@ export function serverItem(entry: ServerEntry, workflow: string | undefined): Se
     ...(view.tags.length > 0 ? [`Tags: ${view.tags.join(', ')}`] : []),
     ...(cannot ? [`Cannot run ${workflow}: ${entry.verdict!.reasons.join('; ')}`] : []),
   ].join('\n');
-  const tokens = [`server-${health}`, view.name === 'embedded' ? '' : 'remote', cannot ? 'incapable' : ''];
+  const tokens = [
+    `server-${health}`,
+    view.name === 'embedded' ? 'engine' : 'remote',
+    cannot ? 'incapable' : '',
+  ];
   const contextValue = tokens.filter(Boolean).join(' ');
   return { id: `server:${view.name}`, label: view.name, description, tooltip, health, contextValue };
 }

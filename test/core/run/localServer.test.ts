@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureLocalServer, localServerSettings, stopLocalServer } from '../../../src/core/run/localServer';
-import { answersWithToken } from '../../../src/core/run/localServerState';
+import { answersWithToken, hasPrompts } from '../../../src/core/run/localServerState';
+import { startTestServer, type TestServer } from '../../fakes/serveTestServer';
+import { apiNode } from '../../fakes/testNodes';
+import { serverQueueEmpty } from '../../integration/poolHarness';
 import { processExists } from '../../../src/core/store/ownerLock';
 import { isRunnerError } from '../../../src/core/util/runnerError';
 import { localServerRig } from './localServerKit';
@@ -80,6 +83,18 @@ describe('the local server a front end starts', function () {
     assert.notEqual(other.pid, mine.pid);
   });
 
+  it('replaces an idle server that runs another number of prompts at once with one that runs the number asked', async () => {
+    const one = await ensureLocalServer(rig.options);
+    rig.track(one.pid);
+    const two = await ensureLocalServer({ ...rig.options, parallel: 2 });
+    rig.track(two.pid);
+    assert.deepEqual([one.parallel, two.parallel, two.started], [1, 2, true]);
+    assert.notEqual(two.pid, one.pid);
+    await gone(one.pid);
+    const again = await ensureLocalServer({ ...rig.options, parallel: 2 });
+    assert.deepEqual([again.pid, again.started], [two.pid, false]);
+  });
+
   it('stops the server cleanly and removes the state file', async () => {
     const server = await ensureLocalServer(rig.options);
     rig.track(server.pid);
@@ -112,6 +127,30 @@ describe('the local server a front end starts', function () {
       url: 'http://127.0.0.1:5',
       slots: 2,
       credentials: { bearerToken: 't' },
+    });
+  });
+
+  describe('whether a server holds prompts', () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer();
+    });
+    after(() => server.close());
+
+    it('says so while a prompt runs there, and not once it has finished', async () => {
+      const prompt = {
+        '1': apiNode('TestDelay', { ms: 500 }),
+        '2': apiNode('TestCounter', { input: ['1', 0], tag: 'held' }),
+      };
+      const post = await fetch(`${server.url}/prompt`, { method: 'POST', body: JSON.stringify({ prompt }) });
+      assert.equal(post.status, 200);
+      assert.equal(await hasPrompts(server.url, 'any'), true);
+      await serverQueueEmpty(server.url, 10_000);
+      assert.equal(await hasPrompts(server.url, 'any'), false);
+    });
+
+    it('counts a server that does not answer as holding prompts, so it is never replaced', async () => {
+      assert.equal(await hasPrompts('http://127.0.0.1:9', 'any', 500), true);
     });
   });
 });

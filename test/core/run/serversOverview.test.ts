@@ -78,7 +78,7 @@ describe('the servers overview', () => {
     const engine = o.server('embedded')!;
     const item = serverItem(engine, o.workflowFile);
     assert.match(item.description, /cannot run poster\.json$/);
-    assert.equal(item.contextValue, 'server-ok incapable');
+    assert.equal(item.contextValue, 'server-ok engine incapable');
     const details = serverDetails(engine, o.workflowFile);
     assert.deepEqual(
       details.map((d) => [d.label, d.description]),

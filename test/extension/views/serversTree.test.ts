@@ -98,7 +98,7 @@ describe('the Servers view', () => {
     assert.equal(gpu.description, 'ok · ComfyUI 0.8.0 · 20.0 GB free');
     assert.equal(gpu.iconPath!.id, 'vm-active');
     assert.equal(gpu.contextValue, 'server-ok remote');
-    assert.equal(engine.contextValue, 'server-ok');
+    assert.equal(engine.contextValue, 'server-ok engine');
     // The server commands (enable, disable, remove, credentials, test) take a configured server's URL.
     assert.equal((tree().getChildren()[1] as { serverUrl?: string }).serverUrl, 'http://gpu-1:8188');
     const [device] = items(tree().getChildren()[1]);
