@@ -1,9 +1,9 @@
 /**
  * The engine's unrolled inner kernels against the plain reference each keeps beside it, in the same
  * run and on one thread: the 16-lane float32 convolution row (ImageBlur, ImageSharpen) and Pillow's
- * 8-bit horizontal (RGB) and vertical passes (lanczos, preview fitting), and torch's bilinear row and
- * bicubic width and height passes (ImageScale bilinear, bicubic). Prints each pair's median of five
- * rounds, the two alternating so that a change of load falls on both, and the ratio.
+ * 8-bit horizontal (RGB) and vertical passes (lanczos, preview fitting), and torch's area and bilinear
+ * rows and bicubic width and height passes (ImageScale). Prints each pair's median of five rounds, the
+ * two alternating so that a change of load falls on both, and the ratio.
  */
 import { loadavg } from 'node:os';
 import { accumulateRow, accumulateRowReference } from '../src/core/engine/convolve';
@@ -15,7 +15,8 @@ import {
   verticalRow,
   verticalRowReference,
 } from '../src/core/engine/pillowPasses';
-import { cubicTaps, linearTaps } from '../src/core/engine/resampleTaps';
+import { areaRow, areaRowReference } from '../src/core/engine/areaRows';
+import { cubicTaps, linearTaps, poolWindows } from '../src/core/engine/resampleTaps';
 import {
   bilinearRow,
   bilinearRowReference,
@@ -125,7 +126,17 @@ function torchPairs(): KernelPair[] {
       pass(tmp, row, rowLen, dst, (y % 4) * rowLen);
     }
   };
+  const half = SIDE / 2;
+  const cols = poolWindows(SIDE, half);
+  const rows = poolWindows(SIDE, half);
+  const area = (row: typeof areaRow) => () => {
+    for (let y = 0; y < half; y++) {
+      const place = { top: rows.start[y] * SIDE * c, kh: rows.end[y] - rows.start[y], stride: SIDE * c };
+      row(src, place, cols, c, dst, (y % 4) * half * c);
+    }
+  };
   return [
+    { label: 'area 0.5× row RGB', reference: area(areaRowReference), fast: area(areaRow) },
     { label: 'bilinear 2× row RGB', reference: bilinear(bilinearRowReference), fast: bilinear(bilinearRow) },
     {
       label: 'bicubic 2× width pass RGB',

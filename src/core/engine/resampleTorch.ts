@@ -9,12 +9,11 @@
  * arithmetic detail of the reference build not yet pinned down. Taps come from resampleTaps.ts.
  */
 import { cubicTaps, linearTaps, nearestExactIndices, poolWindows, type CubicTaps } from './resampleTaps';
+import { areaRow } from './areaRows';
 import { forEachElementRows } from './rowBands';
 import { bilinearRow, cubicHeightRow, cubicWidthRow } from './torchRows';
 import { sharedFloats } from './tensor';
 import { NodeException } from './types';
-
-const f32 = Math.fround;
 
 /**
  * `count` same-sized grids of height x width pixels, each pixel `channels` interleaved float32 values.
@@ -193,7 +192,7 @@ function resizeBicubic(
   });
 }
 
-/** area: the float32 mean of each adaptive-pool window, summed row by row, then `/ kh / kw`. */
+/** area: the float32 mean of each adaptive-pool window, summed row by row, then `/ kh / kw` (areaRows.ts). */
 function resizeArea(
   grid: PixelGrid,
   outH: number,
@@ -203,25 +202,14 @@ function resizeArea(
 ): void {
   const { data, height, width, channels: c } = grid;
   const rw = poolWindows(height, outH);
-  const { start: x0, end: x1 } = poolWindows(width, outW);
+  const cols = poolWindows(width, outW);
   const stride = width * c;
   let o = from * outW * c;
   forEachElementRows(from, to, outH, (n, ya, yb) => {
-    for (let y = ya; y < yb; y++) {
+    for (let y = ya; y < yb; y++, o += outW * c) {
       if (y % ROWS_PER_CHECKPOINT === 0) checkpoint();
-      const kh = rw.end[y] - rw.start[y];
-      const top = (n * height + rw.start[y]) * width * c;
-      for (let x = 0; x < outW; x++) {
-        const kw = x1[x] - x0[x];
-        for (let k = 0; k < c; k++) {
-          // Summed in float32, row by row, as torch's channels-last pooling loop does.
-          let sum = 0;
-          for (let iy = 0, r = top + x0[x] * c + k; iy < kh; iy++, r += stride) {
-            for (let ix = 0, p = r; ix < kw; ix++, p += c) sum = f32(sum + data[p]);
-          }
-          out[o++] = f32(sum / kh) / kw;
-        }
-      }
+      const row = { top: (n * height + rw.start[y]) * stride, kh: rw.end[y] - rw.start[y], stride };
+      areaRow(data, row, cols, c, out, o);
     }
   });
 }
