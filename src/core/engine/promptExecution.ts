@@ -79,6 +79,11 @@ export interface PromptExecutionSetup {
    * throw.
    */
   written: (nodeId: NodeId, file: WrittenFile) => void;
+  /**
+   * Given each run of a node on the main thread, which settles when the node's own code has returned
+   * (later than the run's end, for a node still running when the run failed or was interrupted).
+   */
+  mainRun?: (settled: Promise<unknown>) => void;
 }
 
 /** One prompt's run; see the module comment. */
@@ -236,18 +241,18 @@ export class PromptExecution {
     const now = performance.now();
     const yieldFirst = now - this.lastYield > YIELD_AFTER_MS;
     const turn = yieldFirst ? new Promise<void>((r) => setImmediate(r)) : Promise.resolve();
-    turn
-      .then(() => {
-        if (yieldFirst) this.lastYield = performance.now();
-        if (this.finished) throw new InterruptedException();
-        const stager = new PreviewStager((value, max, preview) => this.onProgress(id, value, max, preview));
-        this.stagers.set(id, stager);
-        return impl.run(inputs, this.contextFor(id, stager));
-      })
-      .then(
-        (result) => this.onDone(id, result, inputs),
-        (e: unknown) => this.onFailed(id, e, inputs),
-      );
+    const run = turn.then(() => {
+      if (yieldFirst) this.lastYield = performance.now();
+      if (this.finished) throw new InterruptedException();
+      const stager = new PreviewStager((value, max, preview) => this.onProgress(id, value, max, preview));
+      this.stagers.set(id, stager);
+      return impl.run(inputs, this.contextFor(id, stager));
+    });
+    this.setup.mainRun?.(run);
+    run.then(
+      (result) => this.onDone(id, result, inputs),
+      (e: unknown) => this.onFailed(id, e, inputs),
+    );
   }
 
   private onProgress(id: NodeId, value: number, max: number, preview?: PreviewImage): void {

@@ -157,6 +157,11 @@ export class WorkerPool {
     return this.slots.length;
   }
 
+  /** True when no task waits and none runs, abandoned ones included. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.slots.every((s) => !s.current);
+  }
+
   /** Queues a node run; its steps and previews arrive through `onProgress` while it runs. */
   run(request: Omit<WorkerTask, 'taskId'>, onProgress: StepListener): TaskHandle {
     let pending!: Pending;
