@@ -5,6 +5,7 @@ import type { Job } from '../../src/core/jobs/job';
 import { openRunner, type Runner } from '../../src/core/run/runner';
 import type { ApiPrompt } from '../../src/core/workflow/types';
 import { startTestServer, type TestServer } from '../fakes/serveTestServer';
+import { startFaultProxy } from '../fakes/faultProxy';
 import { tempDir } from '../fakes/tempDirs';
 import { apiNode } from '../fakes/testNodes';
 import { serverQueueEmpty, within } from './poolHarness';
@@ -139,6 +140,33 @@ describe('a run split by branch across serve instances', function () {
         ended.map((p) => [p.id, p.server]),
       );
     });
+  });
+
+  it('counts a server whose first health probe is still under way once the probe has answered', async () => {
+    const proxies = await Promise.all(servers.slice(0, 2).map((s) => startFaultProxy(s.url)));
+    for (const p of proxies) p.delay('/system_stats', 400);
+    const folder = tempDir('split-probe-');
+    const slow = await openRunner({
+      storeDir: join(folder, '.store'),
+      unfinished: 'refuse',
+      servers: proxies.map((p) => p.url),
+      out: folder,
+      store: { pollMs: 50, heartbeatMs: 0 },
+    });
+    try {
+      const file = join(folder, 'branches.json');
+      writeFileSync(file, JSON.stringify({ ...branch(1, 'a', 0), ...branch(4, 'b', 0) }));
+      const parts = await slow.submit({ workflows: [{ file }], split: {} });
+      assert.deepEqual(
+        parts.map((p) => p.split?.index),
+        [1, 2],
+      );
+      await within(20_000, 'the split run to end', slow.idle());
+    } finally {
+      await slow.close();
+      for (const p of proxies) await p.close();
+      for (const s of servers) for (const f of served(s)) rmSync(join(s.outputDir, f));
+    }
   });
 
   describe('one at a time', () => {

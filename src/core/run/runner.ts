@@ -244,9 +244,11 @@ export class Runner {
   /**
    * The jobs of a request, checked against the pool (`bad_input` naming file, node and input, or
    * `no_capable_server` with every server's reasons) and not yet queued; run folders under
-   * `request.out`, by default the runner's.
+   * `request.out`, by default the runner's. A split run first waits for the probes under way (the first
+   * ones of a runner just opened): a server not yet known to be up is no free place.
    */
-  plan(request: Omit<PlanRequest, 'out'> & { out?: string }): Promise<NewJob[]> {
+  async plan(request: Omit<PlanRequest, 'out'> & { out?: string }): Promise<NewJob[]> {
+    if (request.split) await this.scheduler.probed();
     const defs = new Map(this.places.map((p) => [p.name, p.defs]));
     const verdicts = (job: NewJob & { id: string }) => this.scheduler.verdicts(job);
     const freePlaces = (job: NewJob) => this.scheduler.freePlaces(job);

@@ -121,6 +121,11 @@ export class Scheduler {
     }
   }
 
+  /** Resolves once the health probes and definition loads under way have ended. */
+  probed(): Promise<void> {
+    return this.pool.settled();
+  }
+
   /**
    * {@link verdicts} for a job that is only looked at, never added (what a UI shows about the workflow
    * in the editor): nothing is kept about it.

@@ -77,6 +77,11 @@ export class Pool {
     await Promise.all(targets.map((t) => this.refreshTarget(t)));
   }
 
+  /** Resolves once the probes and definition loads under way have ended (each never rejects). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.refreshing.values()]);
+  }
+
   /** Stops the probe timer. The pool does not own its targets and leaves them open. */
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
