@@ -1,12 +1,16 @@
 /**
  * The engine's unrolled inner kernels against the plain reference each keeps beside it, in the same
  * run and on one thread: the 16-lane float32 convolution row (ImageBlur, ImageSharpen) and Pillow's
- * 8-bit horizontal (RGB) and vertical passes (lanczos, preview fitting). Prints each pair's median of
- * five rounds, the two alternating so that a change of load falls on both, and the ratio.
+ * 8-bit horizontal (RGB) and vertical passes (lanczos, preview fitting); and the whole tap-by-tap
+ * convolution in JavaScript against the same in WebAssembly SIMD (./convolveSimd.ts), same bits. Prints
+ * each pair's median of five rounds, the two alternating so that a change of load falls on both, and
+ * the ratio.
  */
 import { loadavg } from 'node:os';
-import { accumulateRow, accumulateRowReference } from '../src/core/engine/convolve';
+import { accumulateRow, accumulateRowReference, convolve2dRowsJs } from '../src/core/engine/convolve';
+import { convolve2dRowsSimd } from '../src/core/engine/convolveSimd';
 import { lanczosTaps } from '../src/core/engine/lanczos';
+import { gaussianKernel } from '../src/core/engine/nodes/filters';
 import type { Bytes } from '../src/core/engine/pillowPasses';
 import {
   horizontalRowReference,
@@ -14,6 +18,7 @@ import {
   verticalRow,
   verticalRowReference,
 } from '../src/core/engine/pillowPasses';
+import { imageFrom } from '../src/core/engine/tensor';
 import { seededRandom } from '../test/fakes/seededRandom';
 
 const SIDE = 1024;
@@ -40,6 +45,20 @@ function convolvePair(r: number): KernelPair {
     }
   };
   return { label: `convolve row r=${r}`, reference: rows(accumulateRowReference), fast: rows(accumulateRow) };
+}
+
+/** A whole 1024² RGB blur of radius `r` (ImageBlur's kernel), JavaScript against WebAssembly SIMD. */
+function convolveSimdPair(r: number): KernelPair {
+  const rnd = seededRandom(r);
+  const image = imageFrom(Float32Array.from({ length: SIDE * SIDE * 3 }, rnd), 1, SIDE, SIDE, 3);
+  const kernel = gaussianKernel(2 * r + 1, 2);
+  const out = new Float32Array(image.data.length);
+  const whole = (convolve: typeof convolve2dRowsJs) => () => convolve(image, kernel, out, 0, SIDE, () => {});
+  return {
+    label: `convolve2dRows r=${r}: JS / wasm SIMD`,
+    reference: whole(convolve2dRowsJs),
+    fast: whole(convolve2dRowsSimd),
+  };
 }
 
 /** Random RGB bytes of `height` x `width`, with the three spare bytes the horizontal pass may read. */
@@ -87,7 +106,14 @@ export function runEngineKernelsBench(): Promise<void> {
   console.log(`engine kernels, one thread, 1024² RGB (load ${loadavg()[0].toFixed(2)})`);
   console.log('| kernel | reference | fast | reference / fast |');
   console.log('|---|---|---|---|');
-  for (const pair of [convolvePair(2), convolvePair(5), ...pillowPairs()]) {
+  const pairs = [
+    convolvePair(2),
+    convolvePair(5),
+    convolveSimdPair(3),
+    convolveSimdPair(5),
+    ...pillowPairs(),
+  ];
+  for (const pair of pairs) {
     const reference: number[] = [];
     const fast: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {

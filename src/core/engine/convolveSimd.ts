@@ -1,0 +1,150 @@
+/**
+ * The tap-by-tap convolution of ./convolve.ts in WebAssembly SIMD: the same value in every bit, several
+ * times faster. Each lane of the kernel (./convolveSimd.wat) does the JavaScript kernel's operations on
+ * one output in the same order, with the same roundings; why that holds is written there.
+ *
+ * The wasm comes from ./convolveSimdWasm.ts, generated and committed (scripts/wasmModules.ts), so it
+ * loads the same under tsx, in dist/cli.js and in the engine's worker threads: nothing is read from disk.
+ * Each thread compiles its own instance on first use and keeps it, with its memory, for later calls.
+ */
+import { convolveSimdWasm } from './convolveSimdWasm';
+import { reflect } from './reflect';
+import { forEachElementRows } from './rowBands';
+import type { ImageTensor } from './types';
+
+/** Output rows whose padded source rows are converted to doubles at once. */
+const PAD_ROWS = 64;
+
+/** Output rows per call into the kernel; the passes call back to allow an interrupt between calls. */
+const CALL_ROWS = 8;
+
+const PAGE_BYTES = 65536;
+
+/** The parts of the WebAssembly API used here (Node's types leave the global out). */
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+
+/** The exports of convolveSimd.wat. */
+interface ConvolveExports {
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  convolveRows(
+    src: number,
+    stride: number,
+    weights: number,
+    k: number,
+    c: number,
+    n: number,
+    rows: number,
+    dst: number,
+  ): void;
+}
+
+/** This thread's instance: undefined until first asked for, null where it cannot load. */
+let instance: ConvolveExports | null | undefined;
+
+function loadInstance(): ConvolveExports | null {
+  const api = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+  if (!api) return null;
+  try {
+    const module = new api.Module(Buffer.from(convolveSimdWasm, 'base64'));
+    return new api.Instance(module, {}).exports as ConvolveExports;
+  } catch {
+    // A runtime without WebAssembly's SIMD instructions rejects the module.
+    return null;
+  }
+}
+
+/** Whether this runtime runs the SIMD kernel (Node 20 and later always do); loads it on first call. */
+export function simdConvolutionAvailable(): boolean {
+  if (instance === undefined) instance = loadInstance();
+  return instance !== null;
+}
+
+function exportsOrThrow(): ConvolveExports {
+  if (!simdConvolutionAvailable()) throw new Error('WebAssembly SIMD is not available');
+  return instance!;
+}
+
+/** The instance's memory grown to at least `bytes` bytes. */
+function reserve(kernel: ConvolveExports, bytes: number): ArrayBuffer {
+  const short = bytes - kernel.memory.buffer.byteLength;
+  if (short > 0) kernel.memory.grow(Math.ceil(short / PAGE_BYTES));
+  return kernel.memory.buffer;
+}
+
+/** `bytes` rounded up to a multiple of 16, so every region starts on a vector boundary. */
+function align16(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
+}
+
+/**
+ * Rows `[y0 - r, y1 + r)` of batch element `b`, reflected at the image's edges and reflect-padded by `r`
+ * on the left and right, channels interleaved, as doubles into `into` from index `at`.
+ */
+function padRowsInto(
+  into: Float64Array,
+  at: number,
+  image: ImageTensor,
+  b: number,
+  r: number,
+  y0: number,
+  y1: number,
+): void {
+  const { height, width, channels: c, data } = image;
+  const paddedRow = (width + 2 * r) * c;
+  for (let y = y0 - r, o = at; y < y1 + r; y++, o += paddedRow) {
+    const srcRow = (b * height + reflect(y, height)) * width;
+    // The inside of the row is a plain copy; only the r pixels at either end reflect.
+    into.set(data.subarray(srcRow * c, (srcRow + width) * c), o + r * c);
+    for (let x = 0; x < r; x++) {
+      const left = (srcRow + reflect(x - r, width)) * c;
+      const right = (srcRow + reflect(width + x, width)) * c;
+      for (let k = 0; k < c; k++) {
+        into[o + x * c + k] = data[left + k];
+        into[o + (width + r + x) * c + k] = data[right + k];
+      }
+    }
+  }
+}
+
+/**
+ * ./convolve.ts's `convolve2dRows` on the SIMD kernel: the flat output rows `[from, to)` of the
+ * convolution of `image` with the k x k `kernel`, into `out`. Throws where the kernel cannot load (see
+ * {@link simdConvolutionAvailable}).
+ */
+export function convolve2dRowsSimd(
+  image: ImageTensor,
+  kernel: Float32Array,
+  out: Float32Array,
+  from: number,
+  to: number,
+  checkpoint: () => void,
+): void {
+  const wasm = exportsOrThrow();
+  const k = Math.round(Math.sqrt(kernel.length));
+  const r = (k - 1) / 2;
+  const { height, width, channels: c } = image;
+  const n = width * c;
+  const stride = (width + 2 * r) * c * 8;
+  const chunk = Math.min(PAD_ROWS, height);
+  const padAt = align16(kernel.length * 8);
+  const dstAt = padAt + align16((chunk + 2 * r) * stride);
+  const buffer = reserve(wasm, dstAt + chunk * n * 4);
+  const doubles = new Float64Array(buffer);
+  const floats = new Float32Array(buffer);
+  doubles.set(kernel, 0);
+  forEachElementRows(from, to, height, (b, y0, y1) => {
+    for (let ya = y0; ya < y1; ya += chunk) {
+      const yb = Math.min(y1, ya + chunk);
+      padRowsInto(doubles, padAt / 8, image, b, r, ya, yb);
+      for (let y = ya; y < yb; y += CALL_ROWS) {
+        checkpoint();
+        const rows = Math.min(CALL_ROWS, yb - y);
+        wasm.convolveRows(padAt + (y - ya) * stride, stride, 0, k, c, n, rows, dstAt + (y - ya) * n * 4);
+      }
+      out.set(floats.subarray(dstAt / 4, dstAt / 4 + (yb - ya) * n), (b * height + ya) * n);
+    }
+  });
+}
