@@ -2,13 +2,18 @@
  * The engine's unrolled inner kernels against the plain reference each keeps beside it, in the same
  * run and on one thread: the 16-lane float32 convolution row (ImageBlur, ImageSharpen) and Pillow's
  * 8-bit horizontal (RGB) and vertical passes (lanczos, preview fitting); and the whole tap-by-tap
- * convolution in JavaScript against the same in WebAssembly SIMD (./convolveSimd.ts), same bits. Prints
- * each pair's median of five rounds, the two alternating so that a change of load falls on both, and
- * the ratio.
+ * convolution and the separable passes in JavaScript against the same in WebAssembly SIMD
+ * (src/core/engine/convolveSimd.ts), same bits. Prints each pair's median of five rounds, the two
+ * alternating so that a change of load falls on both, and the ratio.
  */
 import { loadavg } from 'node:os';
-import { accumulateRow, accumulateRowReference, convolve2dRowsJs } from '../src/core/engine/convolve';
-import { convolve2dRowsSimd } from '../src/core/engine/convolveSimd';
+import {
+  accumulateRow,
+  accumulateRowReference,
+  convolve2dRowsJs,
+  separableConvolveRowsJs,
+} from '../src/core/engine/convolve';
+import { convolve2dRowsSimd, separableConvolveRowsSimd } from '../src/core/engine/convolveSimd';
 import { lanczosTaps } from '../src/core/engine/lanczos';
 import { gaussianKernel } from '../src/core/engine/nodes/filters';
 import type { Bytes } from '../src/core/engine/pillowPasses';
@@ -58,6 +63,27 @@ function convolveSimdPair(r: number): KernelPair {
     label: `convolve2dRows r=${r}: JS / wasm SIMD`,
     reference: whole(convolve2dRowsJs),
     fast: whole(convolve2dRowsSimd),
+  };
+}
+
+/** The separable passes of a whole 1024² RGB blur of radius `r` (ImageBlur above r=8), JS against SIMD. */
+function separableSimdPair(r: number): KernelPair {
+  const rnd = seededRandom(r);
+  const image = imageFrom(Float32Array.from({ length: SIDE * SIDE * 3 }, rnd), 1, SIDE, SIDE, 3);
+  const weights = Float64Array.from({ length: 2 * r + 1 }, () => rnd() / (2 * r + 1));
+  const whole = (passes: typeof separableConvolveRowsJs) => () =>
+    passes(
+      image,
+      weights,
+      0,
+      SIDE,
+      () => {},
+      () => {},
+    );
+  return {
+    label: `separableConvolveRows r=${r}: JS / wasm SIMD`,
+    reference: whole(separableConvolveRowsJs),
+    fast: whole(separableConvolveRowsSimd),
   };
 }
 
@@ -111,6 +137,7 @@ export function runEngineKernelsBench(): Promise<void> {
     convolvePair(5),
     convolveSimdPair(3),
     convolveSimdPair(5),
+    separableSimdPair(31),
     ...pillowPairs(),
   ];
   for (const pair of pairs) {

@@ -9,7 +9,7 @@
  * such pixel. Its cost grows with the square of the kernel size, so for large radii
  * {@link separableConvolve} offers two 1-D passes in double precision, within about 1e-6 of torch.
  */
-import { convolve2dRowsSimd, simdConvolutionAvailable } from './convolveSimd';
+import { convolve2dRowsSimd, separableConvolveRowsSimd, simdConvolutionAvailable } from './convolveSimd';
 import { reflect } from './reflect';
 import { forEachElementRows } from './rowBands';
 import type { ImageTensor } from './types';
@@ -258,9 +258,26 @@ export function separableConvolve(
 /**
  * {@link separableConvolve} for the flat output rows `[from, to)`: each row's double-precision values
  * go to `emit` (the array is reused for the next row), computed exactly as in the whole convolution.
- * The horizontal pass runs on the source rows those output rows read.
+ * It runs the WebAssembly SIMD passes (./convolveSimd.ts) where the runtime has them, else
+ * {@link separableConvolveRowsJs}; both give the same bits.
  */
 export function separableConvolveRows(
+  image: ImageTensor,
+  weights: Float64Array,
+  from: number,
+  to: number,
+  checkpoint: () => void,
+  emit: (row: number, values: Float64Array) => void,
+): void {
+  if (simdConvolutionAvailable()) separableConvolveRowsSimd(image, weights, from, to, checkpoint, emit);
+  else separableConvolveRowsJs(image, weights, from, to, checkpoint, emit);
+}
+
+/**
+ * {@link separableConvolveRows} in JavaScript, the fallback and the reference: the horizontal pass runs
+ * on the source rows those output rows read.
+ */
+export function separableConvolveRowsJs(
   image: ImageTensor,
   weights: Float64Array,
   from: number,

@@ -29,6 +29,7 @@ interface WebAssemblyApi {
 /** The exports of convolveSimd.wat. */
 interface ConvolveExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  weightedSum(dst: number, table: number, weights: number, taps: number, n: number): void;
   convolveRows(
     src: number,
     stride: number,
@@ -80,8 +81,27 @@ function align16(bytes: number): number {
 }
 
 /**
+ * Flat row `row` of `image` reflect-padded by `r` pixels on the left and right, channels interleaved,
+ * as doubles into `into` from index `at`.
+ */
+function padRowInto(into: Float64Array, at: number, image: ImageTensor, row: number, r: number): void {
+  const { width, channels: c, data } = image;
+  const start = row * width;
+  // The inside of the row is a plain copy; only the r pixels at either end reflect.
+  into.set(data.subarray(start * c, (start + width) * c), at + r * c);
+  for (let x = 0; x < r; x++) {
+    const left = (start + reflect(x - r, width)) * c;
+    const right = (start + reflect(width + x, width)) * c;
+    for (let k = 0; k < c; k++) {
+      into[at + x * c + k] = data[left + k];
+      into[at + (width + r + x) * c + k] = data[right + k];
+    }
+  }
+}
+
+/**
  * Rows `[y0 - r, y1 + r)` of batch element `b`, reflected at the image's edges and reflect-padded by `r`
- * on the left and right, channels interleaved, as doubles into `into` from index `at`.
+ * on the left and right, as doubles into `into` from index `at`.
  */
 function padRowsInto(
   into: Float64Array,
@@ -92,20 +112,10 @@ function padRowsInto(
   y0: number,
   y1: number,
 ): void {
-  const { height, width, channels: c, data } = image;
+  const { height, width, channels: c } = image;
   const paddedRow = (width + 2 * r) * c;
   for (let y = y0 - r, o = at; y < y1 + r; y++, o += paddedRow) {
-    const srcRow = (b * height + reflect(y, height)) * width;
-    // The inside of the row is a plain copy; only the r pixels at either end reflect.
-    into.set(data.subarray(srcRow * c, (srcRow + width) * c), o + r * c);
-    for (let x = 0; x < r; x++) {
-      const left = (srcRow + reflect(x - r, width)) * c;
-      const right = (srcRow + reflect(width + x, width)) * c;
-      for (let k = 0; k < c; k++) {
-        into[o + x * c + k] = data[left + k];
-        into[o + (width + r + x) * c + k] = data[right + k];
-      }
-    }
+    padRowInto(into, o, image, b * height + reflect(y, height), r);
   }
 }
 
@@ -145,6 +155,53 @@ export function convolve2dRowsSimd(
         wasm.convolveRows(padAt + (y - ya) * stride, stride, 0, k, c, n, rows, dstAt + (y - ya) * n * 4);
       }
       out.set(floats.subarray(dstAt / 4, dstAt / 4 + (yb - ya) * n), (b * height + ya) * n);
+    }
+  });
+}
+
+/**
+ * ./convolve.ts's `separableConvolveRows` on the SIMD kernel: the flat output rows `[from, to)` of the
+ * two 1-D passes with `weights` (odd length 2r + 1), each row's doubles handed to `emit` in an array
+ * reused for the next row. The horizontal pass of each source row runs once, when the first output row
+ * that reads it comes, into a ring of 2r + 1 rows: an output row reads only the rows within r of it.
+ */
+export function separableConvolveRowsSimd(
+  image: ImageTensor,
+  weights: Float64Array,
+  from: number,
+  to: number,
+  checkpoint: () => void,
+  emit: (row: number, values: Float64Array) => void,
+): void {
+  const wasm = exportsOrThrow();
+  const { height, width, channels: c } = image;
+  const n = width * c;
+  const taps = weights.length;
+  const r = (taps - 1) / 2;
+  const hTableAt = align16(taps * 8);
+  const vTableAt = hTableAt + align16(taps * 4);
+  const paddedAt = vTableAt + align16(taps * 4);
+  const ringAt = paddedAt + align16((width + 2 * r) * c * 8);
+  const resultAt = ringAt + taps * n * 8;
+  const buffer = reserve(wasm, resultAt + n * 8);
+  const doubles = new Float64Array(buffer);
+  const table = new Int32Array(buffer);
+  const result = new Float64Array(buffer, resultAt, n);
+  doubles.set(weights, 0);
+  for (let t = 0; t < taps; t++) table[hTableAt / 4 + t] = paddedAt + t * c * 8;
+  const slot = (y: number): number => ringAt + (y % taps) * n * 8;
+  forEachElementRows(from, to, height, (b, y0, y1) => {
+    let next = Math.max(0, y0 - r);
+    for (let y = y0; y < y1; y++) {
+      for (const last = Math.min(height - 1, y + r); next <= last; next++) {
+        if (next % CALL_ROWS === 0) checkpoint();
+        padRowInto(doubles, paddedAt / 8, image, b * height + next, r);
+        wasm.weightedSum(slot(next), hTableAt, 0, taps, n);
+      }
+      if (y % CALL_ROWS === 0) checkpoint();
+      for (let t = 0; t < taps; t++) table[vTableAt / 4 + t] = slot(reflect(y - r + t, height));
+      wasm.weightedSum(resultAt, vTableAt, 0, taps, n);
+      emit(b * height + y, result);
     }
   });
 }

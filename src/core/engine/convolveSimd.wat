@@ -14,8 +14,8 @@
 ;; row to the next, `c` the channels (a tap's step along a row), `n` the outputs per row. Output `i` of
 ;; output row `y` reads padded rows y .. y + k - 1, elements i + kx * c.
 ;;
-;; Assembled by scripts/buildWasm.mjs into convolveSimdWasm.ts; edit this file, then run
-;; `node scripts/buildWasm.mjs` (a test fails while the two disagree).
+;; Assembled by scripts/buildWasm.ts into convolveSimdWasm.ts; edit this file, then run
+;; `npm run build:wasm` (a test fails while the two disagree).
 (module
   (memory (export "memory") 1)
 
@@ -149,4 +149,98 @@
       (local.set $p (i32.add (local.get $p) (local.get $stride)))
       (local.set $ky (i32.sub (local.get $ky) (i32.const 1)))
       (br_if $kernelRows (local.get $ky)))
-    (f32.store (local.get $out) (f32.demote_f64 (local.get $a)))))
+    (f32.store (local.get $out) (f32.demote_f64 (local.get $a))))
+
+  ;; dst[i] = weights[0] * table[0][i] + ... + weights[taps - 1] * table[taps - 1][i] for i in [0, n),
+  ;; in doubles, starting from 0 and adding the taps in order; `table` holds each tap's source row (a
+  ;; byte offset of doubles): 16 outputs at a time, then 2, then 1.
+  (func (export "weightedSum")
+    (param $dst i32) (param $table i32) (param $weights i32) (param $taps i32) (param $n i32)
+    (local $i i32)
+    (block $sixteensDone
+      (loop $sixteens
+        (br_if $sixteensDone (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $n)))
+        (call $sumSixteen
+          (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3)))
+          (local.get $table) (local.get $weights) (local.get $taps) (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $sixteens)))
+    (block $pairsDone
+      (loop $pairs
+        (br_if $pairsDone (i32.gt_u (i32.add (local.get $i) (i32.const 2)) (local.get $n)))
+        (call $sumTwo
+          (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3)))
+          (local.get $table) (local.get $weights) (local.get $taps) (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $pairs)))
+    (if (i32.lt_u (local.get $i) (local.get $n))
+      (then
+        (call $sumOne
+          (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3)))
+          (local.get $table) (local.get $weights) (local.get $taps) (i32.shl (local.get $i) (i32.const 3))))))
+
+  ;; Outputs [0, 16) of a weighted sum, at byte `offset` into every source row.
+  (func $sumSixteen
+    (param $out i32) (param $table i32) (param $w i32) (param $taps i32) (param $offset i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local $wv v128) (local $p i32)
+    (loop $taps
+      (local.set $wv (f64x2.splat (f64.load (local.get $w))))
+      (local.set $p (i32.add (i32.load (local.get $table)) (local.get $offset)))
+        (local.set $a0 (f64x2.add (local.get $a0)
+          (f64x2.mul (local.get $wv) (v128.load offset=0 align=8 (local.get $p)))))
+        (local.set $a1 (f64x2.add (local.get $a1)
+          (f64x2.mul (local.get $wv) (v128.load offset=16 align=8 (local.get $p)))))
+        (local.set $a2 (f64x2.add (local.get $a2)
+          (f64x2.mul (local.get $wv) (v128.load offset=32 align=8 (local.get $p)))))
+        (local.set $a3 (f64x2.add (local.get $a3)
+          (f64x2.mul (local.get $wv) (v128.load offset=48 align=8 (local.get $p)))))
+        (local.set $a4 (f64x2.add (local.get $a4)
+          (f64x2.mul (local.get $wv) (v128.load offset=64 align=8 (local.get $p)))))
+        (local.set $a5 (f64x2.add (local.get $a5)
+          (f64x2.mul (local.get $wv) (v128.load offset=80 align=8 (local.get $p)))))
+        (local.set $a6 (f64x2.add (local.get $a6)
+          (f64x2.mul (local.get $wv) (v128.load offset=96 align=8 (local.get $p)))))
+        (local.set $a7 (f64x2.add (local.get $a7)
+          (f64x2.mul (local.get $wv) (v128.load offset=112 align=8 (local.get $p)))))
+      (local.set $w (i32.add (local.get $w) (i32.const 8)))
+      (local.set $table (i32.add (local.get $table) (i32.const 4)))
+      (local.set $taps (i32.sub (local.get $taps) (i32.const 1)))
+      (br_if $taps (local.get $taps)))
+    (v128.store offset=0 align=8 (local.get $out) (local.get $a0))
+    (v128.store offset=16 align=8 (local.get $out) (local.get $a1))
+    (v128.store offset=32 align=8 (local.get $out) (local.get $a2))
+    (v128.store offset=48 align=8 (local.get $out) (local.get $a3))
+    (v128.store offset=64 align=8 (local.get $out) (local.get $a4))
+    (v128.store offset=80 align=8 (local.get $out) (local.get $a5))
+    (v128.store offset=96 align=8 (local.get $out) (local.get $a6))
+    (v128.store offset=112 align=8 (local.get $out) (local.get $a7)))
+
+  ;; Outputs [0, 2) of a weighted sum, as $sumSixteen does each pair.
+  (func $sumTwo
+    (param $out i32) (param $table i32) (param $w i32) (param $taps i32) (param $offset i32)
+    (local $a v128)
+    (loop $taps
+      (local.set $a (f64x2.add (local.get $a)
+        (f64x2.mul (f64x2.splat (f64.load (local.get $w)))
+          (v128.load align=8 (i32.add (i32.load (local.get $table)) (local.get $offset))))))
+      (local.set $w (i32.add (local.get $w) (i32.const 8)))
+      (local.set $table (i32.add (local.get $table) (i32.const 4)))
+      (local.set $taps (i32.sub (local.get $taps) (i32.const 1)))
+      (br_if $taps (local.get $taps)))
+    (v128.store align=8 (local.get $out) (local.get $a)))
+
+  ;; Output 0 of a weighted sum, in scalar instructions.
+  (func $sumOne
+    (param $out i32) (param $table i32) (param $w i32) (param $taps i32) (param $offset i32)
+    (local $a f64)
+    (loop $taps
+      (local.set $a (f64.add (local.get $a)
+        (f64.mul (f64.load (local.get $w))
+          (f64.load (i32.add (i32.load (local.get $table)) (local.get $offset))))))
+      (local.set $w (i32.add (local.get $w) (i32.const 8)))
+      (local.set $table (i32.add (local.get $table) (i32.const 4)))
+      (local.set $taps (i32.sub (local.get $taps) (i32.const 1)))
+      (br_if $taps (local.get $taps)))
+    (f64.store (local.get $out) (local.get $a))))

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
-import { convolve2dRowsJs } from '../../../src/core/engine/convolve';
-import { convolve2dRowsSimd, simdConvolutionAvailable } from '../../../src/core/engine/convolveSimd';
+import { convolve2dRowsJs, separableConvolveRowsJs } from '../../../src/core/engine/convolve';
+import {
+  convolve2dRowsSimd,
+  separableConvolveRowsSimd,
+  simdConvolutionAvailable,
+} from '../../../src/core/engine/convolveSimd';
 import { gaussianKernel, sharpenKernel } from '../../../src/core/engine/nodes/filters';
 import { imageFrom } from '../../../src/core/engine/tensor';
 import type { ImageTensor } from '../../../src/core/engine/types';
@@ -44,6 +48,35 @@ function bothKernels(image: ImageTensor, kernel: Float32Array, from: number, to:
   return { simd: new Uint32Array(simd.buffer), js: new Uint32Array(js.buffer) };
 }
 
+/** A normalised 1-D Gaussian of 2r + 1 doubles, or random weights of either sign. */
+function randomWeights(rnd: () => number, r: number): Float64Array {
+  const sigma = 0.3 + rnd() * 12;
+  const w = Float64Array.from({ length: 2 * r + 1 }, (_, t) =>
+    Math.exp(-((t - r) ** 2) / (2 * sigma * sigma)),
+  );
+  const sum = w.reduce((a, b) => a + b, 0);
+  return rnd() < 0.7 ? w.map((v) => v / sum) : w.map(() => rnd() - 0.3);
+}
+
+/** The rows each separable pass emits for rows [from, to) of `image`, as row index and the bits of its values. */
+function bothSeparable(image: ImageTensor, weights: Float64Array, from: number, to: number) {
+  const collect = (run: typeof separableConvolveRowsJs) => {
+    const rows: [number, number[]][] = [];
+    run(
+      image,
+      weights,
+      from,
+      to,
+      () => undefined,
+      (row, values) => {
+        rows.push([row, Array.from(new Uint32Array(Float64Array.from(values).buffer))]);
+      },
+    );
+    return rows;
+  };
+  return { simd: collect(separableConvolveRowsSimd), js: collect(separableConvolveRowsJs) };
+}
+
 describe('convolveSimd', () => {
   it('loads under Node, so convolve2dRows runs the SIMD kernel', () => {
     assert.equal(simdConvolutionAvailable(), true);
@@ -76,6 +109,36 @@ describe('convolveSimd', () => {
     ]) {
       const image = randomImage(rnd, 2, height, width, 3, 4);
       const { simd, js } = bothKernels(image, randomKernel(rnd, r), 0, 2 * height);
+      assert.deepEqual(simd, js, `${height}x${width}, radius ${r}`);
+    }
+  });
+
+  it('gives the separable JavaScript passes’ bits for random sizes, channels, radii, weights, bands and batches', () => {
+    const rnd = seededRandom(3131);
+    for (let trial = 0; trial < 250; trial++) {
+      const c = [1, 3, 4, 2][randomInt(rnd, 0, 3)];
+      const height = randomInt(rnd, 2, 80);
+      const width = randomInt(rnd, 2, 80);
+      const batch = randomInt(rnd, 1, 3);
+      const r = randomInt(rnd, 1, Math.min(31, height - 1, width - 1));
+      const image = randomImage(rnd, batch, height, width, c, trial % 3 === 0 ? randomInt(rnd, 1, 6) : 0);
+      const rows = batch * height;
+      const from = rnd() < 0.5 ? 0 : randomInt(rnd, 0, rows - 1);
+      const to = rnd() < 0.5 ? rows : randomInt(rnd, from + 1, rows);
+      const { simd, js } = bothSeparable(image, randomWeights(rnd, r), from, to);
+      const context = `trial ${trial}: ${batch}x${height}x${width}x${c}, radius ${r}, rows ${from}..${to}`;
+      assert.deepEqual(simd, js, context);
+    }
+  });
+
+  it('gives the separable passes’ bits on images far taller than the rows it keeps of the horizontal pass', () => {
+    const rnd = seededRandom(99);
+    for (const [height, width, r] of [
+      [300, 5, 2],
+      [130, 40, 31],
+    ]) {
+      const image = randomImage(rnd, 2, height, width, 3, 4);
+      const { simd, js } = bothSeparable(image, randomWeights(rnd, r), 0, 2 * height);
       assert.deepEqual(simd, js, `${height}x${width}, radius ${r}`);
     }
   });
