@@ -5,10 +5,12 @@
  *
  * The wasm comes from ./convolveSimdWasm.ts, generated and committed (scripts/wasmModules.ts), so it
  * loads the same under tsx, in dist/cli.js and in the engine's worker threads: nothing is read from disk.
- * Each thread compiles its own instance on first use and keeps it, with its memory, for later calls.
+ * Each thread compiles its own instance on first use and keeps it, with its memory, for later calls
+ * (./simdModule.ts).
  */
 import { convolveSimdWasm } from './convolveSimdWasm';
 import { reflect } from './reflect';
+import { align16, lazySimdModule, reserveMemory, type SimdMemory } from './simdModule';
 import { forEachElementRows } from './rowBands';
 import type { ImageTensor } from './types';
 
@@ -18,17 +20,9 @@ const PAD_ROWS = 64;
 /** Output rows per call into the kernel; the passes call back to allow an interrupt between calls. */
 const CALL_ROWS = 8;
 
-const PAGE_BYTES = 65536;
-
-/** The parts of the WebAssembly API used here (Node's types leave the global out). */
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-
 /** The exports of convolveSimd.wat. */
 interface ConvolveExports {
-  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  memory: SimdMemory;
   weightedSum(dst: number, table: number, weights: number, taps: number, n: number): void;
   convolveRows(
     src: number,
@@ -42,42 +36,17 @@ interface ConvolveExports {
   ): void;
 }
 
-/** This thread's instance: undefined until first asked for, null where it cannot load. */
-let instance: ConvolveExports | null | undefined;
-
-function loadInstance(): ConvolveExports | null {
-  const api = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
-  if (!api) return null;
-  try {
-    const module = new api.Module(Buffer.from(convolveSimdWasm, 'base64'));
-    return new api.Instance(module, {}).exports as ConvolveExports;
-  } catch {
-    // A runtime without WebAssembly's SIMD instructions rejects the module.
-    return null;
-  }
-}
+const loadConvolve = lazySimdModule<ConvolveExports>(convolveSimdWasm);
 
 /** Whether this runtime runs the SIMD kernel (Node 20 and later always do); loads it on first call. */
 export function simdConvolutionAvailable(): boolean {
-  if (instance === undefined) instance = loadInstance();
-  return instance !== null;
+  return loadConvolve() !== null;
 }
 
 function exportsOrThrow(): ConvolveExports {
-  if (!simdConvolutionAvailable()) throw new Error('WebAssembly SIMD is not available');
-  return instance!;
-}
-
-/** The instance's memory grown to at least `bytes` bytes. */
-function reserve(kernel: ConvolveExports, bytes: number): ArrayBuffer {
-  const short = bytes - kernel.memory.buffer.byteLength;
-  if (short > 0) kernel.memory.grow(Math.ceil(short / PAGE_BYTES));
-  return kernel.memory.buffer;
-}
-
-/** `bytes` rounded up to a multiple of 16, so every region starts on a vector boundary. */
-function align16(bytes: number): number {
-  return Math.ceil(bytes / 16) * 16;
+  const wasm = loadConvolve();
+  if (!wasm) throw new Error('WebAssembly SIMD is not available');
+  return wasm;
 }
 
 /**
@@ -141,7 +110,7 @@ export function convolve2dRowsSimd(
   const chunk = Math.min(PAD_ROWS, height);
   const padAt = align16(kernel.length * 8);
   const dstAt = padAt + align16((chunk + 2 * r) * stride);
-  const buffer = reserve(wasm, dstAt + chunk * n * 4);
+  const buffer = reserveMemory(wasm.memory, dstAt + chunk * n * 4);
   const doubles = new Float64Array(buffer);
   const floats = new Float32Array(buffer);
   doubles.set(kernel, 0);
@@ -183,7 +152,7 @@ export function separableConvolveRowsSimd(
   const paddedAt = vTableAt + align16(taps * 4);
   const ringAt = paddedAt + align16((width + 2 * r) * c * 8);
   const resultAt = ringAt + taps * n * 8;
-  const buffer = reserve(wasm, resultAt + n * 8);
+  const buffer = reserveMemory(wasm.memory, resultAt + n * 8);
   const doubles = new Float64Array(buffer);
   const table = new Int32Array(buffer);
   const result = new Float64Array(buffer, resultAt, n);
