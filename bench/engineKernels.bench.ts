@@ -2,9 +2,9 @@
  * The engine's unrolled inner kernels against the plain reference each keeps beside it, in the same
  * run and on one thread: the 16-lane float32 convolution row (ImageBlur, ImageSharpen) and Pillow's
  * 8-bit horizontal (RGB) and vertical passes (lanczos, preview fitting); and the whole tap-by-tap
- * convolution and the separable passes in JavaScript against the same in WebAssembly SIMD
- * (src/core/engine/convolveSimd.ts), same bits. Prints each pair's median of five rounds, the two
- * alternating so that a change of load falls on both, and the ratio.
+ * convolution, the separable passes and Pillow's vertical pass in JavaScript against the same in
+ * WebAssembly SIMD (src/core/engine/convolveSimd.ts, pillowSimd.ts), same bits. Prints each pair's
+ * median of five rounds, the two alternating so that a change of load falls on both, and the ratio.
  */
 import { loadavg } from 'node:os';
 import {
@@ -16,8 +16,10 @@ import {
 import { convolve2dRowsSimd, separableConvolveRowsSimd } from '../src/core/engine/convolveSimd';
 import { lanczosTaps } from '../src/core/engine/lanczos';
 import { gaussianKernel } from '../src/core/engine/nodes/filters';
+import { resampleColumnsSimd } from '../src/core/engine/pillowSimd';
 import type { Bytes } from '../src/core/engine/pillowPasses';
 import {
+  resampleColumnsJs,
   horizontalRowReference,
   horizontalRowRgb,
   verticalRow,
@@ -103,7 +105,8 @@ function pillowPairs(): KernelPair[] {
     for (let y = 0; y < SIDE; y++) pass(src, taps, y, dst, 0);
   };
   const rowLen = 2 * SIDE * 3;
-  const wide = bytes(SIDE, 2 * SIDE).data;
+  const wideImage = bytes(SIDE, 2 * SIDE);
+  const wide = wideImage.data;
   const vertical = (pass: typeof verticalRow) => () => {
     for (let y = 0; y < 2 * SIDE; y++) pass(wide, rowLen, taps, y, 0, dst, 0);
   };
@@ -114,6 +117,11 @@ function pillowPairs(): KernelPair[] {
       fast: horizontal(horizontalRowRgb),
     },
     { label: 'lanczos 2× vertical', reference: vertical(verticalRowReference), fast: vertical(verticalRow) },
+    {
+      label: 'lanczos 2× vertical: JS / wasm SIMD',
+      reference: () => resampleColumnsJs(wideImage, taps, 0, () => {}, 0, 2 * SIDE),
+      fast: () => resampleColumnsSimd(wideImage, taps, 0, () => {}, 0, 2 * SIDE),
+    },
   ];
 }
 

@@ -25,6 +25,11 @@ export const wasmSources: readonly WasmSource[] = [
     module: 'src/core/engine/convolveSimdWasm.ts',
     exportName: 'convolveSimdWasm',
   },
+  {
+    wat: 'src/core/engine/pillowSimd.wat',
+    module: 'src/core/engine/pillowSimdWasm.ts',
+    exportName: 'pillowSimdWasm',
+  },
 ];
 
 /**

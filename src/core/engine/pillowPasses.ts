@@ -4,6 +4,7 @@
  * 22-bit integer weights, started at one half, shifted back and clipped to 8 bits. The fast forms hold
  * several sums in locals; each has its plain reference beside it, which it matches bit for bit.
  */
+import { resampleColumnsSimd, simdPillowAvailable } from './pillowSimd';
 import type { Checkpoint } from './resampleTorch';
 
 /** Fixed-point fraction bits of Pillow's 8-bit coefficients (32 - 8 - 2). */
@@ -119,7 +120,8 @@ export function horizontalRowRgb(src: Bytes, taps: FixedTaps, y: number, dst: Ui
 
 /**
  * The vertical pass for output rows `[yFrom, yTo)` (all of them by default); `rowOffset` is the first
- * source row `src` holds. The result holds those rows only.
+ * source row `src` holds. The result holds those rows only. It runs the WebAssembly SIMD pass
+ * (./pillowSimd.ts) where the runtime has it, else {@link resampleColumnsJs}; both give the same bytes.
  */
 export function resampleColumns(
   src: Bytes,
@@ -128,6 +130,19 @@ export function resampleColumns(
   checkpoint: Checkpoint,
   yFrom = 0,
   yTo = taps.first.length,
+): Bytes {
+  if (simdPillowAvailable()) return resampleColumnsSimd(src, taps, rowOffset, checkpoint, yFrom, yTo);
+  return resampleColumnsJs(src, taps, rowOffset, checkpoint, yFrom, yTo);
+}
+
+/** {@link resampleColumns} in JavaScript: the fallback, and the reference of the SIMD pass. */
+export function resampleColumnsJs(
+  src: Bytes,
+  taps: FixedTaps,
+  rowOffset: number,
+  checkpoint: Checkpoint,
+  yFrom: number,
+  yTo: number,
 ): Bytes {
   const rowLen = src.width * src.channels;
   const out: Bytes = {

@@ -1,0 +1,89 @@
+;; The vertical pass of Pillow's 8-bit resampler (../pillowPasses.ts's verticalRow) in WebAssembly
+;; SIMD, the same bytes. Each output byte is HALF plus the sum over the taps of source byte times a
+;; 22-bit integer weight, shifted right by 22 and clipped to 0..255. The JavaScript sums are exact
+;; integers in doubles and `>> 22` takes them modulo 2^32; i32x4 adds and multiplies modulo 2^32, so
+;; the shifted values agree even past int32 (which Pillow's weights never reach). The clip is the two
+;; saturating narrows, i32 to i16 and i16 to u8.
+;;
+;; Memory (the module's own, grown by the caller): the source rows, the weights and the output rows.
+;; Pointers are byte offsets; `rowLen` is the bytes of one row.
+;;
+;; Assembled by scripts/buildWasm.ts into pillowSimdWasm.ts; edit this file, then run
+;; `npm run build:wasm` (a test fails while the two disagree).
+(module
+  (memory (export "memory") 1)
+
+  ;; dst[i] = clip8(HALF + sum over t < taps of src[t * rowLen + i] * weights[t]) for i in [0, rowLen):
+  ;; 16 bytes at a time, then one.
+  (func (export "verticalRow")
+    (param $src i32) (param $rowLen i32) (param $weights i32) (param $taps i32) (param $dst i32)
+    (local $i i32)
+    (block $sixteensDone
+      (loop $sixteens
+        (br_if $sixteensDone (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $rowLen)))
+        (call $sixteen (i32.add (local.get $src) (local.get $i)) (local.get $rowLen)
+          (local.get $weights) (local.get $taps) (i32.add (local.get $dst) (local.get $i)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $sixteens)))
+    (block $onesDone
+      (loop $ones
+        (br_if $onesDone (i32.ge_u (local.get $i) (local.get $rowLen)))
+        (call $one (i32.add (local.get $src) (local.get $i)) (local.get $rowLen)
+          (local.get $weights) (local.get $taps) (i32.add (local.get $dst) (local.get $i)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $ones))))
+
+  ;; Bytes [0, 16) of an output row: four i32x4 sums over the taps.
+  (func $sixteen
+    (param $p i32) (param $rowLen i32) (param $w i32) (param $taps i32) (param $out i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $wv v128) (local $v v128) (local $lo v128) (local $hi v128)
+    (local.set $a0 (i32x4.splat (i32.const 0x200000)))
+    (local.set $a1 (local.get $a0))
+    (local.set $a2 (local.get $a0))
+    (local.set $a3 (local.get $a0))
+    (block $done
+      (loop $eachTap
+        (br_if $done (i32.eqz (local.get $taps)))
+        (local.set $wv (i32x4.splat (i32.load (local.get $w))))
+        (local.set $v (v128.load align=1 (local.get $p)))
+        (local.set $lo (i16x8.extend_low_i8x16_u (local.get $v)))
+        (local.set $hi (i16x8.extend_high_i8x16_u (local.get $v)))
+        (local.set $a0 (i32x4.add (local.get $a0)
+          (i32x4.mul (i32x4.extend_low_i16x8_u (local.get $lo)) (local.get $wv))))
+        (local.set $a1 (i32x4.add (local.get $a1)
+          (i32x4.mul (i32x4.extend_high_i16x8_u (local.get $lo)) (local.get $wv))))
+        (local.set $a2 (i32x4.add (local.get $a2)
+          (i32x4.mul (i32x4.extend_low_i16x8_u (local.get $hi)) (local.get $wv))))
+        (local.set $a3 (i32x4.add (local.get $a3)
+          (i32x4.mul (i32x4.extend_high_i16x8_u (local.get $hi)) (local.get $wv))))
+        (local.set $p (i32.add (local.get $p) (local.get $rowLen)))
+        (local.set $w (i32.add (local.get $w) (i32.const 4)))
+        (local.set $taps (i32.sub (local.get $taps) (i32.const 1)))
+        (br $eachTap)))
+    (v128.store align=1 (local.get $out)
+      (i8x16.narrow_i16x8_u
+        (i16x8.narrow_i32x4_s
+          (i32x4.shr_s (local.get $a0) (i32.const 22)) (i32x4.shr_s (local.get $a1) (i32.const 22)))
+        (i16x8.narrow_i32x4_s
+          (i32x4.shr_s (local.get $a2) (i32.const 22)) (i32x4.shr_s (local.get $a3) (i32.const 22))))))
+
+  ;; Byte 0 of an output row, in scalar instructions.
+  (func $one
+    (param $p i32) (param $rowLen i32) (param $w i32) (param $taps i32) (param $out i32)
+    (local $a i32)
+    (local.set $a (i32.const 0x200000))
+    (block $done
+      (loop $eachTap
+        (br_if $done (i32.eqz (local.get $taps)))
+        (local.set $a (i32.add (local.get $a)
+          (i32.mul (i32.load8_u (local.get $p)) (i32.load (local.get $w)))))
+        (local.set $p (i32.add (local.get $p) (local.get $rowLen)))
+        (local.set $w (i32.add (local.get $w) (i32.const 4)))
+        (local.set $taps (i32.sub (local.get $taps) (i32.const 1)))
+        (br $eachTap)))
+    (local.set $a (i32.shr_s (local.get $a) (i32.const 22)))
+    (i32.store8 (local.get $out)
+      (select (i32.const 0)
+        (select (i32.const 255) (local.get $a) (i32.gt_s (local.get $a) (i32.const 255)))
+        (i32.lt_s (local.get $a) (i32.const 0))))))
