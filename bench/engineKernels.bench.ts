@@ -2,7 +2,7 @@
  * The engine's unrolled inner kernels against the plain reference each keeps beside it, in the same
  * run and on one thread: the 16-lane float32 convolution row (ImageBlur, ImageSharpen) and Pillow's
  * 8-bit horizontal (RGB) and vertical passes (lanczos, preview fitting); and the whole tap-by-tap
- * convolution, the separable passes and Pillow's vertical pass in JavaScript against the same in
+ * convolution, the separable passes and Pillow's two passes in JavaScript against the same in
  * WebAssembly SIMD (src/core/engine/convolveSimd.ts, pillowSimd.ts), same bits. Prints each pair's
  * median of five rounds, the two alternating so that a change of load falls on both, and the ratio.
  */
@@ -16,10 +16,11 @@ import {
 import { convolve2dRowsSimd, separableConvolveRowsSimd } from '../src/core/engine/convolveSimd';
 import { lanczosTaps } from '../src/core/engine/lanczos';
 import { gaussianKernel } from '../src/core/engine/nodes/filters';
-import { resampleColumnsSimd } from '../src/core/engine/pillowSimd';
+import { resampleColumnsSimd, resampleRowsSimd } from '../src/core/engine/pillowSimd';
 import type { Bytes } from '../src/core/engine/pillowPasses';
 import {
   resampleColumnsJs,
+  resampleRowsJs,
   horizontalRowReference,
   horizontalRowRgb,
   verticalRow,
@@ -117,6 +118,11 @@ function pillowPairs(): KernelPair[] {
       fast: horizontal(horizontalRowRgb),
     },
     { label: 'lanczos 2× vertical', reference: vertical(verticalRowReference), fast: vertical(verticalRow) },
+    {
+      label: 'lanczos 2× horizontal RGB: JS / wasm SIMD',
+      reference: () => resampleRowsJs(src, taps, 0, SIDE, () => {}),
+      fast: () => resampleRowsSimd(src, taps, 0, SIDE, () => {}),
+    },
     {
       label: 'lanczos 2× vertical: JS / wasm SIMD',
       reference: () => resampleColumnsJs(wideImage, taps, 0, () => {}, 0, 2 * SIDE),

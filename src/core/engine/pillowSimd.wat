@@ -1,12 +1,16 @@
-;; The vertical pass of Pillow's 8-bit resampler (../pillowPasses.ts's verticalRow) in WebAssembly
-;; SIMD, the same bytes. Each output byte is HALF plus the sum over the taps of source byte times a
-;; 22-bit integer weight, shifted right by 22 and clipped to 0..255. The JavaScript sums are exact
-;; integers in doubles and `>> 22` takes them modulo 2^32; i32x4 adds and multiplies modulo 2^32, so
-;; the shifted values agree even past int32 (which Pillow's weights never reach). The clip is the two
-;; saturating narrows, i32 to i16 and i16 to u8.
+;; The two passes of Pillow's 8-bit resampler (../pillowPasses.ts's horizontalRowReference and
+;; verticalRow) in WebAssembly SIMD, the same bytes. Each output byte is HALF plus the sum over the
+;; taps of source byte times a 22-bit integer weight, shifted right by 22 and clipped to 0..255. The
+;; JavaScript sums are exact integers in doubles and `>> 22` takes them modulo 2^32; i32x4 adds and
+;; multiplies modulo 2^32, so the shifted values agree even past int32 (which Pillow's weights never
+;; reach). The clip is the two saturating narrows, i32 to i16 and i16 to u8.
 ;;
-;; Memory (the module's own, grown by the caller): the source rows, the weights and the output rows.
+;; Memory (the module's own, grown by the caller): the source rows, the taps and the output rows.
 ;; Pointers are byte offsets; `rowLen` is the bytes of one row.
+;;
+;; The horizontal pass sums all four bands of a pixel in one i32x4, as Pillow does, and stores all four
+;; bytes: the caller leaves 4 spare bytes after the source and the output, and the bands past `c` are
+;; overwritten by the next pixel, since pixels are written in order.
 ;;
 ;; Assembled by scripts/buildWasm.ts into pillowSimdWasm.ts; edit this file, then run
 ;; `npm run build:wasm` (a test fails while the two disagree).
@@ -86,4 +90,51 @@
     (i32.store8 (local.get $out)
       (select (i32.const 0)
         (select (i32.const 255) (local.get $a) (i32.gt_s (local.get $a) (i32.const 255)))
-        (i32.lt_s (local.get $a) (i32.const 0))))))
+        (i32.lt_s (local.get $a) (i32.const 0)))))
+
+  ;; Rows [0, rows) of the horizontal pass: output pixel x of row y is the sum over t < count[x] of
+  ;; source pixel first[x] + t of row y times weights[x * ksize + t], every band at once. `first`,
+  ;; `count` and `weights` are i32 arrays; a source row is `width * c` bytes, an output row `outW * c`.
+  (func (export "horizontalRows")
+    (param $src i32) (param $width i32) (param $c i32) (param $first i32) (param $count i32)
+    (param $weights i32) (param $ksize i32) (param $outW i32) (param $rows i32) (param $dst i32)
+    (local $y i32) (local $x i32) (local $row i32) (local $p i32) (local $w i32) (local $t i32)
+    (local $a v128)
+    (block $rowsDone
+      (loop $eachRow
+        (br_if $rowsDone (i32.ge_u (local.get $y) (local.get $rows)))
+        (local.set $row (i32.add (local.get $src)
+          (i32.mul (local.get $y) (i32.mul (local.get $width) (local.get $c)))))
+        (local.set $x (i32.const 0))
+        (block $pixelsDone
+          (loop $eachPixel
+            (br_if $pixelsDone (i32.ge_u (local.get $x) (local.get $outW)))
+            (local.set $p (i32.add (local.get $row)
+              (i32.mul (i32.load (i32.add (local.get $first) (i32.shl (local.get $x) (i32.const 2))))
+                (local.get $c))))
+            (local.set $w (i32.add (local.get $weights)
+              (i32.shl (i32.mul (local.get $x) (local.get $ksize)) (i32.const 2))))
+            (local.set $t (i32.load (i32.add (local.get $count) (i32.shl (local.get $x) (i32.const 2)))))
+            (local.set $a (i32x4.splat (i32.const 0x200000)))
+            (block $tapsDone
+              (loop $eachTap
+                (br_if $tapsDone (i32.eqz (local.get $t)))
+                (local.set $a (i32x4.add (local.get $a)
+                  (i32x4.mul
+                    (i32x4.extend_low_i16x8_u
+                      (i16x8.extend_low_i8x16_u (v128.load32_zero align=1 (local.get $p))))
+                    (i32x4.splat (i32.load (local.get $w))))))
+                (local.set $p (i32.add (local.get $p) (local.get $c)))
+                (local.set $w (i32.add (local.get $w) (i32.const 4)))
+                (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+                (br $eachTap)))
+            (local.set $a (i32x4.shr_s (local.get $a) (i32.const 22)))
+            (local.set $a (i16x8.narrow_i32x4_s (local.get $a) (local.get $a)))
+            (v128.store32_lane align=1 0 (local.get $dst)
+              (i8x16.narrow_i16x8_u (local.get $a) (local.get $a)))
+            (local.set $dst (i32.add (local.get $dst) (local.get $c)))
+            (local.set $x (i32.add (local.get $x) (i32.const 1)))
+            (br $eachPixel)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $eachRow))))
+)

@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
 import { BILINEAR, lanczosTaps, pillowTaps } from '../../../src/core/engine/lanczos';
-import { resampleColumnsJs, type Bytes } from '../../../src/core/engine/pillowPasses';
-import { resampleColumnsSimd, simdPillowAvailable } from '../../../src/core/engine/pillowSimd';
+import { resampleColumnsJs, resampleRowsJs, type Bytes } from '../../../src/core/engine/pillowPasses';
+import {
+  resampleColumnsSimd,
+  resampleRowsSimd,
+  simdPillowAvailable,
+} from '../../../src/core/engine/pillowSimd';
 import { randomInt, seededRandom } from '../../fakes/seededRandom';
 
-/** Random bytes, a tenth of them 0 or 255 so that the lobes' overshoot meets both ends of the clip. */
+/**
+ * Random bytes, a tenth of them 0 or 255 so that the lobes' overshoot meets both ends of the clip, and
+ * the three spare bytes the horizontal pass may read past the last pixel.
+ */
 function randomBytes(rnd: () => number, height: number, width: number, channels: number): Bytes {
-  const data = new Uint8Array(height * width * channels);
+  const data = new Uint8Array(height * width * channels + 3);
   for (let i = 0; i < data.length; i++)
     data[i] = rnd() < 0.1 ? (rnd() < 0.5 ? 0 : 255) : randomInt(rnd, 0, 255);
   return { data, height, width, channels };
@@ -19,7 +26,25 @@ function rowsOf(img: Bytes, from: number, to: number): Bytes {
 }
 
 describe('pillowSimd', () => {
-  it('loads under Node, so resampleColumns runs the SIMD pass', () => {
+  it('gives the JavaScript horizontal pass’s bytes for random sizes, scales, channels and rows', () => {
+    const rnd = seededRandom(8080);
+    for (let trial = 0; trial < 300; trial++) {
+      const width = randomInt(rnd, 1, 80);
+      const height = randomInt(rnd, 1, 40);
+      const channels = randomInt(rnd, 1, 4);
+      const src = randomBytes(rnd, height, width, channels);
+      const outW = randomInt(rnd, Math.max(1, Math.floor(width / 10)), width * 8);
+      const taps = rnd() < 0.8 ? lanczosTaps(width, outW) : pillowTaps(width, outW, BILINEAR);
+      const rowFrom = randomInt(rnd, 0, height - 1);
+      const rowTo = randomInt(rnd, rowFrom + 1, height);
+      const simd = resampleRowsSimd(src, taps, rowFrom, rowTo, () => undefined);
+      const js = resampleRowsJs(src, taps, rowFrom, rowTo, () => undefined);
+      const context = `trial ${trial}: ${height}x${width}x${channels} -> ${outW}, rows ${rowFrom}..${rowTo}`;
+      assert.deepEqual(simd, js, context);
+    }
+  });
+
+  it('loads under Node, so resampleRows and resampleColumns run the SIMD passes', () => {
     assert.equal(simdPillowAvailable(), true);
   });
 
