@@ -1,10 +1,11 @@
 /**
  * The engine's unrolled inner kernels against the plain reference each keeps beside it, in the same
  * run and on one thread: the 16-lane float32 convolution row (ImageBlur, ImageSharpen) and Pillow's
- * 8-bit horizontal (RGB) and vertical passes (lanczos, preview fitting); and the whole tap-by-tap
- * convolution, the separable passes and Pillow's two passes in JavaScript against the same in
- * WebAssembly SIMD (src/core/engine/convolveSimd.ts, pillowSimd.ts), same bits. Prints each pair's
- * median of five rounds, the two alternating so that a change of load falls on both, and the ratio.
+ * 8-bit horizontal (RGB) and vertical passes (lanczos, preview fitting), torch's area and bilinear
+ * rows and bicubic width and height passes (ImageScale); and the whole tap-by-tap convolution, the
+ * separable passes and Pillow's two passes in JavaScript against the same in WebAssembly SIMD
+ * (src/core/engine/convolveSimd.ts, pillowSimd.ts), same bits. Prints each pair's median of five
+ * rounds, the two alternating so that a change of load falls on both, and the ratio.
  */
 import { loadavg } from 'node:os';
 import {
@@ -26,7 +27,17 @@ import {
   verticalRow,
   verticalRowReference,
 } from '../src/core/engine/pillowPasses';
+import { areaRow, areaRowReference } from '../src/core/engine/areaRows';
 import { imageFrom } from '../src/core/engine/tensor';
+import { cubicTaps, linearTaps, poolWindows } from '../src/core/engine/resampleTaps';
+import {
+  bilinearRow,
+  bilinearRowReference,
+  cubicHeightRow,
+  cubicHeightRowReference,
+  cubicWidthRow,
+  cubicWidthRowReference,
+} from '../src/core/engine/torchRows';
 import { seededRandom } from '../test/fakes/seededRandom';
 
 const SIDE = 1024;
@@ -131,6 +142,74 @@ function pillowPairs(): KernelPair[] {
   ];
 }
 
+/** torch's bilinear and bicubic 2× of a 1024² RGB image, by their row kernels. */
+function torchPairs(): KernelPair[] {
+  const c = 3;
+  const out2 = 2 * SIDE;
+  const rnd = seededRandom(out2);
+  const src = Float32Array.from({ length: SIDE * SIDE * c }, rnd);
+  const rowTaps = linearTaps(SIDE, out2);
+  const colTaps = linearTaps(SIDE, out2);
+  const rowLen = out2 * c;
+  const dst = new Float32Array(rowLen * 4);
+  const bilinear = (row: typeof bilinearRow) => () => {
+    for (let y = 0; y < out2; y++) {
+      const place = {
+        r0: rowTaps.i0[y] * SIDE,
+        r1: rowTaps.i1[y] * SIDE,
+        h0: rowTaps.l0[y],
+        h1: rowTaps.l1[y],
+      };
+      row(src, place, colTaps, c, dst, (y % 4) * rowLen);
+    }
+  };
+  const ct = cubicTaps(SIDE, out2);
+  const tmp = new Float32Array(rowLen * 8);
+  const width = (pass: typeof cubicWidthRow) => () => {
+    for (let y = 0; y < SIDE; y++) pass(src, y * SIDE, ct, c, tmp, (y % 8) * rowLen);
+  };
+  const { weight } = cubicTaps(SIDE, out2);
+  const height = (pass: typeof cubicHeightRow) => () => {
+    for (let y = 0, j = 0; y < out2; y++, j += 4) {
+      const q = (k: number) => ((y + k) % 8) * rowLen;
+      const row = {
+        q0: q(0),
+        q1: q(1),
+        q2: q(2),
+        q3: q(3),
+        w0: weight[j],
+        w1: weight[j + 1],
+        w2: weight[j + 2],
+        w3: weight[j + 3],
+      };
+      pass(tmp, row, rowLen, dst, (y % 4) * rowLen);
+    }
+  };
+  const half = SIDE / 2;
+  const cols = poolWindows(SIDE, half);
+  const rows = poolWindows(SIDE, half);
+  const area = (row: typeof areaRow) => () => {
+    for (let y = 0; y < half; y++) {
+      const place = { top: rows.start[y] * SIDE * c, kh: rows.end[y] - rows.start[y], stride: SIDE * c };
+      row(src, place, cols, c, dst, (y % 4) * half * c);
+    }
+  };
+  return [
+    { label: 'area 0.5× row RGB', reference: area(areaRowReference), fast: area(areaRow) },
+    { label: 'bilinear 2× row RGB', reference: bilinear(bilinearRowReference), fast: bilinear(bilinearRow) },
+    {
+      label: 'bicubic 2× width pass RGB',
+      reference: width(cubicWidthRowReference),
+      fast: width(cubicWidthRow),
+    },
+    {
+      label: 'bicubic 2× height pass',
+      reference: height(cubicHeightRowReference),
+      fast: height(cubicHeightRow),
+    },
+  ];
+}
+
 function millis(run: () => void): number {
   const start = performance.now();
   run();
@@ -153,6 +232,7 @@ export function runEngineKernelsBench(): Promise<void> {
     convolveSimdPair(5),
     separableSimdPair(31),
     ...pillowPairs(),
+    ...torchPairs(),
   ];
   for (const pair of pairs) {
     const reference: number[] = [];

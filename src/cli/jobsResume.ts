@@ -21,6 +21,8 @@ export interface ResumeOptions {
   servers: string[];
   /** The global cap; undefined means the stored one. */
   concurrency?: number;
+  /** `--engine-slots`: prompts the embedded engine runs at once; undefined means the stored number. */
+  engineSlots?: number;
   /** Limits on output downloads; each one not given is the stored one. */
   downloads?: RunnerOptions['downloads'];
   /** The local input folder; undefined means the stored one. */
@@ -42,6 +44,7 @@ export async function resumeJobs(dir: string, opts: ResumeOptions, io: CliIo): P
     servers: opts.servers,
     inputDir: opts.inputDir,
     concurrency: opts.concurrency,
+    engineSlots: opts.engineSlots,
     downloads: opts.downloads,
     ...cliRunnerOptions(io),
   });

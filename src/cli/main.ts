@@ -125,13 +125,14 @@ const commands: Record<string, Command> = {
   },
   jobs: {
     summary: 'list, cancel, retry, resume or prune the jobs of a store, also while another process runs them',
-    usage: `comfy-runner jobs list|cancel <id>...|retry <id>...|resume|prune [--store <dir>] [--json] [--server <url>]... [--concurrency N] ${downloadFlagsUsage} [--input-dir <dir>] [--older-than <age>]`,
+    usage: `comfy-runner jobs list|cancel <id>...|retry <id>...|resume|prune [--store <dir>] [--json] [--server <url>]... [--concurrency N] [--engine-slots N] ${downloadFlagsUsage} [--input-dir <dir>] [--older-than <age>]`,
     options: {
       json: common.json,
       help: common.help,
       store: { type: 'string', default: 'comfy-runs/.store' },
       server: { type: 'string', multiple: true, default: [] },
       concurrency: { type: 'string' },
+      'engine-slots': { type: 'string' },
       'input-dir': { type: 'string' },
       'older-than': { type: 'string', default: '0' },
       ...downloadFlags,
@@ -153,6 +154,7 @@ const commands: Record<string, Command> = {
           json: v.json === true,
           servers: v.server as string[],
           concurrency: optionalInt('concurrency', str(v.concurrency)),
+          engineSlots: optionalInt('engine-slots', str(v['engine-slots'])),
           downloads: downloadLimitsFromFlags(v),
           inputDir: str(v['input-dir']),
           olderThanMs: parseAge(str(v['older-than'])!),

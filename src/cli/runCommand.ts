@@ -10,7 +10,6 @@
  */
 import { join } from 'node:path';
 import { openRunner, type Runner, type RunnerOptions } from '../core/run/runner';
-import type { ServerSpec } from '../core/run/serverSettings';
 import { RunnerError } from '../core/util/runnerError';
 import { parseOverride, parseSweep, sweepCombinations } from '../core/workflow/overrides';
 import { seedControls, type SeedControl } from '../core/workflow/seeds';
@@ -87,13 +86,12 @@ export function seedControlOption(text: string | undefined): SeedControl | undef
   return control;
 }
 
-/** The pool `--server` and `--engine-slots` ask for; throws `bad_input` for slots without the engine. */
-function poolOf(opts: Pick<RunOptions, 'servers' | 'engineSlots'>): ServerSpec[] {
+/** The pool `--server` asks for; throws `bad_input` for `--engine-slots` without the engine in it. */
+function poolOf(opts: Pick<RunOptions, 'servers' | 'engineSlots'>): string[] {
   const servers = opts.servers.length > 0 ? opts.servers : ['embedded'];
-  if (opts.engineSlots === undefined) return servers;
-  if (!servers.includes('embedded'))
+  if (opts.engineSlots !== undefined && !servers.includes('embedded'))
     throw new RunnerError('bad_input', '--engine-slots is for the embedded engine: add --server embedded');
-  return servers.map((s) => (s === 'embedded' ? { url: s, slots: opts.engineSlots } : s));
+  return servers;
 }
 
 /** Runs the command; returns 0 when every job succeeded, 3 when no server could run one, 1 otherwise. */
@@ -106,6 +104,7 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
     storeDir: opts.store ?? join(opts.out, '.store'),
     unfinished: 'refuse',
     servers: poolOf(opts),
+    engineSlots: opts.engineSlots,
     out: opts.out,
     inputDir: opts.inputDir,
     concurrency: opts.concurrency,

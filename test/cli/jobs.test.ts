@@ -150,6 +150,23 @@ describe('comfy-runner jobs', function () {
       );
     });
 
+    it('retries a split run once when two of its parts are named, as one new split run', async () => {
+      const dir = tempDir('jobs-dead-');
+      const outDir = tempDir('jobs-split-');
+      const part = (index: number, op: 'fail' | 'cancel') =>
+        storedJob(quickPrompt(`p${index}`), [op], {
+          outDir,
+          split: { id: 'run', index, size: 2, outputs: [String(index)] },
+        });
+      const parts = [part(1, 'fail'), part(2, 'cancel')];
+      await leaveBehind(dir, parts);
+      const retry = await runCli(['jobs', 'retry', parts[0].id, parts[1].id, '--store', dir, '--json']);
+      assert.equal(retry.code, 0, retry.err.join('\n'));
+      const listing = await list(dir);
+      const retried = listing.jobs.filter((j) => j.retryOf !== null);
+      assert.deepEqual(retried.map((j) => j.retryOf).sort(), parts.map((p) => p.id).sort());
+    });
+
     it('keeps finished jobs younger than --older-than', async () => {
       const dir = tempDir('jobs-dead-');
       await leaveBehind(dir, [storedJob(quickPrompt('d'), ['dispatch', 'start', 'succeed'])]);

@@ -37,6 +37,7 @@ export interface CacheEntry {
 /** The store of cached results by cache key. */
 export class ExecutionCache {
   private readonly entries = new Map<string, CacheEntry>();
+  private dropped: CacheEntry[] = [];
 
   constructor(readonly policy: CachePolicy = 'classic') {}
 
@@ -62,12 +63,29 @@ export class ExecutionCache {
 
   /** Drops every entry whose key is not in `keep`: the classic policy's end-of-prompt step. */
   retainOnly(keep: ReadonlySet<string>): void {
-    for (const key of this.entries.keys()) if (!keep.has(key)) this.entries.delete(key);
+    for (const [key, entry] of this.entries) {
+      if (keep.has(key)) continue;
+      this.entries.delete(key);
+      this.dropped.push(entry);
+    }
   }
 
   /** Drops everything (ComfyUI's `POST /free`). */
   clear(): void {
+    this.dropped.push(...this.entries.values());
     this.entries.clear();
+  }
+
+  /** The entries held now. */
+  values(): IterableIterator<CacheEntry> {
+    return this.entries.values();
+  }
+
+  /** The entries dropped since the last call, for their buffers' reuse (tensorRecycling.ts). */
+  takeDropped(): CacheEntry[] {
+    const dropped = this.dropped;
+    this.dropped = [];
+    return dropped;
   }
 }
 

@@ -18,6 +18,8 @@ import { PromptExecution } from './promptExecution';
 import { builtinNodes, type NodeRegistry } from './registry';
 import type { ProgressStatePolicy } from './runReporter';
 import type { WrittenFile } from './types';
+import { recycleSharedBuffers } from './tensor';
+import { recyclableBuffers } from './tensorRecycling';
 import { WorkerPool, type WorkerRegistryModule } from './workerPool';
 
 /** Options of {@link createEngine}. */
@@ -156,12 +158,17 @@ class EmbeddedEngine implements Engine {
   private current: PromptExecution | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   private disposed = false;
+  /** Runs of nodes on the main thread whose code has not returned yet, from any prompt. */
+  private readonly mainRuns = new Set<Promise<unknown>>();
+  /** Only the built-in nodes are known not to keep a tensor past their run, so only then are buffers reused. */
+  private readonly recyclesBuffers: boolean;
 
   constructor(private readonly options: EngineOptions) {
     this.nodes = options.nodes ?? builtinNodes;
     this.defs = new EngineDefinitions(options.inputDir, this.nodes);
     this.cache = new ExecutionCache(options.cachePolicy ?? 'classic');
     this.concurrency = Math.max(1, Math.floor(options.maxConcurrency ?? availableParallelism()));
+    this.recyclesBuffers = this.nodes === builtinNodes && options.workerRegistry === undefined;
   }
 
   get maxConcurrency(): number {
@@ -194,6 +201,7 @@ class EmbeddedEngine implements Engine {
 
   clearCache(): void {
     this.cache.clear();
+    this.recycleDropped();
   }
 
   async dispose(): Promise<void> {
@@ -235,6 +243,11 @@ class EmbeddedEngine implements Engine {
           // Like onEvent's, a listener's exceptions are ignored.
         }
       },
+      mainRun: (settled) => {
+        this.mainRuns.add(settled);
+        const forget = () => void this.mainRuns.delete(settled);
+        settled.then(forget, forget);
+      },
     });
     const onAbort = () => run.interrupt();
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -245,7 +258,19 @@ class EmbeddedEngine implements Engine {
     } finally {
       this.current = undefined;
       options.signal?.removeEventListener('abort', onAbort);
+      this.recycleDropped();
     }
+  }
+
+  /**
+   * Hands the buffers of dropped cache entries back for reuse (tensor.ts, tensorRecycling.ts), but only
+   * while nothing of this engine runs anywhere; otherwise the garbage collector frees them as before.
+   */
+  private recycleDropped(): void {
+    const dropped = this.cache.takeDropped();
+    if (!this.recyclesBuffers || dropped.length === 0) return;
+    if (this.current || this.mainRuns.size > 0 || (this.pool && !this.pool.idle)) return;
+    recycleSharedBuffers(recyclableBuffers(dropped, this.cache.values()));
   }
 
   /** The worker pool, started on the first heavy node; undefined when workers are off. */

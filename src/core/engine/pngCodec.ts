@@ -3,9 +3,10 @@
  * and fast-png does not give: the header checks Pillow makes before it decodes, 1-, 2- and 4-bit samples
  * unpacked, the eXIf chunk, and zTXt and iTXt text (both read with pngText.ts's chunk walk).
  *
- * fast-png works synchronously (its deflate is fflate, not node:zlib's thread pool), and the image file
- * nodes run on the executor's own thread because they touch the file system, so coding a very large
- * image holds up the event loop for as long as it takes.
+ * fast-png works synchronously (its deflate is fflate, not node:zlib's thread pool). The image file nodes
+ * run on the executor's own thread because they touch the file system, so the saving nodes have a large
+ * image encoded on a worker (NodeContext.encodePng); decoding a very large file still holds up the event
+ * loop for as long as it takes.
  */
 import { decode, encode, type DecodedPng as FastPng } from 'fast-png';
 import { findPngChunk, isPng, readPngText } from '../workflow/pngText';

@@ -21,6 +21,7 @@ import {
   type ExecutionOutcome,
 } from './engineEvents';
 import { computeCacheKeys, type ExecutionCache } from './executionCache';
+import { encodeImagePng } from './imagePng';
 import { replayCachedOutputs } from './outputReplay';
 import { PreviewStager } from './previewStager';
 import type { NodeRegistry } from './registry';
@@ -30,6 +31,8 @@ import { DataflowSchedule, planExecution, type ExecutionPlan } from './scheduleG
 import {
   InterruptedException,
   type BandPlan,
+  type EncodedPng,
+  type ImagePngRequest,
   type NodeContext,
   type NodeImpl,
   type NodeResult,
@@ -45,6 +48,8 @@ const FLAG_INTERRUPTED = 1;
 const FLAG_FAILED = 2;
 /** The longest stretch of main-thread work before the loop lets the event loop run. */
 const YIELD_AFTER_MS = 10;
+/** PNG files of fewer values than this are encoded on the main thread: a hand-off costs more. */
+const MIN_WORKER_PNG_VALUES = MIN_SPLIT_SIZE;
 
 /** Everything a run needs from its engine. */
 export interface PromptExecutionSetup {
@@ -74,6 +79,11 @@ export interface PromptExecutionSetup {
    * throw.
    */
   written: (nodeId: NodeId, file: WrittenFile) => void;
+  /**
+   * Given each run of a node on the main thread, which settles when the node's own code has returned
+   * (later than the run's end, for a node still running when the run failed or was interrupted).
+   */
+  mainRun?: (settled: Promise<unknown>) => void;
 }
 
 /** One prompt's run; see the module comment. */
@@ -231,18 +241,18 @@ export class PromptExecution {
     const now = performance.now();
     const yieldFirst = now - this.lastYield > YIELD_AFTER_MS;
     const turn = yieldFirst ? new Promise<void>((r) => setImmediate(r)) : Promise.resolve();
-    turn
-      .then(() => {
-        if (yieldFirst) this.lastYield = performance.now();
-        if (this.finished) throw new InterruptedException();
-        const stager = new PreviewStager((value, max, preview) => this.onProgress(id, value, max, preview));
-        this.stagers.set(id, stager);
-        return impl.run(inputs, this.contextFor(id, stager));
-      })
-      .then(
-        (result) => this.onDone(id, result, inputs),
-        (e: unknown) => this.onFailed(id, e, inputs),
-      );
+    const run = turn.then(() => {
+      if (yieldFirst) this.lastYield = performance.now();
+      if (this.finished) throw new InterruptedException();
+      const stager = new PreviewStager((value, max, preview) => this.onProgress(id, value, max, preview));
+      this.stagers.set(id, stager);
+      return impl.run(inputs, this.contextFor(id, stager));
+    });
+    this.setup.mainRun?.(run);
+    run.then(
+      (result) => this.onDone(id, result, inputs),
+      (e: unknown) => this.onFailed(id, e, inputs),
+    );
   }
 
   private onProgress(id: NodeId, value: number, max: number, preview?: PreviewImage): void {
@@ -346,6 +356,20 @@ export class PromptExecution {
       ...this.setup.dirs,
       prompt: this.setup.prompt,
       extraPngInfo: this.setup.extraPngInfo,
+      encodePng: (request) => this.encodePng(id, request),
     };
+  }
+
+  /** A saving node's PNG file: on a worker when there are workers and the image is large, else here. */
+  private encodePng(id: NodeId, request: ImagePngRequest): Promise<EncodedPng> {
+    const { images } = request;
+    const pool =
+      images.height * images.width * images.channels < MIN_WORKER_PNG_VALUES ? undefined : this.setup.pool();
+    if (pool) return pool.encodePng(request, { nodeId: id, flag: this.flag, dirs: this.setup.dirs });
+    try {
+      return Promise.resolve(encodeImagePng(request));
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
   }
 }

@@ -9,11 +9,11 @@
  * arithmetic detail of the reference build not yet pinned down. Taps come from resampleTaps.ts.
  */
 import { cubicTaps, linearTaps, nearestExactIndices, poolWindows, type CubicTaps } from './resampleTaps';
+import { areaRow } from './areaRows';
 import { forEachElementRows } from './rowBands';
+import { bilinearRow, cubicHeightRow, cubicWidthRow } from './torchRows';
 import { sharedFloats } from './tensor';
 import { NodeException } from './types';
-
-const f32 = Math.fround;
 
 /**
  * `count` same-sized grids of height x width pixels, each pixel `channels` interleaved float32 values.
@@ -84,7 +84,8 @@ function resizeNearestExact(
 
 /**
  * bilinear as torch 1.13's channels-last kernel computes it (ComfyUI's `movedim(-1, 1)` view is
- * channels-last): four float32 corner weights, then `x00*w00 + x01*w01 + x10*w10 + x11*w11`.
+ * channels-last): four float32 corner weights, then `x00*w00 + x01*w01 + x10*w10 + x11*w11`
+ * (torchRows.ts).
  */
 function resizeBilinear(
   grid: PixelGrid,
@@ -95,83 +96,65 @@ function resizeBilinear(
 ): void {
   const { data, height, width, channels: c } = grid;
   const rt = linearTaps(height, outH);
-  const { i0, i1, l0, l1 } = linearTaps(width, outW);
+  const taps = linearTaps(width, outW);
   let o = from * outW * c;
   forEachElementRows(from, to, outH, (n, y0, y1) => {
-    for (let y = y0; y < y1; y++) {
+    for (let y = y0; y < y1; y++, o += outW * c) {
       if (y % ROWS_PER_CHECKPOINT === 0) checkpoint();
       const r0 = (n * height + rt.i0[y]) * width;
       const r1 = (n * height + rt.i1[y]) * width;
-      const h0 = rt.l0[y];
-      const h1 = rt.l1[y];
-      for (let x = 0; x < outW; x++) {
-        const w00 = f32(h0 * l0[x]);
-        const w01 = f32(h0 * l1[x]);
-        const w10 = f32(h1 * l0[x]);
-        const w11 = f32(h1 * l1[x]);
-        const p00 = (r0 + i0[x]) * c;
-        const p01 = (r0 + i1[x]) * c;
-        const p10 = (r1 + i0[x]) * c;
-        const p11 = (r1 + i1[x]) * c;
-        for (let k = 0; k < c; k++) {
-          const a = f32(f32(data[p00 + k] * w00) + f32(data[p01 + k] * w01));
-          out[o++] = f32(f32(a + f32(data[p10 + k] * w10)) + f32(data[p11 + k] * w11));
-        }
-      }
+      bilinearRow(data, { r0, r1, h0: rt.l0[y], h1: rt.l1[y] }, taps, c, out, o);
     }
   });
 }
 
-/** A four-tap float32 dot product in torch's order: `((t0*w0 + t1*w1) + t2*w2) + t3*w3`. */
-function dot4(
-  v0: number,
-  v1: number,
-  v2: number,
-  v3: number,
-  w0: number,
-  w1: number,
-  w2: number,
-  w3: number,
-): number {
-  const a = f32(f32(v0 * w0) + f32(v1 * w1));
-  return f32(f32(a + f32(v2 * w2)) + f32(v3 * w3));
+/** Output rows whose width-pass rows bicubic keeps at once: enough to stay in a core's cache. */
+const CUBIC_CHUNK_ROWS = 32;
+
+/**
+ * The width-pass rows of source rows `[first, last]` of one grid element in `rows.tmp`, reusing those
+ * the previous chunk left (the taps ascend, so a chunk starts at or after the previous one's start).
+ */
+interface WidthRows {
+  tmp: Float32Array;
+  first: number;
+  last: number;
 }
 
-/** The width pass of bicubic for rows `[y0, y1)` of grid element n, into `tmp` ((y1 - y0) x outW). */
-function cubicRows(
+function widthRowsFor(
   grid: PixelGrid,
   n: number,
   ct: CubicTaps,
-  rows: { y0: number; y1: number; tmp: Float32Array },
-  checkpoint: Checkpoint,
-): void {
-  const { data, height, width, channels: c } = grid;
-  const { index, weight } = ct;
-  const { y0, y1, tmp } = rows;
-  const outW = index.length / 4;
-  let t = 0;
-  for (let y = y0; y < y1; y++) {
-    if (y % ROWS_PER_CHECKPOINT === 0) checkpoint();
-    const row = (n * height + y) * width;
-    for (let x = 0, j = 0; x < outW; x++, j += 4) {
-      const w0 = weight[j];
-      const w1 = weight[j + 1];
-      const w2 = weight[j + 2];
-      const w3 = weight[j + 3];
-      const p0 = (row + index[j]) * c;
-      const p1 = (row + index[j + 1]) * c;
-      const p2 = (row + index[j + 2]) * c;
-      const p3 = (row + index[j + 3]) * c;
-      for (let k = 0; k < c; k++)
-        tmp[t++] = dot4(data[p0 + k], data[p1 + k], data[p2 + k], data[p3 + k], w0, w1, w2, w3);
-    }
-  }
+  rows: WidthRows,
+  first: number,
+  last: number,
+) {
+  const rowLen = (ct.index.length / 4) * grid.channels;
+  const keep = rows.last >= first ? rows.last - first + 1 : 0;
+  if (rows.tmp.length < (last - first + 1) * rowLen) {
+    const grown = new Float32Array((last - first + 1) * rowLen);
+    grown.set(rows.tmp.subarray((first - rows.first) * rowLen, (rows.last - rows.first + 1) * rowLen));
+    rows.tmp = grown;
+  } else if (keep > 0)
+    rows.tmp.copyWithin(0, (first - rows.first) * rowLen, (rows.last - rows.first + 1) * rowLen);
+  for (let y = first + keep; y <= last; y++)
+    cubicWidthRow(
+      grid.data,
+      (n * grid.height + y) * grid.width,
+      ct,
+      grid.channels,
+      rows.tmp,
+      (y - first) * rowLen,
+    );
+  rows.first = first;
+  rows.last = last;
 }
 
 /**
  * bicubic. torch's generic kernel sums over width inside and over height outside, so doing the width
  * sums of every source row the output rows read first (one pass) and then the height sums (a second
- * pass) is the same arithmetic, in a fraction of the time.
+ * pass) is the same arithmetic, in a fraction of the time. The passes go a chunk of output rows at a
+ * time, so that the width sums are read back from cache; each is computed once, as before.
  */
 function resizeBicubic(
   grid: PixelGrid,
@@ -185,29 +168,31 @@ function resizeBicubic(
   const rowLen = outW * grid.channels;
   const { index, weight } = rt;
   forEachElementRows(from, to, outH, (n, y0, y1) => {
-    // The taps are clamped and ascend, so the band reads source rows [first, last].
-    const first = index[y0 * 4];
-    const last = index[(y1 - 1) * 4 + 3];
-    const tmp = new Float32Array((last - first + 1) * rowLen);
-    cubicRows(grid, n, ct, { y0: first, y1: last + 1, tmp }, checkpoint);
-    for (let y = y0, j = y0 * 4; y < y1; y++, j += 4) {
-      if (y % ROWS_PER_CHECKPOINT === 0) checkpoint();
-      const w0 = weight[j];
-      const w1 = weight[j + 1];
-      const w2 = weight[j + 2];
-      const w3 = weight[j + 3];
-      const q0 = (index[j] - first) * rowLen;
-      const q1 = (index[j + 1] - first) * rowLen;
-      const q2 = (index[j + 2] - first) * rowLen;
-      const q3 = (index[j + 3] - first) * rowLen;
-      const o = (n * outH + y) * rowLen;
-      for (let i = 0; i < rowLen; i++)
-        out[o + i] = dot4(tmp[q0 + i], tmp[q1 + i], tmp[q2 + i], tmp[q3 + i], w0, w1, w2, w3);
+    const rows: WidthRows = { tmp: new Float32Array(0), first: 0, last: -1 };
+    for (let c0 = y0; c0 < y1; c0 += CUBIC_CHUNK_ROWS) {
+      const c1 = Math.min(y1, c0 + CUBIC_CHUNK_ROWS);
+      checkpoint();
+      // The taps are clamped and ascend, so the chunk reads source rows [first, last].
+      const first = index[c0 * 4];
+      widthRowsFor(grid, n, ct, rows, first, index[(c1 - 1) * 4 + 3]);
+      for (let y = c0, j = c0 * 4; y < c1; y++, j += 4) {
+        const row = {
+          q0: (index[j] - first) * rowLen,
+          q1: (index[j + 1] - first) * rowLen,
+          q2: (index[j + 2] - first) * rowLen,
+          q3: (index[j + 3] - first) * rowLen,
+          w0: weight[j],
+          w1: weight[j + 1],
+          w2: weight[j + 2],
+          w3: weight[j + 3],
+        };
+        cubicHeightRow(rows.tmp, row, rowLen, out, (n * outH + y) * rowLen);
+      }
     }
   });
 }
 
-/** area: the float32 mean of each adaptive-pool window, summed row by row, then `/ kh / kw`. */
+/** area: the float32 mean of each adaptive-pool window, summed row by row, then `/ kh / kw` (areaRows.ts). */
 function resizeArea(
   grid: PixelGrid,
   outH: number,
@@ -217,25 +202,14 @@ function resizeArea(
 ): void {
   const { data, height, width, channels: c } = grid;
   const rw = poolWindows(height, outH);
-  const { start: x0, end: x1 } = poolWindows(width, outW);
+  const cols = poolWindows(width, outW);
   const stride = width * c;
   let o = from * outW * c;
   forEachElementRows(from, to, outH, (n, ya, yb) => {
-    for (let y = ya; y < yb; y++) {
+    for (let y = ya; y < yb; y++, o += outW * c) {
       if (y % ROWS_PER_CHECKPOINT === 0) checkpoint();
-      const kh = rw.end[y] - rw.start[y];
-      const top = (n * height + rw.start[y]) * width * c;
-      for (let x = 0; x < outW; x++) {
-        const kw = x1[x] - x0[x];
-        for (let k = 0; k < c; k++) {
-          // Summed in float32, row by row, as torch's channels-last pooling loop does.
-          let sum = 0;
-          for (let iy = 0, r = top + x0[x] * c + k; iy < kh; iy++, r += stride) {
-            for (let ix = 0, p = r; ix < kw; ix++, p += c) sum = f32(sum + data[p]);
-          }
-          out[o++] = f32(sum / kh) / kw;
-        }
-      }
+      const row = { top: (n * height + rw.start[y]) * stride, kh: rw.end[y] - rw.start[y], stride };
+      areaRow(data, row, cols, c, out, o);
     }
   });
 }

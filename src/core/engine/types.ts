@@ -68,6 +68,21 @@ export interface PreviewImage {
   readonly bytes: Uint8Array;
 }
 
+/** An encoded PNG file and the SHA-256 of its bytes, in hex. */
+export interface EncodedPng {
+  bytes: Uint8Array;
+  sha256: string;
+}
+
+/** What imagePng.ts `encodeImagePng` encodes: batch element `index` of `images`, with `texts` at zlib `level`. */
+export interface ImagePngRequest {
+  images: ImageTensor;
+  index: number;
+  /** tEXt chunks, keyword then text, in order. */
+  texts: readonly (readonly [string, string])[];
+  level: number;
+}
+
 /** What a running node may use of the executor. */
 export interface NodeContext {
   /** The id of the node in the prompt being run. */
@@ -106,6 +121,13 @@ export interface NodeContext {
   readonly prompt: ApiPrompt;
   /** `extra_data.extra_pnginfo`: each key becomes a PNG text chunk (normally `workflow`). */
   readonly extraPngInfo?: Record<string, unknown>;
+  /**
+   * Encodes a batch element as the PNG file the saving nodes write (imagePng.ts `encodeImagePng`), with
+   * the same bytes, on a worker thread when the engine has them and the image is large, so that the
+   * engine's own thread stays free meanwhile. Rejects with what the encoder throws.
+   * @default none: the node encodes on its own thread
+   */
+  readonly encodePng?: (request: ImagePngRequest) => Promise<EncodedPng>;
 }
 
 /** What live definitions depend on (see {@link NodeImpl.liveDef}). */

@@ -8,8 +8,9 @@
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PreviewStager } from './previewStager';
+import { encodeImagePng } from './imagePng';
 import { builtinNodes, type NodeRegistry } from './registry';
-import { InterruptedException, type NodeContext, type NodeImpl } from './types';
+import { InterruptedException, type ImagePngRequest, type NodeContext, type NodeImpl } from './types';
 import type { WorkerBand, WorkerInit, WorkerReply, WorkerTask, WorkerTaskError } from './workerPool';
 
 /** Progress posts closer together than this are dropped, except the final one. */
@@ -64,7 +65,11 @@ function errorOf(e: unknown, unknownClass = false): WorkerTaskError {
   };
 }
 
-async function runTask(registry: NodeRegistry, task: WorkerTask, post: (reply: WorkerReply) => void) {
+/** Posts a reply, moving the buffers in `transfer` to the other thread instead of copying them. */
+type Post = (reply: WorkerReply, transfer?: ArrayBuffer[]) => void;
+
+async function runTask(registry: NodeRegistry, task: WorkerTask, post: Post) {
+  if (task.encode) return runEncode(task.encode, task.taskId, post);
   const impl = registry.get(task.classType);
   if (!impl) {
     post({ type: 'failed', taskId: task.taskId, error: errorOf(new Error(task.classType), true) });
@@ -82,14 +87,21 @@ async function runTask(registry: NodeRegistry, task: WorkerTask, post: (reply: W
   }
 }
 
+/** Encodes a PNG file; its bytes move to the executor's thread rather than being copied. */
+function runEncode(request: ImagePngRequest, taskId: number, post: Post): void {
+  try {
+    const { bytes, sha256 } = encodeImagePng(request);
+    // The encoder's buffer holds just the file, but a view of part of a larger one is copied out first.
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const own = whole ? bytes : bytes.slice();
+    post({ type: 'done', taskId, outputs: [own, sha256] }, [own.buffer as ArrayBuffer]);
+  } catch (e) {
+    post({ type: 'failed', taskId, error: errorOf(e) });
+  }
+}
+
 /** Fills one band of a node's rows; the outputs are the plan's, on shared memory, so none go back. */
-function runBand(
-  impl: NodeImpl,
-  band: WorkerBand,
-  ctx: NodeContext,
-  taskId: number,
-  post: (reply: WorkerReply) => void,
-): void {
+function runBand(impl: NodeImpl, band: WorkerBand, ctx: NodeContext, taskId: number, post: Post): void {
   if (!impl.bands) throw new Error(`node class ${impl.classType} has no row bands`);
   impl.bands.runBand(band.args, band.outputs, band.from, band.to, () => ctx.checkpoint());
   post({ type: 'done', taskId, outputs: [] });
@@ -99,9 +111,9 @@ function main(): void {
   const port = parentPort;
   if (!port) throw new Error('the engine worker must run in a worker thread');
   const registry = loadRegistry(workerData as WorkerInit | undefined);
-  const post = (reply: WorkerReply) => {
+  const post: Post = (reply, transfer) => {
     try {
-      port.postMessage(reply);
+      port.postMessage(reply, transfer);
     } catch (e) {
       // An output that cannot be cloned (a function, say) fails the node instead of the worker.
       port.postMessage({ type: 'failed', taskId: reply.taskId, error: errorOf(e) } satisfies WorkerReply);

@@ -10,7 +10,14 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { engineDisposedError } from './engineDisposed';
-import { InterruptedException, type NodeResult, type PreviewImage, type UiOutput } from './types';
+import {
+  InterruptedException,
+  type EncodedPng,
+  type ImagePngRequest,
+  type NodeResult,
+  type PreviewImage,
+  type UiOutput,
+} from './types';
 
 /** A module exporting a node registry (a Map) or a node list, for workers to load instead of the built-ins. */
 export interface WorkerRegistryModule {
@@ -36,6 +43,11 @@ export interface WorkerTask {
   dirs: { inputDir: string; outputDir: string; tempDir: string };
   /** Set to compute one band of a node's rows (rowBands.ts) instead of running the node. */
   band?: WorkerBand;
+  /**
+   * Set to encode a PNG file for the node (imagePng.ts) instead of running it; the task's outputs are
+   * then the file's bytes and their SHA-256 (an {@link EncodedPng} as a list).
+   */
+  encode?: ImagePngRequest;
 }
 
 /** One band of a node's rows: the plan's arguments and outputs, and the rows to fill. */
@@ -145,6 +157,11 @@ export class WorkerPool {
     return this.slots.length;
   }
 
+  /** True when no task waits and none runs, abandoned ones included. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.slots.every((s) => !s.current);
+  }
+
   /** Queues a node run; its steps and previews arrive through `onProgress` while it runs. */
   run(request: Omit<WorkerTask, 'taskId'>, onProgress: StepListener): TaskHandle {
     let pending!: Pending;
@@ -163,6 +180,21 @@ export class WorkerPool {
       this.dispatch();
     }
     return { result, abandon: () => this.abandon(pending) };
+  }
+
+  /**
+   * Encodes a PNG file on a worker (imagePng.ts `encodeImagePng`, the same bytes), queued like a node;
+   * `task` names the node it is for and carries its prompt's flag and folders.
+   */
+  encodePng(
+    request: ImagePngRequest,
+    task: Pick<WorkerTask, 'nodeId' | 'flag' | 'dirs'>,
+  ): Promise<EncodedPng> {
+    const encode = { ...task, classType: 'encodePng', inputs: {}, encode: request };
+    return this.run(encode, () => undefined).result.then(({ outputs: [bytes, sha256] }) => ({
+      bytes: bytes as Uint8Array,
+      sha256: sha256 as string,
+    }));
   }
 
   /**

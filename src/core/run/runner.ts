@@ -72,6 +72,11 @@ export interface RunnerOptions {
   /** The most jobs on servers at once over the pool. @default the stored one, else no cap */
   readonly concurrency?: number;
   /**
+   * Prompts the embedded engine runs at once, when the pool names it `embedded` (a server spec of its own
+   * with `slots` wins). @default the stored number on resume, else 1
+   */
+  readonly engineSlots?: number;
+  /**
    * Limits on each output downloaded from a server: stall timeout, deadline, size cap. Each limit not
    * given is the stored one on resume, else its default (comfy/downloadLimits.ts).
    * @default the stored limits, else the defaults
@@ -160,8 +165,10 @@ function unfinishedJobs(dir: string, unfinished: readonly Job[]): RunnerError {
 /** The pool: the servers given, else (resuming) the stored pool and the servers jobs were on. */
 function poolOf(options: RunnerOptions, settings: RunnerSettings): ServerSpec[] {
   const given = options.servers ?? [];
-  if (given.length > 0) return [...given];
-  return settings.servers;
+  const pool = given.length > 0 ? [...given] : settings.servers;
+  const slots = settings.engineSlots;
+  if (slots === undefined) return pool;
+  return pool.map((s) => (s === EMBEDDED ? { url: EMBEDDED, slots } : s));
 }
 
 /** What the store keeps about this runner: the pool's names, folders and client id (never credentials). */
@@ -178,12 +185,15 @@ async function settingsFor(
   // A new run's cap is its own; a resumed one keeps the cap it was started with unless given another.
   const concurrency =
     options.concurrency ?? (options.unfinished === 'resume' ? saved?.concurrency : undefined);
+  const engineSlots =
+    options.engineSlots ?? (options.unfinished === 'resume' ? saved?.engineSlots : undefined);
   return {
     servers: [...new Set(servers.map(serverName))],
     clientId: saved?.clientId ?? crypto.randomUUID(),
     inputDir: resolve(options.inputDir ?? saved?.inputDir ?? 'input'),
     out: resolve(options.out ?? saved?.out ?? resolve(store.dir, '..')),
     ...(concurrency !== undefined && { concurrency }),
+    ...(engineSlots !== undefined && engineSlots > 1 && { engineSlots }),
     ...downloadsFor(options, saved),
   };
 }

@@ -27,6 +27,8 @@ export interface RunnerSettings {
   concurrency?: number;
   /** The limits on output downloads that were given (the others are their defaults). */
   downloads?: DownloadLimits;
+  /** Prompts the embedded engine ran at once, when more than one was given. */
+  engineSlots?: number;
 }
 
 const FILE = 'runner.json';
@@ -63,9 +65,10 @@ export async function readRunnerSettings(storeDir: string): Promise<RunnerSettin
     if (!Array.isArray(s.servers) || typeof s.clientId !== 'string') return undefined;
     if (typeof s.inputDir !== 'string' || typeof s.out !== 'string') return undefined;
     // Limits that are not positive numbers are dropped: the defaults are better than a broken limit.
-    const { downloads: raw, ...rest } = s as RunnerSettings;
+    const { downloads: raw, engineSlots, ...rest } = s as RunnerSettings;
     const downloads = downloadLimitsIn(raw);
-    return { ...rest, ...(downloads && { downloads }) };
+    const slots = Number.isInteger(engineSlots) && engineSlots! >= 1 ? engineSlots : undefined;
+    return { ...rest, ...(downloads && { downloads }), ...(slots !== undefined && { engineSlots: slots }) };
   } catch {
     return undefined;
   }

@@ -112,8 +112,21 @@ async function resolveIds(store: JobStore, ids: readonly string[]): Promise<stri
 async function changeJobs(store: JobStore, op: StoreRequestOp, ids: readonly string[]): Promise<JobChange[]> {
   const acquired = await store.acquire();
   const apply = acquired.acquired ? await offlineChange(store, op) : (id: string) => askOwner(store, op, id);
+  // A retry of a part retries its whole split run: parts of one run named together are retried once.
+  const runOf = op === 'retry' ? new Map((await store.list()).map((j) => [j.id, j.split?.id])) : undefined;
+  const runsDone = new Map<string, JobChange>();
   const changes: JobChange[] = [];
-  for (const id of ids) changes.push(await apply(id));
+  for (const id of ids) {
+    const run = runOf?.get(id);
+    const earlier = run === undefined ? undefined : runsDone.get(run);
+    if (earlier) {
+      changes.push({ ...earlier, message: `${earlier.message} (with the rest of its split run)` });
+      continue;
+    }
+    const change = await apply(id);
+    if (run !== undefined) runsDone.set(run, change);
+    changes.push(change);
+  }
   return changes;
 }
 

@@ -66,6 +66,26 @@ describe('SaveImage and PreviewImage', () => {
     );
   });
 
+  it("writes and describes the files the context's encoder gives, asked for each batch element in order", async () => {
+    const { ctx, dirs } = testContext();
+    const asked: number[] = [];
+    const encodePng: NodeContext['encodePng'] = (request) => {
+      asked.push(request.index);
+      const bytes = Uint8Array.of(request.index, request.level);
+      return Promise.resolve({ bytes, sha256: `hash-${request.index}` });
+    };
+    const result = await ioNode('SaveImage').run(
+      { images: batch, filename_prefix: 'enc' },
+      { ...ctx, encodePng },
+    );
+    assert.deepEqual(asked, [0, 1, 2]);
+    assert.deepEqual(
+      result.files!.map((f) => [f.filename, f.size, f.sha256]),
+      [0, 1, 2].map((i) => [`enc_0000${i + 1}_.png`, 2, `hash-${i}`]),
+    );
+    assert.deepEqual(Array.from(readFileSync(join(dirs.outputDir, 'enc_00002_.png'))), [1, 4]);
+  });
+
   it('gives concurrent saves with one prefix distinct counters', async () => {
     const { ctx } = testContext();
     const all = await Promise.all([

@@ -29,6 +29,7 @@ function bandedCases(rnd: () => number, image: ImageTensor): [string, Record<str
   const side = Math.min(image.height, image.width) - 1;
   const cases: [string, Record<string, unknown>][] = [
     ['ImageInvert', {}],
+    ['EmptyImage', { width: int(1, 90), height: int(1, 90), batch_size: int(1, 3), color: int(0, 0xffffff) }],
     ['ImageBlur', { blur_radius: int(1, Math.min(12, side)), sigma: 0.3 + rnd() * 5 }],
     [
       'ImageSharpen',
@@ -108,6 +109,6 @@ describe('row bands', () => {
         checked++;
       }
     }
-    assert.equal(checked, 40 * 13);
+    assert.equal(checked, 40 * 14);
   });
 });

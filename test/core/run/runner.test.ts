@@ -116,6 +116,16 @@ describe('the runner every front end stands on', function () {
     assert.equal(second.job(job.id)!.state, 'succeeded');
   });
 
+  it('gives the embedded engine the slots it was opened with, and the same ones again on resume', async () => {
+    const slotsOfEngine = (r: Runner) => r.snapshot().targets.find((t) => t.name === 'embedded')?.slots;
+    const first = await runner({ engineSlots: 3 });
+    assert.equal(slotsOfEngine(first), 3);
+    await first.close();
+    open.splice(open.indexOf(first), 1);
+    const resumed = await runner({ unfinished: 'resume' });
+    assert.equal(slotsOfEngine(resumed), 3);
+  });
+
   it('gives a snapshot that is plain JSON', async () => {
     const r = await runner();
     // The fixture has no seed, so its two runs are identical and have to be allowed.

@@ -2,11 +2,12 @@
  * Image files in and out: LoadImage, LoadImageMask, SaveImage and PreviewImage, as in ComfyUI 0.8.0's
  * nodes.py. None of them is heavy: they touch the file system, and their pixel work is one pass.
  */
-import { createHash, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomicWrite';
 import type { NodeDef } from '../../workflow/types';
 import { defineNode, engineDefinition } from '../defineNode';
+import { encodeImagePng } from '../imagePng';
 import { imageFingerprint, openImage } from '../inputImages';
 import {
   alphaChannel,
@@ -16,7 +17,6 @@ import {
   pointScaleInt,
   type PilImage,
 } from '../pillowImage';
-import { encodePng } from '../pngCodec';
 import { promptJsonText, pythonJsonDumps } from '../pythonJson';
 import { applyFrontendReplacements, getSaveImagePath, saveFileName } from '../saveImagePath';
 import { createImage, createMask, isImage } from '../tensor';
@@ -132,22 +132,6 @@ function liveImageDef(classType: string, images: readonly string[]): NodeDef {
   return { ...def, input: { ...def.input, required: { ...required, image } } };
 }
 
-/**
- * `np.clip(255. * x, 0, 255).astype(np.uint8)` on one batch element, as ComfyUI's image-saving nodes
- * turn floats into bytes: float32 product, then truncation.
- */
-export function imageBytes(images: ImageTensor, b: number): Uint8Array {
-  const size = images.height * images.width * images.channels;
-  const src = images.data.subarray(b * size, (b + 1) * size);
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i++) {
-    const v = Math.fround(255 * src[i]);
-    // NaN compares false both ways and lands on 0, as numpy's cast does on x86.
-    out[i] = v >= 255 ? 255 : v > 0 ? Math.trunc(v) : 0;
-  }
-  return out;
-}
-
 /** Files being written by saves in flight, by folder, so concurrent saves pick distinct counters. */
 const pendingNames = new Map<string, Set<string>>();
 let pathLock: Promise<unknown> = Promise.resolve();
@@ -213,17 +197,15 @@ async function saveImages(
   ctx.checkpoint();
   const { folder, names, subfolder } = await reserveNames(prefix, images, target);
   const texts = pngTexts(ctx);
-  const channels = images.channels as 2 | 3 | 4;
   const refs: FileRef[] = names.map((filename) => ({ filename, subfolder, type: target.type }));
   const files: WrittenFile[] = [];
+  const encode = ctx.encodePng ?? ((request) => Promise.resolve(encodeImagePng(request)));
   try {
     for (let b = 0; b < images.batch; b++) {
-      const raster = { width: images.width, height: images.height, channels, data: imageBytes(images, b) };
-      const bytes = encodePng(raster, texts, target.compressLevel);
+      const { bytes, sha256 } = await encode({ images, index: b, texts, level: target.compressLevel });
       const path = join(folder, names[b]);
       await writeFileAtomic(path, bytes);
       // Described from the bytes in hand, so that collecting the file needs no second read.
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
       files.push({ ...refs[b], path, size: bytes.length, sha256 });
     }
   } finally {

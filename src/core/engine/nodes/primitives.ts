@@ -5,8 +5,16 @@
  * (nodes_images.py), as in ComfyUI 0.8.0. The pixel ones are heavy: they fill whole tensors.
  */
 import { defineNode } from '../defineNode';
+import { runAsOneBand } from '../rowBands';
 import { createImage, createMask, isImage, isMask } from '../tensor';
-import { NodeException, type ImageTensor, type MaskTensor, type NodeContext, type NodeImpl } from '../types';
+import {
+  NodeException,
+  type ImageTensor,
+  type MaskTensor,
+  type NodeContext,
+  type NodeImpl,
+  type RowBands,
+} from '../types';
 
 function imageInput(v: unknown, name: string): ImageTensor {
   if (!isImage(v)) throw new NodeException('TypeError', `${name} must be an IMAGE`);
@@ -23,31 +31,51 @@ function colorByte(color: number, shift: number): number {
   return (((Math.floor(color / 2 ** shift) % 256) + 256) % 256) / 0xff;
 }
 
-/** EmptyImage: `batch_size` images of one colour; each channel is `byte / 255` in float32. */
-function emptyImage(inputs: Record<string, unknown>, ctx: NodeContext): ImageTensor {
-  const [width, height, batch] = [
-    Number(inputs.width),
-    Number(inputs.height),
-    Number(inputs.batch_size ?? 1),
-  ];
-  const color = Number(inputs.color ?? 0);
-  const rgb = [colorByte(color, 16), colorByte(color, 8), colorByte(color, 0)];
-  const image = createImage(batch, height, width, 3);
-  const rowLength = width * 3;
-  const data = image.data;
-  // One row pixel by pixel, then whole rows copied: the same float32 values, without a call per pixel.
-  ctx.checkpoint();
-  for (let i = 0; i < rowLength; i += 3) {
-    data[i] = rgb[0];
-    data[i + 1] = rgb[1];
-    data[i + 2] = rgb[2];
-  }
-  for (let row = 1; row < batch * height; row++) {
-    ctx.checkpoint();
-    data.copyWithin(row * rowLength, 0, rowLength);
-  }
-  return image;
+/** EmptyImage's arguments, as its plan reads them from the inputs. */
+interface EmptyImageArgs {
+  rgb: [number, number, number];
+  rowLength: number;
 }
+
+/**
+ * EmptyImage: `batch_size` images of one colour; each channel is `byte / 255` in float32. In row bands,
+ * since at 1024² most of its time is the first touch of fresh memory, which several threads share out.
+ */
+const emptyImageBands: RowBands<EmptyImageArgs> = {
+  plan(inputs) {
+    const [width, height, batch] = [
+      Number(inputs.width),
+      Number(inputs.height),
+      Number(inputs.batch_size ?? 1),
+    ];
+    const color = Number(inputs.color ?? 0);
+    const rgb: [number, number, number] = [colorByte(color, 16), colorByte(color, 8), colorByte(color, 0)];
+    const image = createImage(batch, height, width, 3);
+    return {
+      outputs: [image],
+      rows: batch * height,
+      args: { rgb, rowLength: width * 3 },
+      size: image.data.length,
+    };
+  },
+  runBand({ rgb, rowLength }, outputs, from, to, checkpoint) {
+    const data = (outputs[0] as ImageTensor).data;
+    const first = from * rowLength;
+    // One row pixel by pixel, then whole rows copied: the same float32 values, without a call per pixel.
+    for (let row = from; row < to; row++) {
+      checkpoint();
+      if (row > from) {
+        data.copyWithin(row * rowLength, first, first + rowLength);
+        continue;
+      }
+      for (let i = first; i < first + rowLength; i += 3) {
+        data[i] = rgb[0];
+        data[i + 1] = rgb[1];
+        data[i + 2] = rgb[2];
+      }
+    }
+  },
+};
 
 /** SolidMask: a 1 x height x width mask holding `value` (as float32). */
 function solidMask(inputs: Record<string, unknown>, ctx: NodeContext): MaskTensor {
@@ -126,7 +154,11 @@ const passThrough = (inputs: Record<string, unknown>) => ({ outputs: [inputs.val
 
 /** The primitive, string and basic tensor nodes. */
 export const primitiveNodes: NodeImpl[] = [
-  defineNode('EmptyImage', { heavy: true, run: (inputs, ctx) => ({ outputs: [emptyImage(inputs, ctx)] }) }),
+  defineNode('EmptyImage', {
+    heavy: true,
+    bands: emptyImageBands as RowBands,
+    run: (inputs, ctx) => runAsOneBand(emptyImageBands, inputs, ctx)!,
+  }),
   defineNode('SolidMask', { heavy: true, run: (inputs, ctx) => ({ outputs: [solidMask(inputs, ctx)] }) }),
   defineNode('InvertMask', { heavy: true, run: (inputs, ctx) => ({ outputs: [invertMask(inputs, ctx)] }) }),
   defineNode('MaskToImage', { heavy: true, run: (inputs, ctx) => ({ outputs: [maskToImage(inputs, ctx)] }) }),

@@ -9,10 +9,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { defineNode } from '../defineNode';
+import { imageBytes } from '../imagePng';
 import { encodePng } from '../pngCodec';
 import { isImage } from '../tensor';
 import { NodeException, type ImageTensor, type NodeContext, type NodeImpl, type NodeResult } from '../types';
-import { imageBytes } from './imageIo';
 
 /** The zlib level of ComfyUI's preview PNGs (server.py saves them with `compress_level=1`). */
 const PREVIEW_COMPRESS_LEVEL = 1;
