@@ -34,6 +34,12 @@ export function simdPillowAvailable(): boolean {
 }
 
 /**
+ * Rows per call into a pass. Each call's source rows are copied into the module's memory and its
+ * output copied out, so the memory a thread keeps grows with the image's width, not its height.
+ */
+const CALL_ROWS = 16;
+
+/**
  * ./pillowPasses.ts's `resampleColumns` on the SIMD pass: output rows `[yFrom, yTo)` of the vertical
  * pass over `src`, whose first row is source row `rowOffset`. Throws where the module cannot load.
  */
@@ -49,23 +55,33 @@ export function resampleColumnsSimd(
   if (!wasm) throw new Error('WebAssembly SIMD is not available');
   const rowLen = src.width * src.channels;
   const { first, count, weights, ksize } = taps;
-  const weightsAt = align16(src.data.length);
-  const dstAt = weightsAt + align16(weights.length * 4);
-  const buffer = reserveMemory(wasm.memory, dstAt + (yTo - yFrom) * rowLen);
-  const bytes = new Uint8Array(buffer);
-  bytes.set(src.data, 0);
-  new Int32Array(buffer, weightsAt, weights.length).set(weights);
-  for (let y = yFrom; y < yTo; y++) {
-    if (y % 16 === 0) checkpoint();
-    const from = (first[y] - rowOffset) * rowLen;
-    wasm.verticalRow(from, rowLen, weightsAt + y * ksize * 4, count[y], dstAt + (y - yFrom) * rowLen);
+  const calls: { y0: number; y1: number; top: number; end: number }[] = [];
+  for (let y0 = yFrom; y0 < yTo; y0 += CALL_ROWS) {
+    // The source rows the call's output rows read: from the lowest start of a window to the highest end.
+    const call = { y0, y1: Math.min(yTo, y0 + CALL_ROWS), top: Infinity, end: 0 };
+    for (let y = y0; y < call.y1; y++) {
+      call.top = Math.min(call.top, first[y] - rowOffset);
+      call.end = Math.max(call.end, first[y] + count[y] - rowOffset);
+    }
+    calls.push(call);
   }
-  return {
-    data: bytes.slice(dstAt, dstAt + (yTo - yFrom) * rowLen),
-    height: yTo - yFrom,
-    width: src.width,
-    channels: src.channels,
-  };
+  const spanRows = Math.max(...calls.map((call) => call.end - call.top));
+  const weightsAt = align16(spanRows * rowLen);
+  const dstAt = weightsAt + align16(weights.length * 4);
+  const buffer = reserveMemory(wasm.memory, dstAt + CALL_ROWS * rowLen);
+  const bytes = new Uint8Array(buffer);
+  new Int32Array(buffer, weightsAt, weights.length).set(weights);
+  const out = new Uint8Array((yTo - yFrom) * rowLen);
+  for (const { y0, y1, top, end } of calls) {
+    checkpoint();
+    bytes.set(src.data.subarray(top * rowLen, end * rowLen), 0);
+    for (let y = y0; y < y1; y++) {
+      const from = (first[y] - rowOffset - top) * rowLen;
+      wasm.verticalRow(from, rowLen, weightsAt + y * ksize * 4, count[y], dstAt + (y - y0) * rowLen);
+    }
+    out.set(bytes.subarray(dstAt, dstAt + (y1 - y0) * rowLen), (y0 - yFrom) * rowLen);
+  }
+  return { data: out, height: yTo - yFrom, width: src.width, channels: src.channels };
 }
 
 /**
@@ -84,35 +100,25 @@ export function resampleRowsSimd(
   const { width, channels: c } = src;
   const { first, count, weights, ksize } = taps;
   const outW = first.length;
-  const rows = rowTo - rowFrom;
-  const srcLen = rows * width * c;
+  const srcRow = width * c;
+  const outRow = outW * c;
   // Four spare bytes after the source and the output: see pillowSimd.wat.
-  const firstAt = align16(srcLen + 4);
+  const firstAt = align16(CALL_ROWS * srcRow + 4);
   const countAt = firstAt + align16(outW * 4);
   const weightsAt = countAt + align16(outW * 4);
   const dstAt = weightsAt + align16(weights.length * 4);
-  const outRow = outW * c;
-  const buffer = reserveMemory(wasm.memory, dstAt + rows * outRow + 4);
+  const buffer = reserveMemory(wasm.memory, dstAt + CALL_ROWS * outRow + 4);
   const bytes = new Uint8Array(buffer);
-  bytes.set(src.data.subarray(rowFrom * width * c, rowTo * width * c), 0);
   new Int32Array(buffer, firstAt, outW).set(first);
   new Int32Array(buffer, countAt, outW).set(count);
   new Int32Array(buffer, weightsAt, weights.length).set(weights);
-  for (let y = 0; y < rows; y += 16) {
+  const out = new Uint8Array((rowTo - rowFrom) * outRow);
+  for (let y = rowFrom; y < rowTo; y += CALL_ROWS) {
     checkpoint();
-    const n = Math.min(16, rows - y);
-    wasm.horizontalRows(
-      y * width * c,
-      width,
-      c,
-      firstAt,
-      countAt,
-      weightsAt,
-      ksize,
-      outW,
-      n,
-      dstAt + y * outRow,
-    );
+    const n = Math.min(CALL_ROWS, rowTo - y);
+    bytes.set(src.data.subarray(y * srcRow, (y + n) * srcRow), 0);
+    wasm.horizontalRows(0, width, c, firstAt, countAt, weightsAt, ksize, outW, n, dstAt);
+    out.set(bytes.subarray(dstAt, dstAt + n * outRow), (y - rowFrom) * outRow);
   }
-  return { data: bytes.slice(dstAt, dstAt + rows * outRow), height: rows, width: outW, channels: c };
+  return { data: out, height: rowTo - rowFrom, width: outW, channels: c };
 }
