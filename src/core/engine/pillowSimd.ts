@@ -12,6 +12,8 @@ import { align16, lazySimdModule, reserveMemory, type SimdMemory } from './simdM
 interface PillowExports {
   memory: SimdMemory;
   verticalRow(src: number, rowLen: number, weights: number, taps: number, dst: number): void;
+  bytesToUnit(src: number, n: number, dst: number): void;
+  unitToBytes(src: number, n: number, dst: number): void;
   horizontalRows(
     src: number,
     width: number,
@@ -121,4 +123,45 @@ export function resampleRowsSimd(
     out.set(bytes.subarray(dstAt, dstAt + n * outRow), (y - rowFrom) * outRow);
   }
   return { data: out, height: rowTo - rowFrom, width: outW, channels: c };
+}
+
+/** Values per call of a conversion, so that the memory it takes stays small. */
+const CONVERT_VALUES = 1 << 16;
+
+/**
+ * ./lanczos.ts's `bytesToUnitJs` on SIMD: `out[at + i] = bytes[i] / 255` as float32 for every byte.
+ * Throws where the module cannot load.
+ */
+export function bytesToUnitSimd(bytes: Uint8Array, out: Float32Array, at: number): void {
+  const wasm = loadPillow();
+  if (!wasm) throw new Error('WebAssembly SIMD is not available');
+  const dstAt = align16(CONVERT_VALUES);
+  const buffer = reserveMemory(wasm.memory, dstAt + CONVERT_VALUES * 4);
+  const memoryBytes = new Uint8Array(buffer);
+  const floats = new Float32Array(buffer, dstAt, CONVERT_VALUES);
+  for (let i = 0; i < bytes.length; i += CONVERT_VALUES) {
+    const n = Math.min(CONVERT_VALUES, bytes.length - i);
+    memoryBytes.set(bytes.subarray(i, i + n), 0);
+    wasm.bytesToUnit(0, n, dstAt);
+    out.set(floats.subarray(0, n), at + i);
+  }
+}
+
+/**
+ * ./lanczos.ts's `unitToBytesJs` on SIMD: `dst[i]` = `np.clip(255. * x, 0, 255).astype(np.uint8)` of
+ * `src[from + i]`, for i in `[0, n)`. Throws where the module cannot load.
+ */
+export function unitToBytesSimd(src: Float32Array, from: number, dst: Uint8Array, n: number): void {
+  const wasm = loadPillow();
+  if (!wasm) throw new Error('WebAssembly SIMD is not available');
+  const dstAt = CONVERT_VALUES * 4;
+  const buffer = reserveMemory(wasm.memory, dstAt + CONVERT_VALUES);
+  const floats = new Float32Array(buffer, 0, CONVERT_VALUES);
+  const memoryBytes = new Uint8Array(buffer, dstAt, CONVERT_VALUES);
+  for (let i = 0; i < n; i += CONVERT_VALUES) {
+    const count = Math.min(CONVERT_VALUES, n - i);
+    floats.set(src.subarray(from + i, from + i + count), 0);
+    wasm.unitToBytes(0, count, dstAt);
+    dst.set(memoryBytes.subarray(0, count), i);
+  }
 }

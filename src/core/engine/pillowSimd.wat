@@ -137,4 +137,68 @@
             (br $eachPixel)))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $eachRow))))
-)
+
+  ;; dst[i] = src[i] / 255 as float32, for i in [0, n): ComfyUI's way back from Pillow's bytes. One
+  ;; float32 division; the JavaScript divides in doubles and rounds to float32, which gives the same
+  ;; float for every byte (the test checks all 256), since b / 255 in binary is b's 8 bits repeated and
+  ;; never lies next to a float32 tie.
+  (func (export "bytesToUnit") (param $src i32) (param $n i32) (param $dst i32)
+    (local $i i32) (local $v v128) (local $lo v128) (local $hi v128) (local $d v128)
+    (local.set $d (f32x4.splat (f32.const 255)))
+    (block $sixteensDone
+      (loop $sixteens
+        (br_if $sixteensDone (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $n)))
+        (local.set $v (v128.load align=1 (i32.add (local.get $src) (local.get $i))))
+        (local.set $lo (i16x8.extend_low_i8x16_u (local.get $v)))
+        (local.set $hi (i16x8.extend_high_i8x16_u (local.get $v)))
+        (v128.store offset=0 align=4 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
+          (f32x4.div (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $lo))) (local.get $d)))
+        (v128.store offset=16 align=4 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
+          (f32x4.div (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $lo))) (local.get $d)))
+        (v128.store offset=32 align=4 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
+          (f32x4.div (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $hi))) (local.get $d)))
+        (v128.store offset=48 align=4 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
+          (f32x4.div (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $hi))) (local.get $d)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $sixteens)))
+    (block $onesDone
+      (loop $ones
+        (br_if $onesDone (i32.ge_u (local.get $i) (local.get $n)))
+        (f32.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
+          (f32.div (f32.convert_i32_u (i32.load8_u (i32.add (local.get $src) (local.get $i))))
+            (f32.const 255)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $ones))))
+
+  ;; dst[i] = `np.clip(255. * src[i], 0, 255).astype(np.uint8)` for i in [0, n): the float32 product
+  ;; (255 * x is exact in a double, so JavaScript's Math.fround of it is this one rounding), capped at
+  ;; 255 and truncated; trunc_sat sends NaN and everything below 1 to 0, as the JavaScript does.
+  (func (export "unitToBytes") (param $src i32) (param $n i32) (param $dst i32)
+    (local $i i32) (local $m v128) (local $p i32)
+    (local.set $m (f32x4.splat (f32.const 255)))
+    (block $sixteensDone
+      (loop $sixteens
+        (br_if $sixteensDone (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $n)))
+        (local.set $p (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))
+        (v128.store align=1 (i32.add (local.get $dst) (local.get $i))
+          (i8x16.narrow_i16x8_u
+            (i16x8.narrow_i32x4_s
+              (i32x4.trunc_sat_f32x4_u (f32x4.min (f32x4.mul (v128.load offset=0 align=4 (local.get $p))
+                (local.get $m)) (local.get $m)))
+              (i32x4.trunc_sat_f32x4_u (f32x4.min (f32x4.mul (v128.load offset=16 align=4 (local.get $p))
+                (local.get $m)) (local.get $m))))
+            (i16x8.narrow_i32x4_s
+              (i32x4.trunc_sat_f32x4_u (f32x4.min (f32x4.mul (v128.load offset=32 align=4 (local.get $p))
+                (local.get $m)) (local.get $m)))
+              (i32x4.trunc_sat_f32x4_u (f32x4.min (f32x4.mul (v128.load offset=48 align=4 (local.get $p))
+                (local.get $m)) (local.get $m))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $sixteens)))
+    (block $onesDone
+      (loop $ones
+        (br_if $onesDone (i32.ge_u (local.get $i) (local.get $n)))
+        (i32.store8 (i32.add (local.get $dst) (local.get $i))
+          (i32.trunc_sat_f32_u (f32.min (f32.mul (f32.load (i32.add (local.get $src)
+            (i32.shl (local.get $i) (i32.const 2)))) (f32.const 255)) (f32.const 255))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $ones)))))

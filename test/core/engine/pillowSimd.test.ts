@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
-import { BILINEAR, lanczosTaps, pillowTaps } from '../../../src/core/engine/lanczos';
+import {
+  BILINEAR,
+  bytesToUnitJs,
+  lanczosTaps,
+  pillowTaps,
+  unitToBytesJs,
+} from '../../../src/core/engine/lanczos';
 import { resampleColumnsJs, resampleRowsJs, type Bytes } from '../../../src/core/engine/pillowPasses';
 import {
+  bytesToUnitSimd,
   resampleColumnsSimd,
   resampleRowsSimd,
   simdPillowAvailable,
+  unitToBytesSimd,
 } from '../../../src/core/engine/pillowSimd';
 import { randomInt, seededRandom } from '../../fakes/seededRandom';
 
@@ -87,5 +95,34 @@ describe('pillowSimd', () => {
       resampleColumnsJs(src, taps, 0, () => undefined, 0, 40),
     );
     assert.ok(simd.data.includes(0) && simd.data.includes(255));
+  });
+
+  it('reads every byte back as the JavaScript’s float32 of byte / 255, at any length and offset', () => {
+    const rnd = seededRandom(255);
+    for (const n of [0, 1, 15, 16, 17, 256, 70000]) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (n === 256 ? i : randomInt(rnd, 0, 255)));
+      const simd = new Float32Array(n + 5).fill(7);
+      const js = simd.slice();
+      bytesToUnitSimd(bytes, simd, 3);
+      bytesToUnitJs(bytes, js, 3);
+      assert.deepEqual(new Uint32Array(simd.buffer), new Uint32Array(js.buffer), `length ${n}`);
+    }
+  });
+
+  it('turns floats into bytes as the JavaScript does, NaN, infinities, -0 and out-of-range values included', () => {
+    const rnd = seededRandom(256);
+    const special = [NaN, Infinity, -Infinity, -0, 0, -1e-30, 1e-30, 1, 1.0000001, 0.99999994, 2, -3, 1e30];
+    for (const n of [1, 15, 16, 17, 1000, 70001]) {
+      const src = Float32Array.from({ length: n + 9 }, () =>
+        rnd() < 0.2 ? special[randomInt(rnd, 0, special.length - 1)] : rnd() * 1.2 - 0.1,
+      );
+      // Every float32 k / 255 and its neighbours, where truncation meets a whole number.
+      if (n === 1000) for (let k = 0; k < 256; k++) src.set([k / 255, Math.fround(k / 255) + 1e-9], 2 * k);
+      const simd = new Uint8Array(n);
+      const js = new Uint8Array(n);
+      unitToBytesSimd(src, 9, simd, n);
+      unitToBytesJs(src, 9, js, n);
+      assert.deepEqual(simd, js, `length ${n}`);
+    }
   });
 });
