@@ -1,21 +1,34 @@
 /**
  * The engine's unrolled inner kernels against the plain reference each keeps beside it, in the same
  * run and on one thread: the 16-lane float32 convolution row (ImageBlur, ImageSharpen) and Pillow's
- * 8-bit horizontal (RGB) and vertical passes (lanczos, preview fitting), and torch's area and bilinear
- * rows and bicubic width and height passes (ImageScale). Prints each pair's median of five rounds, the
- * two alternating so that a change of load falls on both, and the ratio.
+ * 8-bit horizontal (RGB) and vertical passes (lanczos, preview fitting), torch's area and bilinear
+ * rows and bicubic width and height passes (ImageScale); and the whole tap-by-tap convolution, the
+ * separable passes and Pillow's two passes in JavaScript against the same in WebAssembly SIMD
+ * (src/core/engine/convolveSimd.ts, pillowSimd.ts), same bits. Prints each pair's median of five
+ * rounds, the two alternating so that a change of load falls on both, and the ratio.
  */
 import { loadavg } from 'node:os';
-import { accumulateRow, accumulateRowReference } from '../src/core/engine/convolve';
+import {
+  accumulateRow,
+  accumulateRowReference,
+  convolve2dRowsJs,
+  separableConvolveRowsJs,
+} from '../src/core/engine/convolve';
+import { convolve2dRowsSimd, separableConvolveRowsSimd } from '../src/core/engine/convolveSimd';
 import { lanczosTaps } from '../src/core/engine/lanczos';
+import { gaussianKernel } from '../src/core/engine/nodes/filters';
+import { resampleColumnsSimd, resampleRowsSimd } from '../src/core/engine/pillowSimd';
 import type { Bytes } from '../src/core/engine/pillowPasses';
 import {
+  resampleColumnsJs,
+  resampleRowsJs,
   horizontalRowReference,
   horizontalRowRgb,
   verticalRow,
   verticalRowReference,
 } from '../src/core/engine/pillowPasses';
 import { areaRow, areaRowReference } from '../src/core/engine/areaRows';
+import { imageFrom } from '../src/core/engine/tensor';
 import { cubicTaps, linearTaps, poolWindows } from '../src/core/engine/resampleTaps';
 import {
   bilinearRow,
@@ -53,6 +66,41 @@ function convolvePair(r: number): KernelPair {
   return { label: `convolve row r=${r}`, reference: rows(accumulateRowReference), fast: rows(accumulateRow) };
 }
 
+/** A whole 1024² RGB blur of radius `r` (ImageBlur's kernel), JavaScript against WebAssembly SIMD. */
+function convolveSimdPair(r: number): KernelPair {
+  const rnd = seededRandom(r);
+  const image = imageFrom(Float32Array.from({ length: SIDE * SIDE * 3 }, rnd), 1, SIDE, SIDE, 3);
+  const kernel = gaussianKernel(2 * r + 1, 2);
+  const out = new Float32Array(image.data.length);
+  const whole = (convolve: typeof convolve2dRowsJs) => () => convolve(image, kernel, out, 0, SIDE, () => {});
+  return {
+    label: `convolve2dRows r=${r}: JS / wasm SIMD`,
+    reference: whole(convolve2dRowsJs),
+    fast: whole(convolve2dRowsSimd),
+  };
+}
+
+/** The separable passes of a whole 1024² RGB blur of radius `r` (ImageBlur above r=8), JS against SIMD. */
+function separableSimdPair(r: number): KernelPair {
+  const rnd = seededRandom(r);
+  const image = imageFrom(Float32Array.from({ length: SIDE * SIDE * 3 }, rnd), 1, SIDE, SIDE, 3);
+  const weights = Float64Array.from({ length: 2 * r + 1 }, () => rnd() / (2 * r + 1));
+  const whole = (passes: typeof separableConvolveRowsJs) => () =>
+    passes(
+      image,
+      weights,
+      0,
+      SIDE,
+      () => {},
+      () => {},
+    );
+  return {
+    label: `separableConvolveRows r=${r}: JS / wasm SIMD`,
+    reference: whole(separableConvolveRowsJs),
+    fast: whole(separableConvolveRowsSimd),
+  };
+}
+
 /** Random RGB bytes of `height` x `width`, with the three spare bytes the horizontal pass may read. */
 function bytes(height: number, width: number): Bytes {
   const rnd = seededRandom(width);
@@ -69,7 +117,8 @@ function pillowPairs(): KernelPair[] {
     for (let y = 0; y < SIDE; y++) pass(src, taps, y, dst, 0);
   };
   const rowLen = 2 * SIDE * 3;
-  const wide = bytes(SIDE, 2 * SIDE).data;
+  const wideImage = bytes(SIDE, 2 * SIDE);
+  const wide = wideImage.data;
   const vertical = (pass: typeof verticalRow) => () => {
     for (let y = 0; y < 2 * SIDE; y++) pass(wide, rowLen, taps, y, 0, dst, 0);
   };
@@ -80,6 +129,16 @@ function pillowPairs(): KernelPair[] {
       fast: horizontal(horizontalRowRgb),
     },
     { label: 'lanczos 2× vertical', reference: vertical(verticalRowReference), fast: vertical(verticalRow) },
+    {
+      label: 'lanczos 2× horizontal RGB: JS / wasm SIMD',
+      reference: () => resampleRowsJs(src, taps, 0, SIDE, () => {}),
+      fast: () => resampleRowsSimd(src, taps, 0, SIDE, () => {}),
+    },
+    {
+      label: 'lanczos 2× vertical: JS / wasm SIMD',
+      reference: () => resampleColumnsJs(wideImage, taps, 0, () => {}, 0, 2 * SIDE),
+      fast: () => resampleColumnsSimd(wideImage, taps, 0, () => {}, 0, 2 * SIDE),
+    },
   ];
 }
 
@@ -166,7 +225,16 @@ export function runEngineKernelsBench(): Promise<void> {
   console.log(`engine kernels, one thread, 1024² RGB (load ${loadavg()[0].toFixed(2)})`);
   console.log('| kernel | reference | fast | reference / fast |');
   console.log('|---|---|---|---|');
-  for (const pair of [convolvePair(2), convolvePair(5), ...pillowPairs(), ...torchPairs()]) {
+  const pairs = [
+    convolvePair(2),
+    convolvePair(5),
+    convolveSimdPair(3),
+    convolveSimdPair(5),
+    separableSimdPair(31),
+    ...pillowPairs(),
+    ...torchPairs(),
+  ];
+  for (const pair of pairs) {
     const reference: number[] = [];
     const fast: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {

@@ -9,6 +9,8 @@
  * such pixel. Its cost grows with the square of the kernel size, so for large radii
  * {@link separableConvolve} offers two 1-D passes in double precision, within about 1e-6 of torch.
  */
+import { convolve2dRowsSimd, separableConvolveRowsSimd, simdConvolutionAvailable } from './convolveSimd';
+import { reflect } from './reflect';
 import { forEachElementRows } from './rowBands';
 import type { ImageTensor } from './types';
 import { NodeException } from './types';
@@ -28,13 +30,6 @@ export function checkReflectPad(image: ImageTensor, radius: number): void {
     `Argument #4: Padding size should be less than the corresponding input dimension, but got: padding ` +
       `(${radius}, ${radius}) at dimension ${dim} of input [${image.batch}, ${image.channels}, ${image.height}, ${image.width}]`,
   );
-}
-
-/** The index `i` reflected into 0..n-1 without repeating the edge (torch 'reflect'); |overshoot| < n. */
-function reflect(i: number, n: number): number {
-  if (i < 0) return -i;
-  if (i >= n) return 2 * (n - 1) - i;
-  return i;
 }
 
 /**
@@ -182,9 +177,26 @@ export function convolve2d(
 
 /**
  * {@link convolve2d} for the flat output rows `[from, to)` (batch element times height plus row) only;
- * every value is computed exactly as in the whole convolution.
+ * every value is computed exactly as in the whole convolution. It runs the WebAssembly SIMD kernel
+ * (./convolveSimd.ts) where the runtime has one, else {@link convolve2dRowsJs}; both give the same bits.
  */
 export function convolve2dRows(
+  image: ImageTensor,
+  kernel: Float32Array,
+  out: Float32Array,
+  from: number,
+  to: number,
+  checkpoint: () => void,
+): void {
+  if (simdConvolutionAvailable()) convolve2dRowsSimd(image, kernel, out, from, to, checkpoint);
+  else convolve2dRowsJs(image, kernel, out, from, to, checkpoint);
+}
+
+/**
+ * {@link convolve2dRows} in JavaScript: the fallback where WebAssembly SIMD is missing, and the
+ * reference the SIMD kernel is tested against bit for bit.
+ */
+export function convolve2dRowsJs(
   image: ImageTensor,
   kernel: Float32Array,
   out: Float32Array,
@@ -246,9 +258,26 @@ export function separableConvolve(
 /**
  * {@link separableConvolve} for the flat output rows `[from, to)`: each row's double-precision values
  * go to `emit` (the array is reused for the next row), computed exactly as in the whole convolution.
- * The horizontal pass runs on the source rows those output rows read.
+ * It runs the WebAssembly SIMD passes (./convolveSimd.ts) where the runtime has them, else
+ * {@link separableConvolveRowsJs}; both give the same bits.
  */
 export function separableConvolveRows(
+  image: ImageTensor,
+  weights: Float64Array,
+  from: number,
+  to: number,
+  checkpoint: () => void,
+  emit: (row: number, values: Float64Array) => void,
+): void {
+  if (simdConvolutionAvailable()) separableConvolveRowsSimd(image, weights, from, to, checkpoint, emit);
+  else separableConvolveRowsJs(image, weights, from, to, checkpoint, emit);
+}
+
+/**
+ * {@link separableConvolveRows} in JavaScript, the fallback and the reference: the horizontal pass runs
+ * on the source rows those output rows read.
+ */
+export function separableConvolveRowsJs(
   image: ImageTensor,
   weights: Float64Array,
   from: number,

@@ -8,6 +8,7 @@
  */
 import type { Bytes, FixedTaps } from './pillowPasses';
 import { PRECISION_BITS, resampleColumns, resampleRows } from './pillowPasses';
+import { bytesToUnitSimd, simdPillowAvailable, unitToBytesSimd } from './pillowSimd';
 import type { Checkpoint, PixelGrid } from './resampleTorch';
 import { forEachElementRows } from './rowBands';
 import { sharedFloats } from './tensor';
@@ -129,13 +130,30 @@ function toBytes(grid: PixelGrid, n: number, y0 = 0, y1 = grid.height): Bytes {
   const size = (y1 - y0) * rowLen;
   // Three spare bytes let the horizontal pass read four bands of the last pixel.
   const data = new Uint8Array(size + 3);
-  const src = grid.data;
-  for (let i = 0, s = (n * grid.height + y0) * rowLen; i < size; i++, s++) {
+  const from = (n * grid.height + y0) * rowLen;
+  if (simdPillowAvailable()) unitToBytesSimd(grid.data, from, data, size);
+  else unitToBytesJs(grid.data, from, data, size);
+  return { data, height: y1 - y0, width: grid.width, channels: grid.channels };
+}
+
+/**
+ * `dst[i] = np.clip(255. * src[from + i], 0, 255).astype(np.uint8)` for i in `[0, n)`: the float32
+ * product, then truncation; the reference of the SIMD form (./pillowSimd.ts) and its fallback.
+ */
+export function unitToBytesJs(src: Float32Array, from: number, dst: Uint8Array, n: number): void {
+  for (let i = 0, s = from; i < n; i++, s++) {
     const v = Math.fround(255 * src[s]);
     // NaN fails both tests and becomes 0, as numpy's cast does on x86.
-    data[i] = v > 255 ? 255 : v > 0 ? v : 0;
+    dst[i] = v > 255 ? 255 : v > 0 ? v : 0;
   }
-  return { data, height: y1 - y0, width: grid.width, channels: grid.channels };
+}
+
+/**
+ * `out[at + i] = bytes[i] / 255` for every byte, rounded to float32: the way back from Pillow; the
+ * reference of the SIMD form (./pillowSimd.ts) and its fallback.
+ */
+export function bytesToUnitJs(bytes: Uint8Array, out: Float32Array, at: number): void {
+  for (let i = 0, o = at; i < bytes.length; i++) out[o++] = bytes[i] / 255;
 }
 
 /** Checks what `Image.fromarray` and `Image.resize` would refuse, with Python's exception types. */
@@ -196,10 +214,9 @@ export function resizeLanczosRows(
       if (!sameHeight) img = resampleColumns(img, vertical, rowFrom, checkpoint, y0, y1);
       if (alpha) unpremultiply(img);
     }
-    const data = img.data;
-    for (let i = 0, o = (n * outH + y0) * rowLen, end = (y1 - y0) * rowLen; i < end; i++) {
-      out[o++] = data[i] / 255;
-    }
+    const bytes = img.data.subarray(0, (y1 - y0) * rowLen);
+    if (simdPillowAvailable()) bytesToUnitSimd(bytes, out, (n * outH + y0) * rowLen);
+    else bytesToUnitJs(bytes, out, (n * outH + y0) * rowLen);
   });
 }
 

@@ -4,6 +4,7 @@
  * 22-bit integer weights, started at one half, shifted back and clipped to 8 bits. The fast forms hold
  * several sums in locals; each has its plain reference beside it, which it matches bit for bit.
  */
+import { resampleColumnsSimd, resampleRowsSimd, simdPillowAvailable } from './pillowSimd';
 import type { Checkpoint } from './resampleTorch';
 
 /** Fixed-point fraction bits of Pillow's 8-bit coefficients (32 - 8 - 2). */
@@ -34,8 +35,23 @@ function clip8(sum: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-/** The horizontal pass over source rows `[rowFrom, rowTo)`. */
+/**
+ * The horizontal pass over source rows `[rowFrom, rowTo)`. It runs the WebAssembly SIMD pass
+ * (./pillowSimd.ts) where the runtime has it, else {@link resampleRowsJs}; both give the same bytes.
+ */
 export function resampleRows(
+  src: Bytes,
+  taps: FixedTaps,
+  rowFrom: number,
+  rowTo: number,
+  checkpoint: Checkpoint,
+): Bytes {
+  if (simdPillowAvailable()) return resampleRowsSimd(src, taps, rowFrom, rowTo, checkpoint);
+  return resampleRowsJs(src, taps, rowFrom, rowTo, checkpoint);
+}
+
+/** {@link resampleRows} in JavaScript: the fallback, and the reference of the SIMD pass. */
+export function resampleRowsJs(
   src: Bytes,
   taps: FixedTaps,
   rowFrom: number,
@@ -119,7 +135,8 @@ export function horizontalRowRgb(src: Bytes, taps: FixedTaps, y: number, dst: Ui
 
 /**
  * The vertical pass for output rows `[yFrom, yTo)` (all of them by default); `rowOffset` is the first
- * source row `src` holds. The result holds those rows only.
+ * source row `src` holds. The result holds those rows only. It runs the WebAssembly SIMD pass
+ * (./pillowSimd.ts) where the runtime has it, else {@link resampleColumnsJs}; both give the same bytes.
  */
 export function resampleColumns(
   src: Bytes,
@@ -128,6 +145,19 @@ export function resampleColumns(
   checkpoint: Checkpoint,
   yFrom = 0,
   yTo = taps.first.length,
+): Bytes {
+  if (simdPillowAvailable()) return resampleColumnsSimd(src, taps, rowOffset, checkpoint, yFrom, yTo);
+  return resampleColumnsJs(src, taps, rowOffset, checkpoint, yFrom, yTo);
+}
+
+/** {@link resampleColumns} in JavaScript: the fallback, and the reference of the SIMD pass. */
+export function resampleColumnsJs(
+  src: Bytes,
+  taps: FixedTaps,
+  rowOffset: number,
+  checkpoint: Checkpoint,
+  yFrom: number,
+  yTo: number,
 ): Bytes {
   const rowLen = src.width * src.channels;
   const out: Bytes = {
