@@ -89,7 +89,8 @@ describe('outputs', () => {
       });
       const pathOf = (ref: { filename: string; type: string }) =>
         ref.type === 'temp' ? join(dir, 'previews', ref.filename) : join(dir, ref.filename);
-      const written = await downloadOutputs(await api(), files, { dir, pathOf });
+      const http = await api();
+      const written = await downloadOutputs(http, files, { dir, pathOf });
       assert.deepEqual(
         written.map((f) => f.path),
         [join(dir, 'previews', 'a.png'), join(dir, 'b.png')],
