@@ -96,7 +96,7 @@ describe('outputs', () => {
         [join(dir, 'previews', 'a.png'), join(dir, 'b.png')],
       );
       assert.deepEqual(readdirSync(dir).sort(), ['b.png', 'previews']);
-      await assert.rejects(downloadOutputs(await api(), files, { dir, pathOf: () => null }), (e) =>
+      await assert.rejects(downloadOutputs(http, files, { dir, pathOf: () => null }), (e) =>
         isRunnerError(e, 'protocol'),
       );
     });
