@@ -12,9 +12,7 @@
  * reader of a file of a few KiB takes between opening and reading it. Spares are hidden files (their
  * names start with `.`), which every reader of a store ignores; {@link SpareFiles.clear} removes them,
  * and a process that dies leaves at most {@link SpareFilesOptions.max} of them, as it may leave a
- * temporary file. Nothing is flushed to the disk, as before; but where a new file renamed over another
- * survives a power cut as the old file or the new one on ext4, a spare written over in place may come
- * back with its earlier text or torn (docs/store-format.md says what readers then report).
+ * temporary file.
  */
 import { randomBytes } from 'node:crypto';
 import {
