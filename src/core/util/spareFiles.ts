@@ -15,18 +15,7 @@
  * temporary file.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  ftruncateSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  rmSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { linkSync, mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { syncTextLimit, writeFileAtomic } from './atomicWrite';
 
@@ -94,7 +83,7 @@ export class SpareFiles {
       reused?.path ?? join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
     let displaced: string | undefined;
     try {
-      this.fill(tmp, path, text, reused !== undefined);
+      this.fill(tmp, path, text);
       displaced = this.keepOld(path);
       renameSync(tmp, path);
     } catch (e) {
@@ -111,23 +100,8 @@ export class SpareFiles {
     for (const s of this.spares.splice(0)) rmSync(s.path, { force: true });
   }
 
-  /**
-   * Writes the text to the temporary path, making the folder when it is missing. A spare is written over
-   * in place and then cut to the text's length: emptying it first would free its blocks and allocate
-   * new ones, which costs as much as the new file it saves.
-   */
-  private fill(tmp: string, path: string, text: string, reused: boolean): void {
-    if (reused) {
-      const data = Buffer.from(text);
-      const fd = openSync(tmp, 'r+');
-      try {
-        writeSync(fd, data, 0, data.length, 0);
-        ftruncateSync(fd, data.length);
-      } finally {
-        closeSync(fd);
-      }
-      return;
-    }
+  /** Writes the text to the temporary path (truncating a spare), making the folder when it is missing. */
+  private fill(tmp: string, path: string, text: string): void {
     try {
       writeFileSync(tmp, text);
     } catch (e) {
