@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { RunnerError, runnerErrorReasons } from '../util/runnerError';
+import { readTextIfExists } from '../util/atomicWrite';
 import type { Job } from '../jobs/job';
 import type { JobState } from '../jobs/jobState';
-import { readSettled } from './settledRead';
 
 /**
  * Every field of a job, and only those. `satisfies` makes the compiler insist that a field added to
@@ -147,8 +147,9 @@ export function unstorableReason(job: Job): string | undefined {
 
 /** Reads and parses a job file; undefined when it does not exist. */
 export async function readJobFile(path: string, id: string): Promise<Job | undefined> {
-  const read = await readSettled(path);
-  return read && parseJob(read.text, path, id);
+  const text = await readTextIfExists(path);
+  if (text === undefined) return undefined;
+  return parseJob(text, path, id);
 }
 
 function badJobFile(path: string, why: string): RunnerError {

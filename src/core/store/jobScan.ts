@@ -1,15 +1,14 @@
 /**
  * Reading the jobs folder without re-reading what has not changed. Every write replaces a job file by
- * renaming a complete one over it (a new file, or one the owner displaced a while ago and wrote again),
- * so a file's inode, size and modification time together tell whether it changed since it was last
- * read; only changed files are parsed again, each read as one version (settledRead.ts).
+ * renaming a new one over it, so a file's inode, size and modification time together tell whether it
+ * changed since it was last read; only changed files are parsed again.
  */
-import { readdir } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRunnerError, RunnerError } from '../util/runnerError';
 import type { Job } from '../jobs/job';
 import { parseJob } from './jobFile';
-import { fingerprintOf, readSettled, statIfExists } from './settledRead';
 import { jobIdOfFile } from './storeLayout';
 
 /** What is known of one job file. */
@@ -44,6 +43,11 @@ const SCAN_BATCH = 32;
 /** An empty cache. */
 export function emptyCache(): JobCache {
   return { jobs: new Map(), problems: new Map() };
+}
+
+/** Identifies one version of a file; see the module comment. */
+export function fingerprintOf(s: Stats): string {
+  return `${s.ino}:${s.size}:${s.mtimeMs}`;
 }
 
 /**
@@ -95,7 +99,7 @@ async function scanFile(path: string, id: string, scan: Scan): Promise<'jobs' | 
   const { cache, result } = scan;
   const s = await statIfExists(path);
   if (!s?.isFile()) return 'gone';
-  let fingerprint = fingerprintOf(s);
+  const fingerprint = fingerprintOf(s);
   const cached = cache.jobs.get(id);
   if (cached?.fingerprint === fingerprint) return 'jobs';
   if (cached && cached.fingerprint === undefined && scan.ownWritesStand) {
@@ -104,11 +108,7 @@ async function scanFile(path: string, id: string, scan: Scan): Promise<'jobs' | 
   }
   if (cache.problems.get(id)?.fingerprint === fingerprint) return 'problems';
   try {
-    const read = await readSettled(path, s);
-    if (!read) return 'gone';
-    // The version read, which may be newer than the one stat'ed first.
-    fingerprint = read.fingerprint;
-    const job = parseJob(read.text, path, id);
+    const job = parseJob(await readFile(path, 'utf8'), path, id);
     cache.jobs.set(id, { fingerprint, job });
     cache.problems.delete(id);
     result.changed.push(job);
@@ -124,4 +124,14 @@ async function scanFile(path: string, id: string, scan: Scan): Promise<'jobs' | 
 
 function unreadable(path: string, e: unknown): RunnerError {
   return new RunnerError('bad_input', `${path}: cannot be read (${(e as Error).message})`, { file: path });
+}
+
+/** `stat` of `path`, or undefined when it does not exist (another process may have just removed it). */
+export async function statIfExists(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
 }

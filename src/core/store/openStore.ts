@@ -7,7 +7,7 @@ import { rm, stat } from 'node:fs/promises';
 import { isRunnerError, RunnerError } from '../util/runnerError';
 import type { Job } from '../jobs/job';
 import { terminalStates } from '../jobs/jobState';
-import { SpareFiles } from '../util/spareFiles';
+import { writeTextAtomic } from '../util/atomicWrite';
 import { AnswerWaiters } from './answerWaiters';
 import { readJobFile, serializeJob, unstorableReason } from './jobFile';
 import { emptyCache, scanJobs, type ScanResult } from './jobScan';
@@ -49,15 +49,12 @@ class FileJobStore implements JobStore {
   private watchedKey = '';
   /** Operations on the cache run one at a time, so a scan never reports this handle's own write. */
   private queue: Promise<unknown> = Promise.resolve();
-  /** The job files this handle displaced, reused by its next writes (util/spareFiles.ts). */
-  private readonly spares: SpareFiles;
 
   constructor(
     private readonly layout: StoreLayout,
     private readonly options: StoreOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.spares = new SpareFiles(layout.jobs, { now: this.now });
     this.me = { pid: options.pid ?? process.pid, hostname: options.hostname ?? hostname() };
     this.ownership = new StoreOwnership(layout, {
       ...this.me,
@@ -94,7 +91,7 @@ class FileJobStore implements JobStore {
     // The cache keeps what the file says, a copy the caller cannot change.
     const stored = JSON.parse(text) as Job;
     await this.exclusive(async () => {
-      await this.spares.replaceText(path, text);
+      await writeTextAtomic(path, text);
       this.cache.jobs.set(job.id, { fingerprint: undefined, job: stored });
       this.cache.problems.delete(job.id);
     });
@@ -181,7 +178,6 @@ class FileJobStore implements JobStore {
   }
 
   async release(): Promise<void> {
-    await this.exclusive(async () => this.spares.clear());
     await this.ownership.release();
     this.updateWatching();
   }
@@ -220,7 +216,6 @@ class FileJobStore implements JobStore {
     this.listeners.clear();
     this.waiters.cancelAll();
     this.updateWatching();
-    await this.exclusive(async () => this.spares.clear());
     await this.ownership.release();
   }
 

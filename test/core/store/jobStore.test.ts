@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRunnerError } from '../../../src/core/util/runnerError';
 import { applyOperation, type Job } from '../../../src/core/jobs/job';
@@ -160,35 +160,6 @@ describe('job store: jobs', () => {
     writeFileSync(join(dir, 'jobs', '.abc.json.1234.tmp'), '{"id": "half');
     assert.deepEqual(await store.list(), []);
     assert.deepEqual(store.problems(), []);
-  });
-
-  it('writes a job again into the file it displaced a while before, without creating one', async () => {
-    const dir = tempStoreDir();
-    const clock = fakeClock();
-    const store = await ownedStore(dir, clock);
-    const job = sampleJob();
-    await store.put(job);
-    // A descriptor of the first file sees what is written into that file later, and nothing else.
-    const first = openSync(join(dir, 'jobs', `${job.id}.json`), 'r');
-    try {
-      const dispatched = applyOperation(job, 'dispatch');
-      await store.put(dispatched);
-      clock.advance(60_000);
-      await store.put({ ...dispatched, promptId: 'p-1' });
-      assert.equal(JSON.parse(readFileSync(first, 'utf8')).promptId, 'p-1');
-      assert.equal((await store.get(job.id))?.promptId, 'p-1');
-    } finally {
-      closeSync(first);
-    }
-  });
-
-  it('leaves only job files in its folder once it closes, however often it rewrote them', async () => {
-    const dir = tempStoreDir();
-    const store = await ownedStore(dir);
-    const job = sampleJob();
-    for (const patch of [{}, { promptId: 'p-1' }, { promptId: 'p-2' }]) await store.put({ ...job, ...patch });
-    await store.close();
-    assert.deepEqual(readdirSync(join(dir, 'jobs')), [`${job.id}.json`]);
   });
 
   it('refuses a store written by a newer version', async () => {
