@@ -278,8 +278,8 @@ export async function runClientCostBench(): Promise<void> {
     const replaceMs = await atomicReplaceMs(mkdtempSync(join(root, 'disk-')));
     console.log(
       `  this disk, now: one atomic replace of a job file costs ${replaceMs.toFixed(2)} ms CPU ` +
-        `(ours creates 4 files a job: its record, its folder, run.json, the output; its record's 3 ` +
-        `replaces write into files earlier replaces displaced, creating none)`,
+        `(ours replaces a job's file 3 times and creates 4 new files: its record, its folder, ` +
+        `run.json, the output)`,
     );
   } finally {
     await Promise.all(servers.map((s) => s.close()));
