@@ -38,6 +38,11 @@ const SERVERS = 4;
 const JOBS = Number(process.env.CLIENT_COST_JOBS ?? 200);
 const WAIT_MS = 130;
 const ROUNDS = Number(process.env.CLIENT_COST_ROUNDS ?? 3);
+/**
+ * The clients to run, by label, comma-separated (`CLIENT_COST_CLIENTS=ours` to profile ours alone with
+ * `node --cpu-prof`); ratios need the baseline among them. @default every client
+ */
+const ONLY = process.env.CLIENT_COST_CLIENTS?.split(',');
 /** Jobs run first and not measured: sockets open, code paths warm. */
 const WARM_UP = 2 * SERVERS;
 
@@ -251,26 +256,30 @@ export async function runClientCostBench(): Promise<void> {
     { label: 'ours', open: (dir: string) => openOurs(urls, dir, quietIo), rounds: [] as Round[] },
     { label: 'ours tty', open: (dir: string) => openOurs(urls, dir, terminalIo), rounds: [] as Round[] },
   ];
-  const [base] = clients;
+  const base = clients.find((c) => c.label === 'baseline' && (!ONLY || ONLY.includes(c.label)));
   try {
     let value = 0;
     const nextValues = () => (value += WARM_UP + JOBS) - WARM_UP - JOBS;
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`  round ${round}:`);
       for (const c of clients) {
+        if (ONLY && !ONLY.includes(c.label)) continue;
         const dir = mkdtempSync(join(root, `round-${round}-`));
         const r = await measureClient(() => c.open(dir), servers, nextValues());
         c.rounds.push(r);
-        console.log(roundLine(c.label, r, c === base ? undefined : base!.rounds.at(-1)));
+        console.log(roundLine(c.label, r, c === base ? undefined : base?.rounds.at(-1)));
       }
     }
     console.log(`medians over ${ROUNDS} rounds (ratios: the median of each round's ratio to the baseline):`);
-    for (const c of clients) console.log(summary(c.label, c.rounds, c === base ? undefined : base!.rounds));
+    for (const c of clients) {
+      if (c.rounds.length > 0) console.log(summary(c.label, c.rounds, c === base ? undefined : base?.rounds));
+    }
     console.log('  goals: CPU/job under 6 ms; makespan no worse than the baseline');
     const replaceMs = await atomicReplaceMs(mkdtempSync(join(root, 'disk-')));
     console.log(
       `  this disk, now: one atomic replace of a job file costs ${replaceMs.toFixed(2)} ms CPU ` +
-        `(ours replaces a job's file 3 times and creates 3 new files: its record, run.json, the output)`,
+        `(ours replaces a job's file 3 times and creates 4 new files: its record, its folder, ` +
+        `run.json, the output)`,
     );
   } finally {
     await Promise.all(servers.map((s) => s.close()));

@@ -9,7 +9,7 @@ import type { ComfyHttp } from './http';
 import type { MessageData } from '../protocol/comfyMessages';
 import { executionErrorMessage, executionInterruptedMessage } from '../protocol/comfyMessages';
 import type { DownloadLimits } from './downloadLimits';
-import { type DownloadedFile, downloadOutputs } from './outputs';
+import { type DownloadedFile, downloadOutputs, type OutputFolder } from './outputs';
 import { distinctFiles, outputRefs } from '../protocol/outputRefs';
 import type { PromptEnding, PromptTracker, PromptWarning } from './promptTracker';
 import type { HistoryEntry } from './replies';
@@ -87,7 +87,7 @@ export async function concludePrompt(
   api: ComfyHttp,
   tracker: PromptTracker,
   history: HistoryEntry | undefined,
-  outputDir: string | undefined,
+  outputDir: OutputFolder | undefined,
   limits?: DownloadLimits,
 ): Promise<PromptResult> {
   if (history) tracker.settle(endingFromHistory(history));

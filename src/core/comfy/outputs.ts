@@ -21,6 +21,14 @@ import { type FileRef, openView } from './endpoints';
 import type { ComfyHttp } from './http';
 import type { OutputRef } from '../protocol/outputRefs';
 
+/**
+ * Where a prompt's outputs are downloaded: a folder laid out as {@link localPathFor} lays it out, or a
+ * folder and where in it each file goes (`pathOf`; null when the server-sent name would escape it),
+ * for a caller that wants the files in their final places without moving them.
+ */
+export type OutputFolder =
+  string | { readonly dir: string; readonly pathOf: (ref: OutputRef) => string | null };
+
 /** A file that was downloaded, with the size and SHA-256 of its bytes, computed as they were written. */
 export interface DownloadedFile extends OutputRef, FileDigest {
   /** Absolute local path, inside the requested folder. */
@@ -58,6 +66,17 @@ function unique(path: string, taken: Set<string>): string {
   for (let n = 1; taken.has(candidate.toLowerCase()); n++) candidate = `${stem} (${n})${ext}`;
   taken.add(candidate.toLowerCase());
   return candidate;
+}
+
+/** A caller's placement, refusing (as {@link localPathFor} does) a name that would escape the folder. */
+function placedBy(pathOf: (ref: OutputRef) => string | null): (ref: OutputRef) => string {
+  return (ref) => {
+    const path = pathOf(ref);
+    if (path === null) {
+      throw new RunnerError('protocol', `output name escapes its folder: ${ref.subfolder}/${ref.filename}`);
+    }
+    return resolve(path);
+  };
 }
 
 /** Fails unless `dir`, with symlinks resolved, is inside `root` (also resolved). */
@@ -128,13 +147,15 @@ async function downloadOne(d: Download): Promise<FileDigest> {
 export async function downloadOutputs(
   api: ComfyHttp,
   files: readonly OutputRef[],
-  folder: string,
+  folder: OutputFolder,
   limits: DownloadLimits = {},
   parallel = 4,
 ): Promise<DownloadedFile[]> {
-  const root = resolve(folder);
+  const root = resolve(typeof folder === 'string' ? folder : folder.dir);
+  const pathOf =
+    typeof folder === 'string' ? (f: OutputRef) => localPathFor(root, f) : placedBy(folder.pathOf);
   const taken = new Set<string>();
-  const planned = files.map((f) => ({ ...f, path: unique(localPathFor(root, f), taken) }));
+  const planned = files.map((f) => ({ ...f, path: unique(pathOf(f), taken) }));
   const made = new Set<string>();
   // Made here means the folder itself is ours to remove (never a parent mkdir made on the way).
   if (await mkdir(root, { recursive: true })) made.add(root);

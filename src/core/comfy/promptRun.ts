@@ -5,6 +5,7 @@
 import type { PreviewFrame, TextFrame } from '../protocol/binaryFrames';
 import type { Disposable } from './events';
 import type { PromptResult } from './finalise';
+import type { OutputFolder } from './outputs';
 import type { PromptSnapshot, PromptTracker, PromptWarning } from './promptTracker';
 
 /** Options of `ComfyClient.submit`. */
@@ -14,7 +15,7 @@ export interface SubmitOptions {
   /** The prompt id to use; default a fresh lowercase uuid v4, which every server from 2025-07 accepts. */
   promptId?: string;
   /** Download every output into this folder when the prompt ends. Default: no download. */
-  outputDir?: string;
+  outputDir?: OutputFolder;
   /** Queue at the front. */
   front?: boolean;
   /** Explicit priority (lower runs first); overrides `front`. */

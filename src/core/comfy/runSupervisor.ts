@@ -12,6 +12,7 @@ import type { ComfyLog } from './events';
 import { concludePrompt, failure, type PromptResult, readHistory } from './finalise';
 import type { ComfyHttp } from './http';
 import type { PromptEnding, PromptTracker } from './promptTracker';
+import type { OutputFolder } from './outputs';
 import type { HistoryEntry } from './replies';
 import { askServer, resyncAction, type PromptVerdict } from './resync';
 import type { ComfySocket } from './socket';
@@ -33,7 +34,7 @@ export interface SupervisorOptions {
 
 interface Followed {
   tracker: PromptTracker;
-  outputDir?: string;
+  outputDir?: OutputFolder;
   grace?: NodeJS.Timeout;
   finalising?: Promise<void>;
   resolve: (result: PromptResult) => void;
@@ -61,7 +62,7 @@ export class RunSupervisor {
   }
 
   /** Starts following a tracker; the promise settles with its result. Call before `tracker.accepted`. */
-  track(tracker: PromptTracker, outputDir?: string): Promise<PromptResult> {
+  track(tracker: PromptTracker, outputDir?: OutputFolder): Promise<PromptResult> {
     const result = new Promise<PromptResult>((resolve, reject) => {
       this.followed.set(tracker, { tracker, outputDir, resolve, reject });
     });

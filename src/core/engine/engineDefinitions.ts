@@ -2,7 +2,9 @@
  * The node definitions the embedded engine advertises, as `/object_info` would. Most are fixed; a class
  * with a `liveDef` (LoadImage, LoadImageMask) lists the image files of the input folder, which may change
  * between two calls. {@link EngineDefinitions} therefore lists the folder on every call, but builds the
- * definitions only when the listing differs from the last one.
+ * definitions only when the listing differs from the last one; a prompt that uses no such class is
+ * validated against the last definitions without listing the folder at all (a listing per prompt cost a
+ * thread-pool round trip and a readdir before every prompt a server ran).
  */
 import type { NodeDefs } from '../workflow/types';
 import { listInputImages } from './inputImages';
@@ -19,11 +21,35 @@ export class EngineDefinitions {
   private readonly live: boolean;
   private last: { inputs: LiveInputs; defs: NodeDefs } | undefined;
 
+  /** The classes whose definitions list the input folder. */
+  private readonly liveClasses: ReadonlySet<string>;
+
   constructor(
     private readonly inputDir: string,
     private readonly nodes: NodeRegistry = builtinNodes,
   ) {
-    this.live = [...nodes.values()].some((impl) => impl.liveDef);
+    this.liveClasses = new Set([...nodes].filter(([, impl]) => impl.liveDef).map(([name]) => name));
+    this.live = this.liveClasses.size > 0;
+  }
+
+  /**
+   * The definitions to validate `prompt` against: {@link current} when the prompt uses a class whose
+   * definition lists the input folder (or none were built yet), else the last ones built, whose
+   * fixed classes are the same and whose live lists the prompt does not read.
+   */
+  forPrompt(prompt: unknown): Promise<NodeDefs> {
+    if (this.last && !this.usesLiveClass(prompt)) return Promise.resolve(this.last.defs);
+    return this.current();
+  }
+
+  private usesLiveClass(prompt: unknown): boolean {
+    if (!this.live) return false;
+    if (typeof prompt !== 'object' || prompt === null) return true;
+    for (const node of Object.values(prompt)) {
+      const classType: unknown = (node as { class_type?: unknown } | null)?.class_type;
+      if (typeof classType !== 'string' || this.liveClasses.has(classType)) return true;
+    }
+    return false;
   }
 
   /**

@@ -187,7 +187,7 @@ class EmbeddedEngine implements Engine {
 
   async execute(prompt: unknown, options: ExecuteOptions): Promise<ExecutionOutcome> {
     if (this.disposed) throw engineDisposedError();
-    const validated = validateForRun(prompt, await this.definitions(), options.partialTargets);
+    const validated = validateForRun(prompt, await this.defs.forPrompt(prompt), options.partialTargets);
     // One prompt at a time, as the server's single worker runs them; the cache depends on it.
     const turn = this.tail.then(() => this.runValidated(validated, options));
     this.tail = turn.catch(() => undefined);

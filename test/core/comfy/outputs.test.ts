@@ -82,6 +82,25 @@ describe('outputs', () => {
       assert.deepEqual(readdirSync(join(dir, 's')), ['a.png']);
     });
 
+    it('writes each file where the caller places it, refusing a place the caller has none for', async () => {
+      const files = outputRefs({
+        '1': { images: [{ filename: 'a.png', subfolder: 's', type: 'temp' }] },
+        '2': { images: [{ filename: 'b.png', subfolder: '', type: 'output' }] },
+      });
+      const pathOf = (ref: { filename: string; type: string }) =>
+        ref.type === 'temp' ? join(dir, 'previews', ref.filename) : join(dir, ref.filename);
+      const http = await api();
+      const written = await downloadOutputs(http, files, { dir, pathOf });
+      assert.deepEqual(
+        written.map((f) => f.path),
+        [join(dir, 'previews', 'a.png'), join(dir, 'b.png')],
+      );
+      assert.deepEqual(readdirSync(dir).sort(), ['b.png', 'previews']);
+      await assert.rejects(downloadOutputs(http, files, { dir, pathOf: () => null }), (e) =>
+        isRunnerError(e, 'protocol'),
+      );
+    });
+
     it('reports the size and SHA-256 of each file as it was written', async () => {
       const files = outputRefs({ '1': { images: [{ filename: 'a.png', subfolder: '', type: 'output' }] } });
       const [file] = await downloadOutputs(await api(), files, dir);

@@ -63,6 +63,29 @@ describe('engine definitions', () => {
     }
   });
 
+  it('validate a prompt without a class that lists the input folder without listing it again', async () => {
+    const { nodes, builds } = countingRegistry();
+    const dirs = testDirs();
+    const engine = createEngine({ ...dirs, nodes, workers: false });
+    try {
+      const prompt = (source: string, value: number) => ({
+        '1': apiNode(source, { value }),
+        '2': apiNode('TestCounter', { tag: 'defs', input: ['1', 0] }),
+      });
+      await engine.execute(prompt('TestSource', 1), { promptId: 'a' });
+      writeFileSync(join(dirs.inputDir, 'new.png'), '');
+      await engine.execute(prompt('TestSource', 2), { promptId: 'b' });
+      assert.equal(builds.length, 1);
+      await engine.execute(prompt('TestLive', 3), { promptId: 'c' });
+      assert.deepEqual(
+        builds.map((b) => b.inputImages),
+        [[], ['new.png']],
+      );
+    } finally {
+      await engine.dispose();
+    }
+  });
+
   it('list the input folder’s images in LoadImage’s definition as they come and go', async () => {
     const dirs = testDirs();
     const engine = createEngine({ ...dirs, workers: false });

@@ -1,12 +1,12 @@
 /**
- * How a prompt's ending on a ComfyUI server becomes a job's {@link RunResult}: outputs downloaded into a
- * staging folder are moved to where the embedded target would have put them (one JobOutput per listed
- * file), and failures become JobErrors with ComfyUI's node, exception and traceback.
+ * How a prompt's ending on a ComfyUI server becomes a job's {@link RunResult}: outputs are downloaded to
+ * where the embedded target would have put them (one JobOutput per listed file), and failures become
+ * JobErrors with ComfyUI's node, exception and traceback.
  */
-import { mkdir, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readdir, mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { PromptFailureDetails, PromptResult } from '../../comfy/finalise';
-import type { DownloadedFile } from '../../comfy/outputs';
+import type { DownloadedFile, OutputFolder } from '../../comfy/outputs';
 import { isRunnerError, RunnerError } from '../../util/runnerError';
 import { copyFileAtomic } from '../../util/atomicWrite';
 import type { Job, JobError, JobOutput } from '../../jobs/job';
@@ -27,6 +27,25 @@ export async function settleRemote(result: Promise<PromptResult>, job: Job): Pro
     return { status: 'error', outputs, error: jobError(e, details) };
   }
   return { status: 'success', outputs: await collect(done.outputs, done.files, job) };
+}
+
+/** Where a job's downloads go: each file straight to its place in the job's folder. */
+export function outputPlaces(job: Job): OutputFolder {
+  const into = collectionDir(job);
+  return { dir: into, pathOf: (ref) => outputDestination(into, ref) };
+}
+
+/** A download's temporary file (comfy/outputs.ts), renamed into place when complete. */
+const partialName = /^\.[0-9a-f]{12}\.part$/;
+
+/**
+ * Removes the temporary files of downloads that a runner which died left in the job's folder (its
+ * outputs' folders included); their files are downloaded again.
+ */
+export async function discardPartials(job: Job): Promise<void> {
+  const entries = await readdir(collectionDir(job), { recursive: true, withFileTypes: true }).catch(() => []);
+  const partials = entries.filter((e) => e.isFile() && partialName.test(e.name));
+  await Promise.all(partials.map((e) => rm(join(e.parentPath, e.name), { force: true })));
 }
 
 /** The result of a job whose prompt the server accepted once and no longer knows. */
@@ -51,9 +70,9 @@ function jobError(e: RunnerError, details: PromptFailureDetails | undefined): Jo
 }
 
 /**
- * Moves downloaded files to where the embedded target would have put them; one JobOutput per listed file,
- * described by the digest its download computed. A server file listed twice is copied to its second place
- * and keeps that digest.
+ * One JobOutput per listed file, described by the digest its download computed, each file where the
+ * embedded target would have put it: downloaded there, or moved there when the download had to take
+ * another name. A server file listed twice is copied to its second place and keeps that digest.
  */
 async function collect(ui: UiOutputs, files: DownloadedFile[], job: Job): Promise<JobOutput[]> {
   const { outDir } = job;
@@ -71,7 +90,7 @@ async function collect(ui: UiOutputs, files: DownloadedFile[], job: Job): Promis
     const earlier = placed.get(key);
     if (earlier) await copyFileAtomic(earlier, to);
     else {
-      await moveInto(file.path, to);
+      if (file.path !== to) await moveInto(file.path, to);
       placed.set(key, to);
     }
     outputs.push(jobOutputFor(outDir, to, ref, file));

@@ -13,20 +13,23 @@
  * same client id and prompt id; whether a prompt the server does not know is lost or was never submitted
  * is the job's to say, so it is decided here.
  *
- * Downloads go to a hidden staging folder inside the job's folder and are renamed into place one by
- * one, so a file under its final name is always complete.
+ * Downloads go straight to their places in the job's folder (remoteResults.ts `outputPlaces`), each
+ * through a hidden temporary file renamed into place when complete, so a file under its final name is
+ * always complete. (They went to a staging folder first, and were moved from there: a folder made and
+ * removed per prompt, which costs more CPU than the rest of the download on some file systems.)
  */
 import { randomUUID } from 'node:crypto';
-import { rm, rmdir } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ComfyClient } from '../../comfy/client';
+import type { OutputFolder } from '../../comfy/outputs';
 import type { OpenedPrompt } from '../../comfy/submitIdempotent';
 import { runsPartialTargets } from '../../protocol/serverVersion';
 import { partialPrompt } from '../../workflow/partialPrompt';
 import type { ApiPrompt, NodeDefs } from '../../workflow/types';
 import type { Job } from '../../jobs/job';
 import { uploadLocalInputs, withLocalInputs } from './remoteInputs';
-import { lostRemote, settleRemote } from './remoteResults';
+import { discardPartials, lostRemote, outputPlaces, settleRemote } from './remoteResults';
 import { rejectionWithProblems } from './rejectionWithProblems';
 import type { ProbeResult, RunHooks, RunResult, RunTarget } from './runTarget';
 
@@ -64,10 +67,10 @@ interface Attempt {
 }
 
 /**
- * How an attempt gets hold of its prompt on the server, given the staging folder to download into: the
+ * How an attempt gets hold of its prompt on the server, given where to download its outputs: the
  * prompt followed, or a result reached without following anything.
  */
-type Opener = (staging: string) => Promise<OpenedPrompt | { ended: RunResult }>;
+type Opener = (outputs: OutputFolder) => Promise<OpenedPrompt | { ended: RunResult }>;
 
 /** A run target over a ComfyUI server. */
 export function remoteTarget(options: RemoteTargetOptions): RunTarget {
@@ -120,7 +123,7 @@ async function runRemote(remote: Remote, job: Job, hooks: RunHooks, signal: Abor
   await hooks.submitting?.(promptId);
   if (signal.aborted) return { status: 'interrupted', outputs: [] };
   const attempt = { job, hooks, signal, promptId };
-  return followThrough(remote.client, attempt, (staging) => submitOnce(remote, prompt, attempt, staging));
+  return followThrough(remote.client, attempt, (outputs) => submitOnce(remote, prompt, attempt, outputs));
 }
 
 /**
@@ -138,16 +141,18 @@ async function resumeRemote(
   const promptId = job.promptId;
   if (promptId === undefined) return runRemote(remote, job, hooks, signal);
   const attempt = { job, hooks, signal, promptId };
-  // A runner that died mid-download may have left part of a file in the staging folder.
-  await rm(stagingOf(job, promptId), { recursive: true, force: true });
+  // A runner that died mid-download may have left part of a file: hidden beside its place, or in the
+  // staging folder runners downloaded into before.
+  await rm(join(job.outDir, `.download-${promptId}`), { recursive: true, force: true });
+  await discardPartials(job);
   const accepted = job.state === 'running' || job.times.accepted !== undefined;
-  return followThrough(remote.client, attempt, async (staging) => {
-    const resumed = await remote.client.resume(promptId, job.prompt, { outputDir: staging });
+  return followThrough(remote.client, attempt, async (outputs) => {
+    const resumed = await remote.client.resume(promptId, job.prompt, { outputDir: outputs });
     if (resumed.kind === 'following') return resumed;
     if (accepted) return { ended: lostRemote(promptId, remote.name) };
     const prompt = await uploadedPrompt(remote, job);
     if (signal.aborted) return { ended: { status: 'interrupted', outputs: [] } };
-    return submitOnce(remote, prompt, attempt, staging);
+    return submitOnce(remote, prompt, attempt, outputs);
   });
 }
 
@@ -166,7 +171,7 @@ async function submitOnce(
   remote: Remote,
   prompt: ApiPrompt,
   a: Attempt,
-  staging: string,
+  outputs: OutputFolder,
 ): Promise<OpenedPrompt> {
   const extraData = a.job.extraPngInfo ? { extra_pnginfo: a.job.extraPngInfo } : undefined;
   const split = a.job.split;
@@ -180,18 +185,13 @@ async function submitOnce(
       {
         promptId: a.promptId,
         extraData,
-        outputDir: staging,
+        outputDir: outputs,
         ...(targets && { partialExecutionTargets: split.outputs }),
       },
     );
   } catch (e) {
     throw rejectionWithProblems(e, a.job);
   }
-}
-
-/** The hidden folder a prompt's outputs are downloaded to before they are moved into place. */
-function stagingOf(job: Job, promptId: string): string {
-  return join(job.outDir, `.download-${promptId}`);
 }
 
 /** Forwards the server's messages about one prompt to the hooks, from before it is submitted. */
@@ -204,12 +204,11 @@ function forwardEvents(client: ComfyClient, promptId: string, hooks: RunHooks, s
 
 /**
  * Opens the attempt's prompt on the server and follows it to a result: events forwarded, acceptance
- * reported once the server confirmed it, a start found by polling reported too, an abort turned into
- * a cancel on the server, and the staging folder removed however it ends.
+ * reported once the server confirmed it, a start found by polling reported too, and an abort turned
+ * into a cancel on the server.
  */
 async function followThrough(client: ComfyClient, a: Attempt, open: Opener): Promise<RunResult> {
   const { job, hooks, signal, promptId } = a;
-  const staging = stagingOf(job, promptId);
   // The start is told once, whether `execution_start` or a poll of a silent prompt shows it first.
   let started = false;
   const start = () => {
@@ -221,7 +220,7 @@ async function followThrough(client: ComfyClient, a: Attempt, open: Opener): Pro
   const onAbort = () => void client.cancel(promptId).catch(() => undefined);
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    const opened = await open(staging);
+    const opened = await open(outputPlaces(job));
     if ('ended' in opened) return opened.ended;
     const { run, confirmed } = opened;
     if (signal.aborted) void run.cancel().catch(() => undefined);
@@ -250,14 +249,5 @@ async function followThrough(client: ComfyClient, a: Attempt, open: Opener): Pro
   } finally {
     forwarding.dispose();
     signal.removeEventListener('abort', onAbort);
-    await removeStaging(staging);
   }
-}
-
-/**
- * Removes the staging folder: nearly always an empty folder by now (its files were moved into place),
- * which one `rmdir` removes; anything else (left files, no folder at all) takes the recursive removal.
- */
-async function removeStaging(staging: string): Promise<void> {
-  await rmdir(staging).catch(() => rm(staging, { recursive: true, force: true }));
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ComfyClient, type ComfyClientOptions } from '../../../../src/core/comfy/client';
 import { isRunnerError } from '../../../../src/core/util/runnerError';
@@ -109,6 +109,21 @@ describe('the remote run target', function () {
       type: 'executing',
       data: { node: null, prompt_id: seen.accepted[0] },
     });
+  });
+
+  it('takes back a job whose runner died mid-download without the partial file it left', async () => {
+    const { url } = await serve({ nodes: gatedRegistry });
+    const target = targetFor(url);
+    const { seen, hooks } = recorder();
+    const first = jobOf(quickPrompt('partial'));
+    assert.equal((await target.run(first, hooks, new AbortController().signal)).status, 'success');
+    // The same prompt, finished on the server, as a runner that died while downloading it left it.
+    const job: Job = { ...first, state: 'running', promptId: seen.accepted[0], outDir: tmp('remote-job-') };
+    job.times = { ...job.times, accepted: Date.now() };
+    writeFileSync(join(job.outDir, '.0123456789ab.part'), 'half');
+    const result = await target.resume!(job, recorder().hooks, new AbortController().signal);
+    assert.equal(result.status, 'success');
+    assert.deepEqual(readdirSync(job.outDir), ['partial_00001_.txt']);
   });
 
   it('records for each output the SHA-256 and size of the file in the job folder', async () => {
