@@ -49,7 +49,7 @@ describe('running workflows in VS Code', () => {
     workspace: {
       '.': 'examples',
       'broken/runtime-error.json': 'test/fixtures/comfyui-0.8.0/workflows/05_runtime_error.json',
-      'slow/slow.json': 'test/fixtures/comfyui-0.8.0/workflows/03_slow.json',
+      'slow/slow.json': 'test/e2e/fixtures/slowBlurs.json',
     },
   });
 

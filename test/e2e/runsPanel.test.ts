@@ -11,7 +11,7 @@ describe('the runs panel in VS Code', function () {
   const session = useSession({
     workspace: {
       '.': 'examples',
-      'slow/slow.json': 'test/fixtures/comfyui-0.8.0/workflows/03_slow.json',
+      'slow/slow.json': 'test/e2e/fixtures/slowBlurs.json',
     },
     settings: { 'comfyuiRunner.outputs.openPanelOnRun': true },
   });
