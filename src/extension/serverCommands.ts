@@ -11,20 +11,42 @@ import type { CommandContext } from './commandContext';
 import { trustedOrSay } from './runCommands';
 import { credentialsKey, readRunnerConfig, SECTION, type ServerSetting } from './settings';
 
-/** The server a command is about: the tree item's, or one the user picks. */
-async function pickServer(arg: unknown, title: string): Promise<ServerSetting | undefined> {
+/** The embedded engine, as {@link pickServer} gives it when asked to offer it. */
+const ENGINE = 'embedded' as const;
+
+/**
+ * The server a command is about: the tree item's, or one the user picks; with `withEngine`, the
+ * embedded engine too (its item, or first in the pick), as {@link ENGINE}.
+ */
+async function pickServer(arg: unknown, title: string): Promise<ServerSetting | undefined>;
+async function pickServer(
+  arg: unknown,
+  title: string,
+  withEngine: true,
+): Promise<ServerSetting | typeof ENGINE | undefined>;
+async function pickServer(
+  arg: unknown,
+  title: string,
+  withEngine = false,
+): Promise<ServerSetting | typeof ENGINE | undefined> {
   const servers = readRunnerConfig().servers;
-  const given = typeof arg === 'string' ? arg : (arg as { serverUrl?: string } | undefined)?.serverUrl;
+  const item = arg as { serverUrl?: string; name?: unknown } | undefined;
+  const given = typeof arg === 'string' ? arg : item?.serverUrl;
+  if (withEngine && (given ?? item?.name) === ENGINE) return ENGINE;
   if (given) return servers.find((s) => s.url === given || serverName(s.url) === given);
-  if (servers.length === 0) {
+  if (servers.length === 0 && !withEngine) {
     void vscode.window.showInformationMessage('ComfyUI Runner: no server is configured; add one first.');
     return undefined;
   }
-  const picked = await vscode.window.showQuickPick(
-    servers.map((s) => ({ label: s.name ?? serverName(s.url), description: serverName(s.url), server: s })),
-    { title },
-  );
-  return picked?.server;
+  const items = [
+    ...(withEngine ? [{ label: ENGINE, description: 'the built-in engine', server: ENGINE }] : []),
+    ...servers.map((s) => ({
+      label: s.name ?? serverName(s.url),
+      description: serverName(s.url),
+      server: s,
+    })),
+  ];
+  return (await vscode.window.showQuickPick(items, { title }))?.server;
 }
 
 /** Writes the servers setting where it is set (the workspace's, else the user's). */
@@ -91,33 +113,14 @@ export function disableServer(_ctx: CommandContext, arg?: unknown): Promise<void
   return setEnabled(arg, false);
 }
 
-/** The engine's entry in the quick pick of Set Server Slots. */
-const ENGINE_PICK = { label: 'embedded', description: 'the built-in engine' };
-
 /**
  * Asks how many jobs a server runs at once, and keeps it in the servers setting; for the embedded engine
  * (its item, or first in the pick), in `comfyuiRunner.engine.slots`.
  */
 export async function setServerSlots(_ctx: CommandContext, arg?: unknown): Promise<void> {
-  const servers = readRunnerConfig().servers;
-  const named = (arg as { name?: unknown } | undefined)?.name;
-  const given = typeof arg === 'string' ? arg : (arg as { serverUrl?: string } | undefined)?.serverUrl;
-  let server: ServerSetting | 'embedded' | undefined;
-  if (given === 'embedded' || (given === undefined && named === 'embedded')) server = 'embedded';
-  else if (given) server = servers.find((s) => s.url === given || serverName(s.url) === given);
-  else {
-    const items = [
-      { ...ENGINE_PICK, server: 'embedded' as const },
-      ...servers.map((s) => ({
-        label: s.name ?? serverName(s.url),
-        description: serverName(s.url),
-        server: s,
-      })),
-    ];
-    server = (await vscode.window.showQuickPick(items, { title: 'Set Server Slots' }))?.server;
-  }
+  const server = await pickServer(arg, 'Set Server Slots', true);
   if (!server) return;
-  const remote = server === 'embedded' ? undefined : server;
+  const remote = server === ENGINE ? undefined : server;
   const text = await vscode.window.showInputBox({
     title: `Slots of ${remote ? (remote.name ?? serverName(remote.url)) : 'the embedded engine'}`,
     prompt: remote
@@ -129,7 +132,7 @@ export async function setServerSlots(_ctx: CommandContext, arg?: unknown): Promi
   if (text === undefined) return;
   const slots = Number(text.trim());
   if (!remote) return saveSetting('engine.slots', slots);
-  await saveServers(servers.map((s) => (s.url === remote.url ? { ...s, slots } : s)));
+  await saveServers(readRunnerConfig().servers.map((s) => (s.url === remote.url ? { ...s, slots } : s)));
 }
 
 /** Asks for a server's credentials and keeps them in SecretStorage (never in settings or logs). */

@@ -19,17 +19,21 @@ import type { RetryOptions } from '../scheduler/retryPolicy';
 import type { Scheduler } from '../scheduler/scheduler';
 import type { SchedulerEvent } from '../scheduler/schedulerEvents';
 import type { SchedulerView } from '../scheduler/schedulerView';
-import type { JobStore, StoreOptions } from '../store/jobStore';
+import type { StoreOptions } from '../store/jobStore';
 import { openStore } from '../store/openStore';
 import { storeInUse } from '../store/storeInUse';
 import { RunnerError } from '../util/runnerError';
 import type { SystemStats } from '../comfy/systemStats';
-import type { DownloadLimits } from '../comfy/downloadLimits';
 import type { SweepableInput } from '../workflow/overrides';
 import { planJobs, type PlanRequest, type WorkflowSource } from './planJobs';
 import { closePlaces, EMBEDDED, openPlaces, poolTargets, type Place } from './poolPlaces';
-import { readRunnerSettings, serverName, writeRunnerSettings, type RunnerSettings } from './runnerSettings';
-import { serverSettingsOf, type ServerSpec } from './serverSettings';
+import {
+  poolOf,
+  settingsFor,
+  writeRunnerSettings,
+  type RunnerSettings,
+  type RunnerSettingsRequest,
+} from './runnerSettings';
 import { workflowOutputNodes, workflowSweepInputs, type OutputNode } from './workflowChoices';
 import { workflowVerdicts, type WorkflowVerdict } from './workflowVerdicts';
 
@@ -50,38 +54,10 @@ export interface JobSource {
   snapshot(): RunnerSnapshot;
 }
 
-/** Options of {@link openRunner}. */
-export interface RunnerOptions {
+/** Options of {@link openRunner}; the pool and folders are {@link RunnerSettingsRequest}'s. */
+export interface RunnerOptions extends RunnerSettingsRequest {
   /** The job store's folder. */
   readonly storeDir: string;
-  /**
-   * What a store with unfinished jobs means: `refuse` throws `bad_input` saying how to resume or
-   * cancel them; `resume` takes them back.
-   */
-  readonly unfinished: 'refuse' | 'resume';
-  /**
-   * The pool. On `resume`, empty means the pool the store kept plus every server an unfinished job was
-   * on.
-   * @default ['embedded'] (on resume: the stored pool)
-   */
-  readonly servers?: readonly ServerSpec[];
-  /** Where run folders go. @default the stored one, else the store folder's parent */
-  readonly out?: string;
-  /** The local input folder. @default the stored one, else `input` */
-  readonly inputDir?: string;
-  /** The most jobs on servers at once over the pool. @default the stored one, else no cap */
-  readonly concurrency?: number;
-  /**
-   * Prompts the embedded engine runs at once, when the pool names it `embedded` (a server spec of its own
-   * with `slots` wins). @default the stored number on resume, else 1
-   */
-  readonly engineSlots?: number;
-  /**
-   * Limits on each output downloaded from a server: stall timeout, deadline, size cap. Each limit not
-   * given is the stored one on resume, else its default (comfy/downloadLimits.ts).
-   * @default the stored limits, else the defaults
-   */
-  readonly downloads?: DownloadLimits;
   /**
    * What a job no server can run does: wait for one (a window that stays open), or fail at once (a
    * command line, which would never end).
@@ -123,7 +99,7 @@ export async function openRunner(options: RunnerOptions): Promise<Runner> {
     if (!acquired.acquired) throw storeInUse(store.dir, acquired.owner);
     const unfinished = (await store.list()).filter((j) => !terminalStates.has(j.state));
     if (unfinished.length > 0 && options.unfinished === 'refuse') throw unfinishedJobs(store.dir, unfinished);
-    const settings = await settingsFor(store, options, unfinished);
+    const settings = await settingsFor(store.dir, options, unfinished);
     await writeRunnerSettings(store.dir, settings);
     places = await openPlaces({
       ...settings,
@@ -160,53 +136,6 @@ function unfinishedJobs(dir: string, unfinished: readonly Job[]): RunnerError {
       `"comfy-runner jobs cancel <id> --store ${dir}", or run with another --store`,
     { file: dir },
   );
-}
-
-/** The pool: the servers given, else (resuming) the stored pool and the servers jobs were on. */
-function poolOf(options: RunnerOptions, settings: RunnerSettings): ServerSpec[] {
-  const given = options.servers ?? [];
-  const pool = given.length > 0 ? [...given] : settings.servers;
-  const slots = settings.engineSlots;
-  if (slots === undefined) return pool;
-  return pool.map((s) => (s === EMBEDDED ? { url: EMBEDDED, slots } : s));
-}
-
-/** What the store keeps about this runner: the pool's names, folders and client id (never credentials). */
-async function settingsFor(
-  store: JobStore,
-  options: RunnerOptions,
-  unfinished: readonly Job[],
-): Promise<RunnerSettings> {
-  const saved = await readRunnerSettings(store.dir);
-  const given = (options.servers ?? []).map((s) => serverSettingsOf(s).url);
-  const servedOn = unfinished.flatMap((j) => (j.state !== 'queued' && j.server ? [j.server] : []));
-  const resumed = options.unfinished === 'resume' ? [...(saved?.servers ?? []), ...servedOn] : [];
-  const servers = given.length > 0 ? given : resumed.length > 0 ? resumed : ['embedded'];
-  // A new run's cap is its own; a resumed one keeps the cap it was started with unless given another.
-  const concurrency =
-    options.concurrency ?? (options.unfinished === 'resume' ? saved?.concurrency : undefined);
-  const engineSlots =
-    options.engineSlots ?? (options.unfinished === 'resume' ? saved?.engineSlots : undefined);
-  return {
-    servers: [...new Set(servers.map(serverName))],
-    clientId: saved?.clientId ?? crypto.randomUUID(),
-    inputDir: resolve(options.inputDir ?? saved?.inputDir ?? 'input'),
-    out: resolve(options.out ?? saved?.out ?? resolve(store.dir, '..')),
-    ...(concurrency !== undefined && { concurrency }),
-    ...(engineSlots !== undefined && engineSlots > 1 && { engineSlots }),
-    ...downloadsFor(options, saved),
-  };
-}
-
-/** A new run's download limits are its own; a resumed one keeps those it was started with unless given others. */
-function downloadsFor(
-  options: RunnerOptions,
-  saved: RunnerSettings | undefined,
-): Pick<RunnerSettings, 'downloads'> {
-  const kept = options.unfinished === 'resume' ? saved?.downloads : undefined;
-  const given = Object.entries(options.downloads ?? {}).filter(([, v]) => v !== undefined);
-  const downloads: DownloadLimits = { ...kept, ...Object.fromEntries(given) };
-  return Object.keys(downloads).length > 0 ? { downloads } : {};
 }
 
 /** Options of {@link Runner.follow}. */

@@ -2,13 +2,15 @@
  * `runner.json` in a job store: the pool a `comfy-runner run` used, so that `comfy-runner jobs resume`
  * can build it again after that process died. Server URLs are written without credentials (user name,
  * password, query token): a store never holds a secret. A server that wants credentials is named again
- * with them on `jobs resume --server`.
+ * with them on `jobs resume --server`. How a runner's options and the kept settings make its settings
+ * and its pool is here too ({@link settingsFor}, {@link poolOf}).
  */
-import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { RunnerError } from '../util/runnerError';
 import { readTextIfExists, writeFileAtomic } from '../util/atomicWrite';
 import type { DownloadLimits } from '../comfy/downloadLimits';
+import type { Job } from '../jobs/job';
+import { serverSettingsOf, type ServerSpec } from './serverSettings';
 
 /** What a run tells its store about its pool. */
 export interface RunnerSettings {
@@ -91,19 +93,81 @@ export async function writeRunnerSettings(storeDir: string, settings: RunnerSett
   await writeFileAtomic(join(storeDir, FILE), `${JSON.stringify(clean, null, 2)}\n`);
 }
 
-/**
- * The settings a run keeps: its own pool and folders, under the client id the store had (a new one for
- * a new store), so every process on one store speaks to the servers as the same client.
- */
-export function runSettings(
-  previous: RunnerSettings | undefined,
-  run: { servers: string[]; inputDir: string; out: string; concurrency?: number },
-): RunnerSettings {
+/** What a runner is opened with that decides its settings (runner.ts `RunnerOptions`). */
+export interface RunnerSettingsRequest {
+  /**
+   * What a store with unfinished jobs means: `refuse` throws `bad_input` saying how to resume or
+   * cancel them; `resume` takes them back.
+   */
+  readonly unfinished: 'refuse' | 'resume';
+  /**
+   * The pool. On `resume`, empty means the pool the store kept plus every server an unfinished job was
+   * on.
+   * @default ['embedded'] (on resume: the stored pool)
+   */
+  readonly servers?: readonly ServerSpec[];
+  /** Where run folders go. @default the stored one, else the store folder's parent */
+  readonly out?: string;
+  /** The local input folder. @default the stored one, else `input` */
+  readonly inputDir?: string;
+  /** The most jobs on servers at once over the pool. @default the stored one, else no cap */
+  readonly concurrency?: number;
+  /**
+   * Prompts the embedded engine runs at once, when the pool names it `embedded` (a server spec of its own
+   * with `slots` wins). @default the stored number on resume, else 1
+   */
+  readonly engineSlots?: number;
+  /**
+   * Limits on each output downloaded from a server: stall timeout, deadline, size cap. Each limit not
+   * given is the stored one on resume, else its default (comfy/downloadLimits.ts).
+   * @default the stored limits, else the defaults
+   */
+  readonly downloads?: DownloadLimits;
+}
+
+/** The pool: the servers given, else (resuming) the stored pool and the servers jobs were on. */
+export function poolOf(options: RunnerSettingsRequest, settings: RunnerSettings): ServerSpec[] {
+  const given = options.servers ?? [];
+  const pool = given.length > 0 ? [...given] : settings.servers;
+  const slots = settings.engineSlots;
+  if (slots === undefined) return pool;
+  return pool.map((s) => (s === 'embedded' ? { url: s, slots } : s));
+}
+
+/** What the store keeps about this runner: the pool's names, folders and client id (never credentials). */
+export async function settingsFor(
+  storeDir: string,
+  options: RunnerSettingsRequest,
+  unfinished: readonly Job[],
+): Promise<RunnerSettings> {
+  const saved = await readRunnerSettings(storeDir);
+  const given = (options.servers ?? []).map((s) => serverSettingsOf(s).url);
+  const servedOn = unfinished.flatMap((j) => (j.state !== 'queued' && j.server ? [j.server] : []));
+  const resumed = options.unfinished === 'resume' ? [...(saved?.servers ?? []), ...servedOn] : [];
+  const servers = given.length > 0 ? given : resumed.length > 0 ? resumed : ['embedded'];
+  // A new run's cap is its own; a resumed one keeps the cap it was started with unless given another.
+  const concurrency =
+    options.concurrency ?? (options.unfinished === 'resume' ? saved?.concurrency : undefined);
+  const engineSlots =
+    options.engineSlots ?? (options.unfinished === 'resume' ? saved?.engineSlots : undefined);
   return {
-    servers: run.servers,
-    clientId: previous?.clientId ?? randomUUID(),
-    inputDir: resolve(run.inputDir),
-    out: resolve(run.out),
-    ...(run.concurrency !== undefined && { concurrency: run.concurrency }),
+    servers: [...new Set(servers.map(serverName))],
+    clientId: saved?.clientId ?? crypto.randomUUID(),
+    inputDir: resolve(options.inputDir ?? saved?.inputDir ?? 'input'),
+    out: resolve(options.out ?? saved?.out ?? resolve(storeDir, '..')),
+    ...(concurrency !== undefined && { concurrency }),
+    ...(engineSlots !== undefined && engineSlots > 1 && { engineSlots }),
+    ...downloadsFor(options, saved),
   };
+}
+
+/** A new run's download limits are its own; a resumed one keeps those it was started with unless given others. */
+function downloadsFor(
+  options: RunnerSettingsRequest,
+  saved: RunnerSettings | undefined,
+): Pick<RunnerSettings, 'downloads'> {
+  const kept = options.unfinished === 'resume' ? saved?.downloads : undefined;
+  const given = Object.entries(options.downloads ?? {}).filter(([, v]) => v !== undefined);
+  const downloads: DownloadLimits = { ...kept, ...Object.fromEntries(given) };
+  return Object.keys(downloads).length > 0 ? { downloads } : {};
 }

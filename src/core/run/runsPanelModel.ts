@@ -13,19 +13,19 @@
  */
 import { basename, join, resolve } from 'node:path';
 import type { Job } from '../jobs/job';
-import type { PromptProgress } from '../protocol/promptProgress';
-import { reachable, topologicalOrder } from '../workflow/graph';
-import type { ApiPrompt } from '../workflow/types';
-import type {
-  HostMessage,
-  PanelNode,
-  PanelNodeState,
-  PanelOutput,
-  PanelRun,
-  RunChanges,
-} from '../../shared/protocol';
+import { reachable } from '../workflow/graph';
+import type { HostMessage, PanelNode, PanelOutput, PanelRun, RunChanges } from '../../shared/protocol';
 import { inputsLabel, jobInputs } from './jobLabel';
 import { splitRunJob } from './jobsOverviewSplit';
+import {
+  nodeOf,
+  progressOf,
+  promptOrder,
+  sortByStart,
+  splitNodes,
+  splitProgress,
+  type RunExtras,
+} from './runsPanelNodes';
 import type { RunnerEvent, RunnerSnapshot } from './runner';
 
 /** The preview image types shown. */
@@ -39,16 +39,6 @@ export interface RunsPanelModelOptions {
   readonly uriOf: (path: string) => string;
   /** The clock node times are taken from when a job's record has none yet. @default Date.now */
   readonly now?: () => number;
-}
-
-/** What is known of a run besides its job record. */
-interface RunExtras {
-  progress?: PromptProgress;
-  /** Node start and end times seen in its ComfyUI messages. */
-  nodeTimes: Record<string, { started?: number; finished?: number }>;
-  /** Output paths (absolute) the user starred. */
-  starred: Set<string>;
-  comfyuiVersion?: string;
 }
 
 /** One workflow's runs for its panel; see the file comment. */
@@ -232,18 +222,8 @@ export class RunsPanelModel {
       extras: this.extrasOf(part.id),
       runs: this.nodesOfPart(part),
     }));
-    const nodes = this.orderOf(job).map((node) => {
-      const seen = views.filter((v) => v.runs.has(node)).map((v) => nodeOf(v.part, node, v.extras));
-      return seen.length > 0 ? furthest(seen) : nodeOf(job, node, this.extrasOf(id));
-    });
-    const progress = { done: 0, total: 0 };
-    for (const v of views) {
-      const total = v.runs.size;
-      progress.total += total;
-      if (v.part.state === 'succeeded') progress.done += total;
-      else if (v.extras.progress) progress.done += v.extras.progress.done + v.extras.progress.cached;
-    }
-    const run = this.runOf(job, number, sortByStart(nodes), progress);
+    const nodes = splitNodes(this.orderOf(job), views, (node) => nodeOf(job, node, this.extrasOf(id)));
+    const run = this.runOf(job, number, nodes, splitProgress(views));
     delete run.record.promptId;
     return run;
   }
@@ -326,77 +306,6 @@ export class RunsPanelModel {
     }
     return order;
   }
-}
-
-/** `nodes`, given in the prompt's order, in the order they ran: by {@link startRank}, else as given. */
-function sortByStart(nodes: PanelNode[]): PanelNode[] {
-  const rank = new Map(nodes.map((n, i) => [n.id, i]));
-  return nodes.sort((a, b) => startRank(a) - startRank(b) || rank.get(a.id)! - rank.get(b.id)!);
-}
-
-/** How far a node got, most first: a node two parts of a split run compute shows the furthest. */
-const STATE_RANK: Record<PanelNodeState, number> = { failed: 4, done: 3, cached: 2, running: 1, waiting: 0 };
-
-/**
- * One node as several parts of a split run saw it: the furthest state (with its steps), the earliest
- * start and the latest finish.
- */
-function furthest(seen: PanelNode[]): PanelNode {
-  const node = { ...seen.reduce((a, b) => (STATE_RANK[b.state] > STATE_RANK[a.state] ? b : a)) };
-  const started = seen.flatMap((n) => (n.started === undefined ? [] : [n.started]));
-  const finished = seen.flatMap((n) => (n.finished === undefined ? [] : [n.finished]));
-  if (started.length > 0) node.started = Math.min(...started);
-  if (finished.length > 0) node.finished = Math.max(...finished);
-  return node;
-}
-
-/** Where a node goes in execution order: cached first, then by start, those never started last. */
-function startRank(n: PanelNode): number {
-  if (n.state === 'cached') return -2;
-  if (n.started !== undefined) return n.started;
-  if (n.state === 'done' || n.state === 'failed') return -1;
-  return n.state === 'running' ? Number.MAX_SAFE_INTEGER : Infinity;
-}
-
-/** The prompt's nodes, dependencies first; in id order when the prompt has a cycle (it never ran then). */
-function promptOrder(prompt: ApiPrompt): string[] {
-  try {
-    return topologicalOrder(prompt);
-  } catch {
-    return Object.keys(prompt);
-  }
-}
-
-function nodeOf(job: Job, id: string, extras: RunExtras): PanelNode {
-  const node = job.prompt[id];
-  const classType = node?.class_type ?? '?';
-  const panel: PanelNode = {
-    id,
-    title: node?._meta?.title ?? classType,
-    classType,
-    state: nodeState(job, id, extras),
-  };
-  const steps = extras.progress?.running[id];
-  if (steps && panel.state === 'running') panel.steps = { value: steps.value, max: steps.max };
-  const times = { ...extras.nodeTimes[id], ...job.times.nodes[id] };
-  if (times.started !== undefined) panel.started = times.started;
-  if (times.finished !== undefined) panel.finished = times.finished;
-  return panel;
-}
-
-function nodeState(job: Job, id: string, extras: RunExtras): PanelNodeState {
-  if (job.error?.node_id === id) return 'failed';
-  const phase = extras.progress?.phase[id];
-  if (phase === 'cached' || phase === 'running' || phase === 'done') return phase;
-  // A run taken from the store has no node progress kept: when it succeeded, its nodes ran.
-  return job.state === 'succeeded' ? 'done' : 'waiting';
-}
-
-function progressOf(job: Job, progress: PromptProgress | undefined): PanelRun['progress'] {
-  const total = Object.keys(job.prompt).length;
-  if (job.state === 'succeeded') return { done: total, total };
-  if (!progress) return { done: 0, total };
-  return { done: progress.done + progress.cached, total };
 }
 
 /** The fields of `after` that differ from `before`, or undefined when none does. */
