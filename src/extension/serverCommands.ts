@@ -9,7 +9,7 @@ import { serverName } from '../core/run/runnerSettings';
 import type { ServerCredentials } from '../core/run/serverSettings';
 import type { CommandContext } from './commandContext';
 import { trustedOrSay } from './runCommands';
-import { credentialsKey, readRunnerConfig, SECTION, type ServerSetting } from './settings';
+import { credentialsKey, MAX_ENGINE_SLOTS, readRunnerConfig, SECTION, type ServerSetting } from './settings';
 
 /** The embedded engine, as {@link pickServer} gives it when asked to offer it. */
 const ENGINE = 'embedded' as const;
@@ -127,7 +127,11 @@ export async function setServerSlots(_ctx: CommandContext, arg?: unknown): Promi
       ? 'How many jobs the server runs at once'
       : 'How many prompts the engine runs at once (they share this machine’s cores)',
     value: String(remote ? (remote.slots ?? 1) : readRunnerConfig().engineSlots),
-    validateInput: (v) => (/^[1-9]\d{0,2}$/.test(v.trim()) ? undefined : 'A whole number from 1 to 999'),
+    validateInput: (v) => {
+      const most = remote ? 999 : MAX_ENGINE_SLOTS;
+      const n = Number(v.trim());
+      return /^[1-9]\d*$/.test(v.trim()) && n <= most ? undefined : `A whole number from 1 to ${most}`;
+    },
   });
   if (text === undefined) return;
   const slots = Number(text.trim());

@@ -49,13 +49,17 @@ export function readRunnerConfig(): RunnerConfig {
     outputFolder: c.get<string>('outputs.folder', 'comfy-runs') || 'comfy-runs',
     retryUnaccepted: c.get<boolean>('scheduler.retryUnaccepted', false) === true,
     downloads: downloadLimits(c),
-    engineSlots: wholeFrom1(c.get<unknown>('engine.slots', 1)),
+    engineSlots: engineSlotsOf(c.get<unknown>('engine.slots', 1)),
   };
 }
 
-/** A setting's value as a whole number of at least 1; anything else is 1. */
-function wholeFrom1(value: unknown): number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : 1;
+/** The most prompts the engine's server is started with (the setting's `maximum`). */
+export const MAX_ENGINE_SLOTS = 16;
+
+/** `engine.slots` as a whole number from 1 to {@link MAX_ENGINE_SLOTS}: above it, the most; anything else, 1. */
+function engineSlotsOf(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) return 1;
+  return Math.min(value, MAX_ENGINE_SLOTS);
 }
 
 /** The download settings that change a runner's limits, by their key in the section. */

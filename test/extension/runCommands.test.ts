@@ -325,6 +325,13 @@ describe('the run, queue and server commands', function () {
     assert.deepEqual(record.settings.get('servers'), [{ url: 'http://127.0.0.1:8188' }]);
   });
 
+  it('Set Server Slots refuses more engine slots than the engine is started with', async () => {
+    record.answers = ['17'];
+    await mods.servers.setServerSlots(context(), { kind: 'server', name: 'embedded' });
+    assert.equal(record.refused.length, 1);
+    assert.equal(record.settings.get('engine.slots'), undefined);
+  });
+
   it('Set Server Slots offers the embedded engine first among the servers to pick', async () => {
     record.settings.set('servers', [{ url: 'http://127.0.0.1:8188' }]);
     record.answers = ['embedded', '4'];

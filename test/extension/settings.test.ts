@@ -15,9 +15,14 @@ function secretsOf(entries: Record<string, string>) {
 let settings: Settings;
 
 /** The manifest's setting sections. */
-function sections(): { title: string; properties: Record<string, { default?: unknown }> }[] {
+function sections(): {
+  title: string;
+  properties: Record<string, { default?: unknown; maximum?: number }>;
+}[] {
   const manifest = JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as {
-    contributes: { configuration: { title: string; properties: Record<string, { default?: unknown }> }[] };
+    contributes: {
+      configuration: { title: string; properties: Record<string, { default?: unknown; maximum?: number }> }[];
+    };
   };
   return manifest.contributes.configuration;
 }
@@ -37,6 +42,13 @@ describe('the extension’s settings', () => {
       downloads: {},
       engineSlots: 1,
     });
+  });
+
+  it('read engine slots above the most the engine is started with as that most, which the manifest shows', () => {
+    record.settings.set('engine.slots', 999);
+    assert.equal(settings.readRunnerConfig().engineSlots, settings.MAX_ENGINE_SLOTS);
+    const servers = sections().find((sec) => `${settings.SECTION}.engine.slots` in sec.properties)!;
+    assert.equal(servers.properties[`${settings.SECTION}.engine.slots`]!.maximum, settings.MAX_ENGINE_SLOTS);
   });
 
   it('read the engine’s slots as set, and as 1 when the value is not a whole number from 1', () => {
