@@ -11,7 +11,9 @@
  *   line's options, the jobs planned from a workflow file, followed with the command line's output
  *   (lines per state change, as in a script or CI; discarded here), outputs downloaded into run folders,
  *   `run.json` written;
- * - ours on a terminal: the same, drawing the live block of every job (into a terminal that discards it).
+ * - ours on a terminal: the same, drawing the live block of every job (into a terminal that discards it);
+ * - @saintno/comfyui-sdk's ComfyPool, when `CLIENT_COST_COMFYPOOL` names where it is installed (see
+ *   comfyPoolClient.ts; it is not a dependency of ours).
  * For each: the client's CPU per job (user and system apart, from `process.cpuUsage` around the measured
  * batch, warm-up excluded), the makespan against the ideal (JOBS x WAIT_MS / SERVERS), and from the
  * servers' own history the time a slot stood empty between two prompts. Ours is also given as a ratio of
@@ -32,6 +34,7 @@ import { openRunner, type Runner } from '../src/core/run/runner';
 import { writeFileAtomic } from '../src/core/util/atomicWrite';
 import type { ApiPrompt } from '../src/core/workflow/types';
 import { spawnTestServer, waitPrompt, type ChildTestServer } from '../test/fakes/serveTestServer';
+import { comfyPoolDir, openComfyPool, type BenchClient } from './comfyPoolClient';
 import { figuresOf, quantile, serverTimes, spread } from './serverTimes';
 
 const SERVERS = 4;
@@ -56,11 +59,7 @@ interface Measured {
 }
 
 /** A client under test: opened once per round, runs a warm-up batch, then the measured one. */
-interface Client {
-  /** Runs prompts `values[]` to their end; resolves with their prompt ids. */
-  run(values: number[]): Promise<string[]>;
-  close(): Promise<void>;
-}
+type Client = BenchClient;
 
 /** Times a batch and measures this process's CPU while it runs. */
 async function measureBatch(client: Client, values: number[]): Promise<Measured> {
@@ -256,6 +255,13 @@ export async function runClientCostBench(): Promise<void> {
     { label: 'ours', open: (dir: string) => openOurs(urls, dir, quietIo), rounds: [] as Round[] },
     { label: 'ours tty', open: (dir: string) => openOurs(urls, dir, terminalIo), rounds: [] as Round[] },
   ];
+  const poolDir = comfyPoolDir();
+  if (poolDir)
+    clients.push({ label: 'ComfyPool', open: () => openComfyPool(poolDir, urls, promptOf), rounds: [] });
+  else
+    console.log(
+      '  (ComfyPool left out: set CLIENT_COST_COMFYPOOL to where @saintno/comfyui-sdk is installed)',
+    );
   const base = clients.find((c) => c.label === 'baseline' && (!ONLY || ONLY.includes(c.label)));
   try {
     let value = 0;
