@@ -26,7 +26,7 @@ import { remoteTarget } from '../src/core/scheduler/targets/remoteTarget';
 import type { RunTarget } from '../src/core/scheduler/targets/runTarget';
 import { Scheduler } from '../src/core/scheduler/scheduler';
 import { startTestServer, waitPrompt, type TestServer } from '../test/fakes/serveTestServer';
-import { figuresOf, serverTimes, spread, type ServerFigures } from './serverTimes';
+import { figuresOf, serverTimes, spread, type PromptTimes } from './serverTimes';
 
 const SERVERS = 4;
 const JOBS = 200;
@@ -83,18 +83,27 @@ function jobSpec(root: string, i: number): NewJob {
   };
 }
 
+/** A measured batch: its jobs, the time from the first add to idle, and both ends by the wall clock. */
+interface Batch {
+  jobs: Job[];
+  ms: number;
+  addedAt: number;
+  idleAt: number;
+}
+
 /** Runs `count` jobs numbered from `first` and returns them with the time from the first add to idle. */
-async function runBatch(rig: Rig, first: number, count: number): Promise<{ jobs: Job[]; ms: number }> {
+async function runBatch(rig: Rig, first: number, count: number): Promise<Batch> {
+  const addedAt = Date.now();
   const t0 = performance.now();
   const ids = Array.from({ length: count }, (_, i) => rig.scheduler.add(jobSpec(rig.root, first + i)).id);
   await rig.scheduler.onIdle();
   const ms = performance.now() - t0;
-  return { jobs: ids.map((id) => rig.scheduler.job(id)!), ms };
+  return { jobs: ids.map((id) => rig.scheduler.job(id)!), ms, addedAt, idleAt: Date.now() };
 }
 
 /** The measured jobs' prompts as each server ran them. */
-async function serverFigures(rig: Rig, jobs: Job[]): Promise<ServerFigures> {
-  const perServer = await Promise.all(
+async function promptTimes(rig: Rig, jobs: Job[]): Promise<PromptTimes[][]> {
+  return Promise.all(
     rig.servers.map(async (server, i) => {
       const times = await serverTimes(server.url);
       return jobs
@@ -103,11 +112,20 @@ async function serverFigures(rig: Rig, jobs: Job[]): Promise<ServerFigures> {
         .filter((t) => t !== undefined);
     }),
   );
-  return figuresOf(perServer, WAIT_MS);
 }
 
-function report(setup: Setup, batch: { jobs: Job[]; ms: number }, server: ServerFigures): void {
+/** The client's time at both ends of a batch: first add to first prompt start, last end to idle. */
+function endsLine(startAt: number, times: readonly PromptTimes[][], endAt?: number): string {
+  const all = times.flat();
+  const first = Math.min(...all.map((t) => t.start)) - startAt;
+  const idle =
+    endAt === undefined ? '' : `, last prompt's end to idle ${endAt - Math.max(...all.map((t) => t.end))} ms`;
+  return `    at the ends: first add to first prompt start ${first} ms${idle}`;
+}
+
+function report(setup: Setup, batch: Batch, times: PromptTimes[][]): void {
   const { jobs, ms } = batch;
+  const server = figuresOf(times, WAIT_MS);
   const ideal = (JOBS * WAIT_MS) / SERVERS;
   const perServer = JOBS / SERVERS;
   const failed = jobs.filter((j) => j.state !== 'succeeded').length;
@@ -123,6 +141,7 @@ function report(setup: Setup, batch: { jobs: Job[]; ms: number }, server: Server
   console.log(
     `    prompt on the server beyond its ${WAIT_MS} ms wait (engine, timer): ${spread(server.beyondWait)}`,
   );
+  console.log(endsLine(batch.addedAt, times, batch.idleAt));
   if (failed > 0)
     console.log(`  WARNING: ${failed} of ${JOBS} jobs did not succeed; the figures above are off`);
 }
@@ -133,7 +152,7 @@ async function measure(setup: Setup): Promise<void> {
   try {
     await runBatch(rig, 0, WARM_UP);
     const batch = await runBatch(rig, WARM_UP, JOBS);
-    report(setup, batch, await serverFigures(rig, batch.jobs));
+    report(setup, batch, await promptTimes(rig, batch.jobs));
   } finally {
     await stopRig(rig);
   }
@@ -162,7 +181,7 @@ async function lastEnd(url: string, ids: readonly string[]): Promise<number> {
  * the results, the makespan from the first POST to the last prompt's end by the servers' clocks. No
  * client can do better than this; what a setup has above it is the client's.
  */
-async function measureFloor(): Promise<number> {
+async function measureFloor(): Promise<{ ratio: number; times: PromptTimes[][]; startAt: number }> {
   const servers: TestServer[] = [];
   for (let i = 0; i < SERVERS; i++) servers.push(await startTestServer());
   try {
@@ -177,7 +196,13 @@ async function measureFloor(): Promise<number> {
       }),
     );
     const ends = await Promise.all(servers.map((s, k) => lastEnd(s.url, ids[k]!)));
-    return (Math.max(...ends) - t0) / ((JOBS * WAIT_MS) / SERVERS);
+    const times = await Promise.all(
+      servers.map(async (s, k) => {
+        const all = await serverTimes(s.url);
+        return ids[k]!.map((id) => all.get(id)!);
+      }),
+    );
+    return { ratio: (Math.max(...ends) - t0) / ((JOBS * WAIT_MS) / SERVERS), times, startAt: t0 };
   } finally {
     for (const s of servers) await s.close();
   }
@@ -188,7 +213,11 @@ export async function runMakespanBench(): Promise<void> {
   console.log(`makespan bench (${JOBS} jobs of ${WAIT_MS} ms over ${SERVERS} in-process serve instances)`);
   for (const setup of setups) await measure(setup);
   const floor = await measureFloor();
+  const figures = figuresOf(floor.times, WAIT_MS);
   console.log(
-    `every prompt queued on its server at once, no client at all (the servers' own floor): ratio ${floor.toFixed(3)}`,
+    `every prompt queued on its server at once, no client at all (the servers' own floor): ratio ${floor.ratio.toFixed(3)}`,
   );
+  console.log(`    server slot empty between two prompts: ${spread(figures.gaps)}`);
+  console.log(`    prompt on the server beyond its ${WAIT_MS} ms wait: ${spread(figures.beyondWait)}`);
+  console.log(endsLine(floor.startAt, floor.times));
 }
