@@ -8,6 +8,7 @@ import { runEngineBench } from './engine.bench';
 import { runEngineKernelsBench } from './engineKernels.bench';
 import { runEngineVsComfyBench } from './engineVsComfy.bench';
 import { runJobsTreeBench } from './jobsTree.bench';
+import { runLoadImageStallBench } from './loadImageStall.bench';
 import { runMakespanBench } from './makespan.bench';
 import { runProgressStatesBench } from './progressStates.bench';
 import { runRunsPanelBench } from './runsPanel.bench';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     runsPanel: runRunsPanelBench,
     socketFrames: runSocketFramesBench,
     splitBranches: runSplitBranchesBench,
+    loadImageStall: runLoadImageStallBench,
   };
   for (const [name, bench] of Object.entries(benches)) {
     if (only && only !== name) continue;

@@ -1,15 +1,12 @@
 /**
  * The input folder as LoadImage and LoadImageMask see it: ComfyUI's annotated names
- * (`name.png [output]`), the sorted list of image files its definition advertises, opening a file
- * the way Pillow and `ImageOps.exif_transpose` would, and the content hash used as IS_CHANGED.
+ * (`name.png [output]`), the sorted list of image files its definition advertises, reading a file (what
+ * Pillow makes of it is imageLoad.ts), and the content hash used as IS_CHANGED.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { joinInside, realPathWithin } from '../util/safePath';
-import { exifOrientation, exifTranspose } from './exifTranspose';
-import { pilImageFromPng, type PilImage } from './pillowImage';
-import { decodePng } from './pngCodec';
 import { NodeException, type NodeContext } from './types';
 
 /** The folders an annotated name can point into. */
@@ -51,7 +48,7 @@ export async function resolveImagePath(name: unknown, folders: ImageFolders): Pr
 }
 
 /** Reads an image file; a missing one fails with ComfyUI's validation message. */
-async function readImageFile(name: unknown, folders: ImageFolders): Promise<Uint8Array> {
+export async function readImageFile(name: unknown, folders: ImageFolders): Promise<Uint8Array> {
   const path = await resolveImagePath(name, folders);
   try {
     return await readFile(path);
@@ -61,29 +58,6 @@ async function readImageFile(name: unknown, folders: ImageFolders): Promise<Uint
       throw new NodeException('FileNotFoundError', `Invalid image file: ${String(name)}`);
     throw new NodeException('OSError', `${String(name)}: ${(e as Error).message}`);
   }
-}
-
-/**
- * Opens an image as ComfyUI does (`Image.open` then `ImageOps.exif_transpose`). Only PNG files can be
- * read; other formats fail with UnidentifiedImageError. An interrupt lands before decoding starts:
- * fast-png decodes in one synchronous call.
- */
-export async function openImage(name: unknown, ctx: NodeContext): Promise<PilImage> {
-  const bytes = await readImageFile(name, ctx);
-  ctx.checkpoint();
-  let png;
-  try {
-    png = decodePng(bytes);
-  } catch (e) {
-    if (e instanceof NodeException && e.exceptionType === 'UnidentifiedImageError') {
-      throw new NodeException(
-        'UnidentifiedImageError',
-        `cannot identify image file '${String(name)}' (the embedded engine reads PNG only)`,
-      );
-    }
-    throw e;
-  }
-  return exifTranspose(pilImageFromPng(png), exifOrientation(png));
 }
 
 /**

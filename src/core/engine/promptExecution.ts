@@ -21,7 +21,7 @@ import {
   type ExecutionOutcome,
 } from './engineEvents';
 import { computeCacheKeys, type ExecutionCache } from './executionCache';
-import { encodeImagePng } from './imagePng';
+import { imageCodingHooks } from './imageCoding';
 import { replayCachedOutputs } from './outputReplay';
 import { PreviewStager } from './previewStager';
 import type { NodeRegistry } from './registry';
@@ -31,8 +31,6 @@ import { DataflowSchedule, planExecution, type ExecutionPlan } from './scheduleG
 import {
   InterruptedException,
   type BandPlan,
-  type EncodedPng,
-  type ImagePngRequest,
   type NodeContext,
   type NodeImpl,
   type NodeResult,
@@ -48,8 +46,6 @@ const FLAG_INTERRUPTED = 1;
 const FLAG_FAILED = 2;
 /** The longest stretch of main-thread work before the loop lets the event loop run. */
 const YIELD_AFTER_MS = 10;
-/** PNG files of fewer values than this are encoded on the main thread: a hand-off costs more. */
-const MIN_WORKER_PNG_VALUES = MIN_SPLIT_SIZE;
 
 /** Everything a run needs from its engine. */
 export interface PromptExecutionSetup {
@@ -356,20 +352,7 @@ export class PromptExecution {
       ...this.setup.dirs,
       prompt: this.setup.prompt,
       extraPngInfo: this.setup.extraPngInfo,
-      encodePng: (request) => this.encodePng(id, request),
+      ...imageCodingHooks({ nodeId: id, flag: this.flag, dirs: this.setup.dirs }, () => this.setup.pool()),
     };
-  }
-
-  /** A saving node's PNG file: on a worker when there are workers and the image is large, else here. */
-  private encodePng(id: NodeId, request: ImagePngRequest): Promise<EncodedPng> {
-    const { images } = request;
-    const pool =
-      images.height * images.width * images.channels < MIN_WORKER_PNG_VALUES ? undefined : this.setup.pool();
-    if (pool) return pool.encodePng(request, { nodeId: id, flag: this.flag, dirs: this.setup.dirs });
-    try {
-      return Promise.resolve(encodeImagePng(request));
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
   }
 }

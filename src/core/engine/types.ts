@@ -83,6 +83,14 @@ export interface ImagePngRequest {
   level: number;
 }
 
+/**
+ * What imageLoad.ts `loadImageOutputs` makes of an image file's `bytes` (read from `name`, for
+ * messages): LoadImage's IMAGE and MASK, or LoadImageMask's MASK of `channel`.
+ */
+export type ImageLoadRequest =
+  | { kind: 'image'; bytes: Uint8Array; name: string }
+  | { kind: 'mask'; bytes: Uint8Array; name: string; channel: string };
+
 /** What a running node may use of the executor. */
 export interface NodeContext {
   /** The id of the node in the prompt being run. */
@@ -128,6 +136,13 @@ export interface NodeContext {
    * @default none: the node encodes on its own thread
    */
   readonly encodePng?: (request: ImagePngRequest) => Promise<EncodedPng>;
+  /**
+   * Decodes an image file into the loading nodes' outputs (imageLoad.ts `loadImageOutputs`, the same
+   * values), on a worker thread when the engine has them and the image is large, so that the engine's
+   * thread (and the server on it) stays free while a big PNG inflates. Rejects with what decoding throws.
+   * @default none: the node decodes on its own thread
+   */
+  readonly decodeImage?: (request: ImageLoadRequest) => Promise<unknown[]>;
 }
 
 /** What live definitions depend on (see {@link NodeImpl.liveDef}). */

@@ -3,14 +3,22 @@
  * built-in one unless the pool names a module, and runs heavy nodes on request. The context it gives a
  * node reads the prompt's shared interrupt flag at each checkpoint, so an interrupt or a failure
  * elsewhere stops the node's loop at its next checkpoint, and it posts progress back, at most every few
- * milliseconds, with every step that carries a preview the node published.
+ * milliseconds, with every step that carries a preview the node published. Besides nodes it encodes
+ * PNG files for the saving nodes and decodes them for the loading ones.
  */
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PreviewStager } from './previewStager';
+import { loadImageOutputs } from './imageLoad';
 import { encodeImagePng } from './imagePng';
 import { builtinNodes, type NodeRegistry } from './registry';
-import { InterruptedException, type ImagePngRequest, type NodeContext, type NodeImpl } from './types';
+import {
+  InterruptedException,
+  type ImageLoadRequest,
+  type ImagePngRequest,
+  type NodeContext,
+  type NodeImpl,
+} from './types';
 import type { WorkerBand, WorkerInit, WorkerReply, WorkerTask, WorkerTaskError } from './workerPool';
 
 /** Progress posts closer together than this are dropped, except the final one. */
@@ -70,6 +78,7 @@ type Post = (reply: WorkerReply, transfer?: ArrayBuffer[]) => void;
 
 async function runTask(registry: NodeRegistry, task: WorkerTask, post: Post) {
   if (task.encode) return runEncode(task.encode, task.taskId, post);
+  if (task.decode) return runDecode(task.decode, task, post);
   const impl = registry.get(task.classType);
   if (!impl) {
     post({ type: 'failed', taskId: task.taskId, error: errorOf(new Error(task.classType), true) });
@@ -97,6 +106,18 @@ function runEncode(request: ImagePngRequest, taskId: number, post: Post): void {
     post({ type: 'done', taskId, outputs: [own, sha256] }, [own.buffer as ArrayBuffer]);
   } catch (e) {
     post({ type: 'failed', taskId, error: errorOf(e) });
+  }
+}
+
+/** Decodes an image file into a loading node's outputs, which are on shared memory: nothing is copied back. */
+function runDecode(request: ImageLoadRequest, task: WorkerTask, post: Post): void {
+  try {
+    const outputs = loadImageOutputs(request, () => {
+      if (Atomics.load(task.flag, 0) !== 0) throw new InterruptedException();
+    });
+    post({ type: 'done', taskId: task.taskId, outputs });
+  } catch (e) {
+    post({ type: 'failed', taskId: task.taskId, error: errorOf(e) });
   }
 }
 

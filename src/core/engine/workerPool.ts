@@ -13,6 +13,7 @@ import { engineDisposedError } from './engineDisposed';
 import {
   InterruptedException,
   type EncodedPng,
+  type ImageLoadRequest,
   type ImagePngRequest,
   type NodeResult,
   type PreviewImage,
@@ -48,6 +49,11 @@ export interface WorkerTask {
    * then the file's bytes and their SHA-256 (an {@link EncodedPng} as a list).
    */
   encode?: ImagePngRequest;
+  /**
+   * Set to decode an image file for a loading node (imageLoad.ts) instead of running it; the task's
+   * outputs are then the node's, on shared memory.
+   */
+  decode?: ImageLoadRequest;
 }
 
 /** One band of a node's rows: the plan's arguments and outputs, and the rows to fill. */
@@ -195,6 +201,18 @@ export class WorkerPool {
       bytes: bytes as Uint8Array,
       sha256: sha256 as string,
     }));
+  }
+
+  /**
+   * Decodes an image file into a loading node's outputs on a worker (imageLoad.ts `loadImageOutputs`,
+   * the same values), queued like a node; `task` names the node and carries its prompt's flag and folders.
+   */
+  decodeImage(
+    request: ImageLoadRequest,
+    task: Pick<WorkerTask, 'nodeId' | 'flag' | 'dirs'>,
+  ): Promise<unknown[]> {
+    const decode = { ...task, classType: 'decodeImage', inputs: {}, decode: request };
+    return this.run(decode, () => undefined).result.then(({ outputs }) => outputs);
   }
 
   /**

@@ -113,6 +113,29 @@ describe('LoadImage', () => {
     assert.equal((await load(ctx, 'y.png [output]'))[0].width, 37);
   });
 
+  it("hands the file's bytes to the context's decoder when it has one and gives its outputs", async () => {
+    const { ctx, dirs } = withInputs();
+    const asked: unknown[] = [];
+    const decoded = [{ stands: 'for the image' }, { stands: 'for the mask' }];
+    const decodeImage: NodeContext['decodeImage'] = (request) => {
+      asked.push({
+        ...request,
+        bytes: Buffer.from(request.bytes).equals(readFileSync(join(dirs.inputDir, KINDS.rgb))),
+      });
+      return Promise.resolve(decoded);
+    };
+    const image = await ioNode('LoadImage').run({ image: KINDS.rgb }, { ...ctx, decodeImage });
+    const mask = await ioNode('LoadImageMask').run(
+      { image: KINDS.rgb, channel: 'green' },
+      { ...ctx, decodeImage },
+    );
+    assert.deepEqual(asked, [
+      { kind: 'image', bytes: true, name: KINDS.rgb },
+      { kind: 'mask', bytes: true, name: KINDS.rgb, channel: 'green' },
+    ]);
+    assert.deepEqual([image.outputs, mask.outputs], [decoded, decoded]);
+  });
+
   it('fails like ComfyUI for a missing file', async () => {
     const { ctx } = withInputs();
     const e = await failure(load(ctx, 'missing.png'));

@@ -1,6 +1,7 @@
 /**
  * Image files in and out: LoadImage, LoadImageMask, SaveImage and PreviewImage, as in ComfyUI 0.8.0's
- * nodes.py. None of them is heavy: they touch the file system, and their pixel work is one pass.
+ * nodes.py. None of them is heavy: they touch the file system. Their pixel work is one pass, and for a
+ * large image it goes to a worker all the same: decoding (imageLoad.ts) and encoding (imagePng.ts).
  */
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
@@ -8,116 +9,39 @@ import { writeFileAtomic } from '../../util/atomicWrite';
 import type { NodeDef } from '../../workflow/types';
 import { defineNode, engineDefinition } from '../defineNode';
 import { encodeImagePng } from '../imagePng';
-import { imageFingerprint, openImage } from '../inputImages';
-import {
-  alphaChannel,
-  bandsOf,
-  convertToRgb,
-  convertToRgba,
-  pointScaleInt,
-  type PilImage,
-} from '../pillowImage';
+import { loadImageOutputs } from '../imageLoad';
+import { imageFingerprint, readImageFile } from '../inputImages';
 import { promptJsonText, pythonJsonDumps } from '../pythonJson';
 import { applyFrontendReplacements, getSaveImagePath, saveFileName } from '../saveImagePath';
-import { createImage, createMask, isImage } from '../tensor';
+import { isImage } from '../tensor';
 import {
   NodeException,
   type FileRef,
+  type ImageLoadRequest,
   type ImageTensor,
-  type MaskTensor,
   type NodeContext,
   type NodeImpl,
   type NodeResult,
   type WrittenFile,
 } from '../types';
 
-/** Byte value to float32 as numpy's `astype(np.float32) / 255.0` gives it. */
-const UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
-
-/** Turns `count` bytes, `stride` apart from `offset`, into floats in `out`. */
-function unitFloats(
-  bytes: Uint8Array,
-  count: number,
-  stride: number,
-  offset: number,
-  out: Float32Array,
-): void {
-  for (let i = 0; i < count; i++) out[i] = UNIT[bytes[i * stride + offset]];
-}
-
-/** One band of interleaved pixels, like Pillow's `getchannel`. */
-function bandOf(pixels: Uint8Array, count: number, stride: number, band: number): Uint8Array {
-  return Uint8Array.from({ length: count }, (_, p) => pixels[p * stride + band]);
-}
-
-/** `1 - channel / 255` as ComfyUI turns alpha into a mask (float32 arithmetic throughout). */
-function invertedMask(alpha: Uint8Array, width: number, height: number, ctx: NodeContext): MaskTensor {
-  const mask = createMask(1, height, width);
-  for (let y = 0; y < height; y++) {
-    ctx.checkpoint();
-    for (let x = y * width; x < (y + 1) * width; x++) mask.data[x] = 1 - UNIT[alpha[x]];
-  }
-  return mask;
-}
-
-/** The 64x64 zero mask ComfyUI returns when an image has no alpha. */
-function emptyMask(): MaskTensor {
-  return createMask(1, 64, 64);
-}
-
 /**
- * LoadImage (nodes.py `LoadImage.load_image`): mode I is scaled by `point(i * (1/255))`, the image is
- * converted to RGB, and the MASK is `1 - alpha` when there is alpha or palette transparency.
+ * Reads the image file `name` names and makes the loading node's outputs of it (imageLoad.ts), through
+ * the context when it offers to (on a worker for a large image), else here. An interrupt lands between
+ * reading and decoding.
  */
-async function runLoadImage(inputs: Record<string, unknown>, ctx: NodeContext): Promise<NodeResult> {
-  let img = await openImage(inputs.image, ctx);
-  if (img.mode === 'I') img = pointScaleInt(img, 1 / 255);
-  const { width, height } = img;
-  const rgb = convertToRgb(img);
-  const image = createImage(1, height, width, 3);
-  for (let y = 0; y < height; y++) {
-    ctx.checkpoint();
-    const row = image.data.subarray(y * width * 3, (y + 1) * width * 3);
-    unitFloats(rgb.subarray(y * width * 3), width * 3, 1, 0, row);
-  }
-  return { outputs: [image, loadedMask(img, ctx)] };
-}
-
-function loadedMask(img: PilImage, ctx: NodeContext): MaskTensor {
-  const { width, height } = img;
-  if (bandsOf(img.mode).includes('A')) return invertedMask(alphaChannel(img), width, height, ctx);
-  if (img.mode === 'P' && img.transparency !== undefined) {
-    return invertedMask(bandOf(convertToRgba(img), width * height, 4, 3), width, height, ctx);
-  }
-  return emptyMask();
-}
-
-/**
- * LoadImageMask (nodes.py `LoadImageMask.load_image`): anything but RGBA is converted to RGBA (mode I
- * scaled first), so an image without alpha has alpha 255 and gives an all-zero mask of its own size.
- */
-async function runLoadImageMask(inputs: Record<string, unknown>, ctx: NodeContext): Promise<NodeResult> {
-  let img = await openImage(inputs.image, ctx);
-  let rgba = img.data as Uint8Array;
-  if (img.mode !== 'RGBA') {
-    if (img.mode === 'I') img = pointScaleInt(img, 1 / 255);
-    rgba = convertToRgba(img);
-  }
-  const band = 'RGBA'.indexOf(
-    String(inputs.channel ?? '')
-      .charAt(0)
-      .toUpperCase(),
-  );
-  // ComfyUI returns its 64x64 zero mask for a channel letter the image lacks.
-  if (band < 0) return { outputs: [emptyMask()] };
-  const { width, height } = img;
-  if (band === 3) return { outputs: [invertedMask(bandOf(rgba, width * height, 4, 3), width, height, ctx)] };
-  const mask = createMask(1, height, width);
-  for (let y = 0; y < height; y++) {
-    ctx.checkpoint();
-    unitFloats(rgba.subarray(y * width * 4), width, 4, band, mask.data.subarray(y * width, (y + 1) * width));
-  }
-  return { outputs: [mask] };
+async function loadFromFile(
+  name: unknown,
+  ctx: NodeContext,
+  load: { kind: 'image' } | { kind: 'mask'; channel: string },
+): Promise<NodeResult> {
+  const bytes = await readImageFile(name, ctx);
+  ctx.checkpoint();
+  const request: ImageLoadRequest = { ...load, bytes, name: String(name) };
+  const outputs = ctx.decodeImage
+    ? await ctx.decodeImage(request)
+    : loadImageOutputs(request, () => ctx.checkpoint());
+  return { outputs };
 }
 
 /**
@@ -240,12 +164,13 @@ function previewPrefix(): string {
 /** The image file nodes. */
 export const ioNodes: NodeImpl[] = [
   defineNode('LoadImage', {
-    run: runLoadImage,
+    run: (inputs, ctx) => loadFromFile(inputs.image, ctx, { kind: 'image' }),
     fingerprint: (inputs, ctx) => imageFingerprint(inputs.image, ctx),
     liveDef: (live) => liveImageDef('LoadImage', live.inputImages),
   }),
   defineNode('LoadImageMask', {
-    run: runLoadImageMask,
+    run: (inputs, ctx) =>
+      loadFromFile(inputs.image, ctx, { kind: 'mask', channel: String(inputs.channel ?? '') }),
     fingerprint: (inputs, ctx) => imageFingerprint(inputs.image, ctx),
     liveDef: (live) => liveImageDef('LoadImageMask', live.inputImages),
   }),
