@@ -120,6 +120,12 @@ export interface Engine {
   /** Forgets every cached output, so the next prompt recomputes everything. */
   clearCache(): void;
   /**
+   * Resolves once every node the engine started on its own thread has returned. A prompt that failed or
+   * was interrupted ends at once, while a node running beside the one that failed (a save, say) may still
+   * be writing its file; a caller about to treat the prompt's folders as final waits for this first.
+   */
+  nodesReturned(): Promise<void>;
+  /**
    * Interrupts the running prompt and terminates the worker threads. Later prompts are refused with
    * `RunnerError('internal')` (engineDisposed.ts).
    */
@@ -260,6 +266,10 @@ class EmbeddedEngine implements Engine {
       options.signal?.removeEventListener('abort', onAbort);
       this.recycleDropped();
     }
+  }
+
+  async nodesReturned(): Promise<void> {
+    while (this.mainRuns.size > 0) await Promise.allSettled([...this.mainRuns]);
   }
 
   /**

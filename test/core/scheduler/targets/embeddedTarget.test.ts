@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createEngine, type Engine } from '../../../../src/core/engine/executor';
 import { createRegistry } from '../../../../src/core/engine/registry';
@@ -14,8 +13,8 @@ import { embeddedTarget } from '../../../../src/core/scheduler/targets/embeddedT
 import type { RunHooks, RunTarget } from '../../../../src/core/scheduler/targets/runTarget';
 import type { ApiPrompt } from '../../../../src/core/workflow/types';
 import { apiNode, testEngine } from '../../../fakes/testNodes';
+import { tempDir } from '../../../fakes/tempDirs';
 
-const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 const hooks: RunHooks = {
@@ -43,7 +42,7 @@ const savePrompt: ApiPrompt = {
 function poolEngine(out: string, nodes = builtinNodes, log?: (entry: string) => void): Engine {
   const root = join(out, '.engine');
   return createEngine({
-    inputDir: tmp('embedded-in-'),
+    inputDir: tempDir('embedded-in-'),
     outputDir: join(root, 'output'),
     tempDir: join(root, 'temp'),
     nodes,
@@ -65,7 +64,7 @@ describe('the embedded run target', () => {
   const run = (job: Job) => target.run(job, hooks, new AbortController().signal);
 
   beforeEach(() => {
-    out = tmp('embedded-out-');
+    out = tempDir('embedded-out-');
     target = embeddedTarget(poolEngine(out));
   });
   afterEach(() => target.dispose());
@@ -143,6 +142,39 @@ describe('the embedded run target', () => {
     assert.equal(result.status, 'error');
     assert.equal(result.error?.exception_type, 'Exception');
     assert.deepEqual(readdirSync(out), ['job']);
+  });
+
+  it('ends a failed job only once a node writing beside the failing one has written its file', async () => {
+    const preview = ioNodes.find((n) => n.classType === 'PreviewImage')!;
+    let failed!: () => void;
+    const failure = new Promise<void>((done) => (failed = done));
+    const lateWriter = defineNode('PreviewImage', {
+      run: async (inputs, ctx) => {
+        const result = await preview.run(inputs, ctx);
+        // Still writing when SaveImage fails beside it, and some time after.
+        await failure.then(() => new Promise((done) => setTimeout(done, 50)));
+        writeFileSync(join(ctx.tempDir, 'late.txt'), 'written after the failure');
+        return result;
+      },
+    });
+    await target.dispose();
+    const nodes = createRegistry(
+      [...builtinNodes.values()].filter((n) => n.classType !== 'PreviewImage'),
+      [lateWriter],
+    );
+    target = embeddedTarget(poolEngine(out, nodes));
+    const escaping = {
+      ...savePrompt,
+      '2': apiNode('SaveImage', { images: ['1', 0], filename_prefix: '../out' }),
+    };
+    const job = jobIn(escaping, 'job');
+    const onFailure = {
+      ...hooks,
+      event: (e: { type: string }) => void (e.type === 'execution_error' && failed()),
+    };
+    const result = await target.run(job, onFailure, new AbortController().signal);
+    assert.equal(result.status, 'error');
+    assert.ok(existsSync(join(job.outDir, 'previews', 'late.txt')), 'the file is there when the job ends');
   });
 
   it('fails a node that throws with node, exception and message, its JavaScript stack only in the log', async () => {
