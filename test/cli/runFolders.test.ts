@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { runCli } from './cliHarness';
 import { workflowsDir } from '../fakes/fixturePaths';
+import { tempDir } from '../fakes/tempDirs';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 describe('comfy-runner run output folders', () => {
   it('writes each embedded output once, into its job’s folder, and nothing under <out>/.engine', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'run-folders-'));
+    const out = tempDir('run-folders-');
     const run = await runCli([
       'run',
       join(workflowsDir, '01_invert.json'),

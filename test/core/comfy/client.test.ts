@@ -4,9 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ComfyClient, type ComfyClientOptions } from '../../../src/core/comfy/client';
 import { isRunnerError } from '../../../src/core/util/runnerError';
 import { type FaultProxy, startFaultProxy } from '../../fakes/faultProxy';
@@ -14,6 +12,7 @@ import { gatedPrompt, gatedRegistry, gates, quickPrompt } from '../server/gateNo
 import { closeServed, serve } from '../server/serverHarness';
 import { type Loopback, startLoopback } from './loopback';
 import { fastTimings } from './replayHarness';
+import { tempDir } from '../../fakes/tempDirs';
 
 const clients: ComfyClient[] = [];
 const proxies: FaultProxy[] = [];
@@ -86,7 +85,7 @@ describe('the ComfyClient', function () {
     const proxy = await startFaultProxy(url);
     proxies.push(proxy);
     proxy.dropSubmitReplies(1);
-    const outputDir = mkdtempSync(join(tmpdir(), 'client-out-'));
+    const outputDir = tempDir('client-out-');
     const promptId = randomUUID();
     const opened = await clientFor(proxy.url).submitIdempotent(quickPrompt('once'), { promptId, outputDir });
     assert.equal(opened.confirmed, true);
