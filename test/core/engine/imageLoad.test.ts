@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEngine } from '../../../src/core/engine/executor';
 import { imageCodingHooks } from '../../../src/core/engine/imageCoding';
 import { loadImageOutputs } from '../../../src/core/engine/imageLoad';
 import { encodePng } from '../../../src/core/engine/pngCodec';
 import { allocatedOnThisThread } from '../../../src/core/engine/tensor';
-import type { ImageLoadRequest, ImageTensor, WrittenFile } from '../../../src/core/engine/types';
+import type { ImageLoadRequest, ImageTensor } from '../../../src/core/engine/types';
 import { WorkerPool } from '../../../src/core/engine/workerPool';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 import { seededRandom } from '../../fakes/seededRandom';
-import { testDirs } from '../../fakes/testDirs';
 import { corpusDir } from './conformanceHarness';
+import { filesSavedBy } from './pngTestFiles';
 
 function taskFor() {
   const flag = new Int32Array(new SharedArrayBuffer(4));
@@ -117,24 +116,9 @@ describe('decoding image files for the loading nodes', () => {
       '3': { class_type: 'MaskToImage', inputs: { mask: ['1', 1] } },
       '4': { class_type: 'SaveImage', inputs: { images: ['3', 0], filename_prefix: 'mask' } },
     };
-    const saved: Buffer[][] = [];
-    for (const workers of [true, false]) {
-      const dirs = testDirs();
-      writeFileSync(join(dirs.inputDir, 'big.png'), bytes);
-      const engine = createEngine({ ...dirs, workers });
-      const files: WrittenFile[] = [];
-      try {
-        const outcome = await engine.execute(prompt, {
-          promptId: `p-${workers}`,
-          onFileWritten: (_, f) => files.push(f),
-        });
-        assert.equal(outcome.status, 'success');
-      } finally {
-        await engine.dispose();
-      }
-      saved.push(files.sort((a, b) => a.filename.localeCompare(b.filename)).map((f) => readFileSync(f.path)));
-    }
+    const put = (dirs: { inputDir: string }) => writeFileSync(join(dirs.inputDir, 'big.png'), bytes);
+    const saved = [await filesSavedBy(prompt, true, put), await filesSavedBy(prompt, false, put)];
     assert.equal(saved[0].length, 2);
-    assert.ok(saved[0].every((file, i) => file.equals(saved[1][i])));
+    assert.ok(saved[0].every((file, i) => file.bytes.equals(saved[1][i].bytes)));
   });
 });

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createEngine } from '../../../src/core/engine/executor';
 import { encodeImagePng } from '../../../src/core/engine/imagePng';
 import { createImage } from '../../../src/core/engine/tensor';
-import type { ImageTensor, WrittenFile } from '../../../src/core/engine/types';
+import type { ImageTensor } from '../../../src/core/engine/types';
 import { WorkerPool } from '../../../src/core/engine/workerPool';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
-import { testDirs } from '../../fakes/testDirs';
 import { seededRandom } from '../../fakes/seededRandom';
+import { filesSavedBy } from './pngTestFiles';
 
 /** An image of random values, some outside 0..1 and a NaN, as SaveImage may be given. */
 function randomImage(batch: number, height: number, width: number, channels: number): ImageTensor {
@@ -69,28 +67,12 @@ describe('PNG files of saved images', () => {
       '3': { class_type: 'ImageBlur', inputs: { image: ['2', 0], blur_radius: 5, sigma: 2 } },
       '4': { class_type: 'SaveImage', inputs: { images: ['3', 0], filename_prefix: 'big' } },
     };
-    const saved: WrittenFile[][] = [];
-    for (const workers of [true, false]) {
-      const engine = createEngine({ ...testDirs(), workers });
-      const files: WrittenFile[] = [];
-      try {
-        const outcome = await engine.execute(prompt, {
-          promptId: `p-${workers}`,
-          onFileWritten: (_, f) => files.push(f),
-        });
-        assert.equal(outcome.status, 'success');
-      } finally {
-        await engine.dispose();
-      }
-      saved.push(files);
-    }
-    const [withWorkers, without] = saved;
+    const [withWorkers, without] = [await filesSavedBy(prompt, true), await filesSavedBy(prompt, false)];
     assert.equal(withWorkers.length, 2);
     for (const [i, f] of withWorkers.entries()) {
-      const bytes = readFileSync(f.path);
-      assert.ok(bytes.equals(readFileSync(without[i].path)), f.filename);
-      assert.equal(f.sha256, createHash('sha256').update(bytes).digest('hex'));
-      assert.equal(f.size, bytes.length);
+      assert.ok(f.bytes.equals(without[i].bytes), f.filename);
+      assert.equal(f.sha256, createHash('sha256').update(f.bytes).digest('hex'));
+      assert.equal(f.size, f.bytes.length);
     }
   });
 });

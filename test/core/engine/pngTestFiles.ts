@@ -1,13 +1,20 @@
 /**
  * Test helpers: a minimal, independent PNG writer for the kinds our encoder does not write (sub-byte and
- * 16-bit samples, palettes, tRNS, eXIf, Adam7), a NodeContext over temporary folders, and lookups for
- * the image file nodes.
+ * 16-bit samples, palettes, tRNS, eXIf, Adam7), a NodeContext over temporary folders, lookups for
+ * the image file nodes, and the files a prompt saves on an engine with or without workers.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { crc32, deflateSync } from 'node:zlib';
 import { testDirs } from '../../fakes/testDirs';
+import { createEngine } from '../../../src/core/engine/executor';
 import { ioNodes } from '../../../src/core/engine/nodes/imageIo';
-import { NodeException, type NodeContext, type NodeImpl } from '../../../src/core/engine/types';
+import {
+  NodeException,
+  type NodeContext,
+  type NodeImpl,
+  type WrittenFile,
+} from '../../../src/core/engine/types';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 
 /** What {@link buildPng} writes. */
@@ -130,4 +137,33 @@ export async function failure(p: Promise<unknown> | unknown): Promise<NodeExcept
   );
   assert.ok(e instanceof NodeException, `expected a NodeException, got ${String(e)}`);
   return e;
+}
+
+/** A file a prompt saved: what the engine reported, and the bytes on disk. */
+export type SavedFile = WrittenFile & { bytes: Buffer };
+
+/**
+ * Runs `prompt` on a fresh engine over new folders, with or without workers, and gives the files it
+ * wrote by name; `prepare` fills the folders first (an input image, say).
+ */
+export async function filesSavedBy(
+  prompt: ApiPrompt,
+  workers: boolean,
+  prepare: (dirs: ReturnType<typeof testDirs>) => void = () => undefined,
+): Promise<SavedFile[]> {
+  const dirs = testDirs();
+  prepare(dirs);
+  const engine = createEngine({ ...dirs, workers });
+  const files: WrittenFile[] = [];
+  try {
+    const outcome = await engine.execute(prompt, {
+      promptId: `p-${workers}`,
+      onFileWritten: (_, f) => files.push(f),
+    });
+    assert.equal(outcome.status, 'success');
+  } finally {
+    await engine.dispose();
+  }
+  files.sort((a, b) => a.filename.localeCompare(b.filename));
+  return files.map((f) => ({ ...f, bytes: readFileSync(f.path) }));
 }
