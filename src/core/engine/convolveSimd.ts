@@ -36,17 +36,11 @@ interface ConvolveExports {
   ): void;
 }
 
-const loadConvolve = lazySimdModule<ConvolveExports>(convolveSimdWasm);
+const convolveModule = lazySimdModule<ConvolveExports>(convolveSimdWasm);
 
 /** Whether this runtime runs the SIMD kernel (Node 20 and later always do); loads it on first call. */
 export function simdConvolutionAvailable(): boolean {
-  return loadConvolve() !== null;
-}
-
-function exportsOrThrow(): ConvolveExports {
-  const wasm = loadConvolve();
-  if (!wasm) throw new Error('WebAssembly SIMD is not available');
-  return wasm;
+  return convolveModule.available();
 }
 
 /**
@@ -101,7 +95,7 @@ export function convolve2dRowsSimd(
   to: number,
   checkpoint: () => void,
 ): void {
-  const wasm = exportsOrThrow();
+  const wasm = convolveModule.exports();
   const k = Math.round(Math.sqrt(kernel.length));
   const r = (k - 1) / 2;
   const { height, width, channels: c } = image;
@@ -142,7 +136,7 @@ export function separableConvolveRowsSimd(
   checkpoint: () => void,
   emit: (row: number, values: Float64Array) => void,
 ): void {
-  const wasm = exportsOrThrow();
+  const wasm = convolveModule.exports();
   const { height, width, channels: c } = image;
   const n = width * c;
   const taps = weights.length;

@@ -28,11 +28,11 @@ interface PillowExports {
   ): void;
 }
 
-const loadPillow = lazySimdModule<PillowExports>(pillowSimdWasm);
+const pillowModule = lazySimdModule<PillowExports>(pillowSimdWasm);
 
 /** Whether this runtime runs the SIMD pass (Node 20 and later always do); loads it on first call. */
 export function simdPillowAvailable(): boolean {
-  return loadPillow() !== null;
+  return pillowModule.available();
 }
 
 /**
@@ -53,8 +53,7 @@ export function resampleColumnsSimd(
   yFrom: number,
   yTo: number,
 ): Bytes {
-  const wasm = loadPillow();
-  if (!wasm) throw new Error('WebAssembly SIMD is not available');
+  const wasm = pillowModule.exports();
   const rowLen = src.width * src.channels;
   const { first, count, weights, ksize } = taps;
   const calls: { y0: number; y1: number; top: number; end: number }[] = [];
@@ -97,8 +96,7 @@ export function resampleRowsSimd(
   rowTo: number,
   checkpoint: Checkpoint,
 ): Bytes {
-  const wasm = loadPillow();
-  if (!wasm) throw new Error('WebAssembly SIMD is not available');
+  const wasm = pillowModule.exports();
   const { width, channels: c } = src;
   const { first, count, weights, ksize } = taps;
   const outW = first.length;
@@ -133,8 +131,7 @@ const CONVERT_VALUES = 1 << 16;
  * Throws where the module cannot load.
  */
 export function bytesToUnitSimd(bytes: Uint8Array, out: Float32Array, at: number): void {
-  const wasm = loadPillow();
-  if (!wasm) throw new Error('WebAssembly SIMD is not available');
+  const wasm = pillowModule.exports();
   const dstAt = align16(CONVERT_VALUES);
   const buffer = reserveMemory(wasm.memory, dstAt + CONVERT_VALUES * 4);
   const memoryBytes = new Uint8Array(buffer);
@@ -152,8 +149,7 @@ export function bytesToUnitSimd(bytes: Uint8Array, out: Float32Array, at: number
  * `src[from + i]`, for i in `[0, n)`. Throws where the module cannot load.
  */
 export function unitToBytesSimd(src: Float32Array, from: number, dst: Uint8Array, n: number): void {
-  const wasm = loadPillow();
-  if (!wasm) throw new Error('WebAssembly SIMD is not available');
+  const wasm = pillowModule.exports();
   const dstAt = CONVERT_VALUES * 4;
   const buffer = reserveMemory(wasm.memory, dstAt + CONVERT_VALUES);
   const floats = new Float32Array(buffer, 0, CONVERT_VALUES);

@@ -19,15 +19,31 @@ export interface SimdMemory {
 
 const PAGE_BYTES = 65536;
 
+/** A module loaded on first use: whether this runtime has it, and its exports. */
+export interface LazySimdModule<T> {
+  /** Whether the module loads here (Node 20 and later always do); loads it on the first call. */
+  available(): boolean;
+  /** The module's exports; throws where it cannot load (ask {@link available} first). */
+  exports(): T;
+}
+
 /**
- * A lazy instance of the module in `base64`: the getter instantiates it on its first call and returns
- * it from then on, or null every time where it cannot load.
+ * A lazy instance of the module in `base64`: instantiated on the first call of either method and kept
+ * from then on, or never where it cannot load.
  */
-export function lazySimdModule<T>(base64: string): () => T | null {
+export function lazySimdModule<T>(base64: string): LazySimdModule<T> {
   let instance: T | null | undefined;
-  return () => {
+  const load = () => {
     if (instance === undefined) instance = instantiate<T>(base64);
     return instance;
+  };
+  return {
+    available: () => load() !== null,
+    exports: () => {
+      const loaded = load();
+      if (!loaded) throw new Error('WebAssembly SIMD is not available');
+      return loaded;
+    },
   };
 }
 
