@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
 import { areaRow, areaRowReference } from '../../../src/core/engine/areaRows';
 import { poolWindows } from '../../../src/core/engine/resampleTaps';
-import { randomInt, seededRandom } from '../../fakes/seededRandom';
-
-/** Floats mostly in 0..1, a few outside, -0 and now and then a NaN, as earlier nodes may leave them. */
-function randomFloats(rnd: () => number, n: number): Float32Array {
-  const values = new Float32Array(n);
-  for (let i = 0; i < n; i++) values[i] = rnd() < 0.05 ? rnd() * 1.4 - 0.2 : rnd() < 0.02 ? -0 : rnd();
-  if (n > 0 && rnd() < 0.1) values[randomInt(rnd, 0, n - 1)] = NaN;
-  return values;
-}
+import { randomFloats, randomInt, seededRandom } from '../../fakes/seededRandom';
 
 describe('area rows', () => {
   it('areaRow gives the reference bits for random sizes, channels and window heights', () => {

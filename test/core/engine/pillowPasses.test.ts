@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { BILINEAR, lanczosTaps, pillowTaps } from '../../../src/core/engine/lanczos';
-import type { Bytes } from '../../../src/core/engine/pillowPasses';
 import {
   horizontalRowReference,
   horizontalRowRgb,
   verticalRow,
   verticalRowReference,
 } from '../../../src/core/engine/pillowPasses';
-import { randomInt, seededRandom } from '../../fakes/seededRandom';
-
-/** Random 8-bit pixels with the three spare bytes the horizontal pass may read past the last pixel. */
-function randomBytes(rnd: () => number, height: number, width: number, channels: number): Bytes {
-  const data = new Uint8Array(height * width * channels + 3);
-  for (let i = 0; i < data.length; i++)
-    data[i] = rnd() < 0.1 ? (rnd() < 0.5 ? 0 : 255) : randomInt(rnd, 0, 255);
-  return { data, height, width, channels };
-}
+import { randomBytes, randomInt, seededRandom } from '../../fakes/seededRandom';
 
 /** Taps from `inSize` to a random output size (down to a tenth, up to eight times), lanczos or bilinear. */
 function randomTaps(rnd: () => number, inSize: number) {

@@ -14,18 +14,7 @@ import {
   simdPillowAvailable,
   unitToBytesSimd,
 } from '../../../src/core/engine/pillowSimd';
-import { randomInt, seededRandom } from '../../fakes/seededRandom';
-
-/**
- * Random bytes, a tenth of them 0 or 255 so that the lobes' overshoot meets both ends of the clip, and
- * the three spare bytes the horizontal pass may read past the last pixel.
- */
-function randomBytes(rnd: () => number, height: number, width: number, channels: number): Bytes {
-  const data = new Uint8Array(height * width * channels + 3);
-  for (let i = 0; i < data.length; i++)
-    data[i] = rnd() < 0.1 ? (rnd() < 0.5 ? 0 : 255) : randomInt(rnd, 0, 255);
-  return { data, height, width, channels };
-}
+import { randomBytes, randomInt, seededRandom } from '../../fakes/seededRandom';
 
 /** Rows [from, to) of `img`. */
 function rowsOf(img: Bytes, from: number, to: number): Bytes {

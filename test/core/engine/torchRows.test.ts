@@ -9,15 +9,7 @@ import {
   cubicWidthRow,
   cubicWidthRowReference,
 } from '../../../src/core/engine/torchRows';
-import { randomInt, seededRandom } from '../../fakes/seededRandom';
-
-/** Floats mostly in 0..1, a few outside as blends and sharpening leave them, and now and then a NaN. */
-function randomFloats(rnd: () => number, n: number): Float32Array {
-  const values = new Float32Array(n);
-  for (let i = 0; i < n; i++) values[i] = rnd() < 0.05 ? rnd() * 1.4 - 0.2 : rnd();
-  if (n > 0 && rnd() < 0.1) values[randomInt(rnd, 0, n - 1)] = NaN;
-  return values;
-}
+import { randomFloats, randomInt, seededRandom } from '../../fakes/seededRandom';
 
 /** The bits of the floats, so that -0 and 0 or two NaNs of different payloads differ. */
 function bits(values: Float32Array): Uint32Array {
