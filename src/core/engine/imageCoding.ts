@@ -7,7 +7,7 @@
 import { loadImageOutputs, pngDecodedValues } from './imageLoad';
 import { encodeImagePng } from './imagePng';
 import { MIN_SPLIT_SIZE } from './rowBands';
-import { InterruptedException, type NodeContext } from './types';
+import { flagCheckpoint, type NodeContext } from './types';
 import type { WorkerPool, WorkerTask } from './workerPool';
 
 /** Images of fewer values than this are coded on the engine's thread. */
@@ -30,9 +30,7 @@ export function imageCodingHooks(
   task: Pick<WorkerTask, 'nodeId' | 'flag' | 'dirs'>,
   pool: () => WorkerPool | undefined,
 ): Required<Pick<NodeContext, 'encodePng' | 'decodeImage'>> {
-  const checkpoint = () => {
-    if (Atomics.load(task.flag, 0) !== 0) throw new InterruptedException();
-  };
+  const checkpoint = flagCheckpoint(task.flag);
   return {
     encodePng: (request) => {
       const { images } = request;

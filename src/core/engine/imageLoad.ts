@@ -59,7 +59,7 @@ function emptyMask(): MaskTensor {
  * Opens an image as ComfyUI does (`Image.open` then `ImageOps.exif_transpose`). Only PNG files can be
  * read; other formats fail with UnidentifiedImageError naming the file.
  */
-export function decodeImageFile(bytes: Uint8Array, name: string): PilImage {
+function decodeImageFile(bytes: Uint8Array, name: string): PilImage {
   let png;
   try {
     png = decodePng(bytes);

@@ -29,6 +29,7 @@ import { MIN_SPLIT_SIZE, splitRows } from './rowBands';
 import { RunReporter, type ProgressStatePolicy } from './runReporter';
 import { DataflowSchedule, planExecution, type ExecutionPlan } from './scheduleGraph';
 import {
+  flagCheckpoint,
   InterruptedException,
   type BandPlan,
   type NodeContext,
@@ -344,9 +345,7 @@ export class PromptExecution {
     const steps = stager ?? new PreviewStager(() => undefined);
     return {
       nodeId: id,
-      checkpoint: () => {
-        if (Atomics.load(this.flag, 0) !== 0) throw new InterruptedException();
-      },
+      checkpoint: flagCheckpoint(this.flag),
       progress: (value, max) => steps.progress(value, max),
       preview: (image, maxSize) => steps.preview(image, maxSize),
       ...this.setup.dirs,

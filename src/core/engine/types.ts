@@ -208,6 +208,16 @@ export class InterruptedException extends Error {
   }
 }
 
+/**
+ * A node's `checkpoint` over a prompt's shared interrupt flag (on any thread): throws
+ * {@link InterruptedException} once the flag is raised.
+ */
+export function flagCheckpoint(flag: Int32Array): () => void {
+  return () => {
+    if (Atomics.load(flag, 0) !== 0) throw new InterruptedException();
+  };
+}
+
 /** What a node's plan hands to its bands: the outputs to fill, how many rows they have, and the work. */
 export interface BandPlan<A = unknown> {
   /** The node's outputs, allocated on shared memory and filled by the bands. */

@@ -13,6 +13,7 @@ import { loadImageOutputs } from './imageLoad';
 import { encodeImagePng } from './imagePng';
 import { builtinNodes, type NodeRegistry } from './registry';
 import {
+  flagCheckpoint,
   InterruptedException,
   type ImageLoadRequest,
   type ImagePngRequest,
@@ -47,9 +48,7 @@ function stagerFor(task: WorkerTask, post: (reply: WorkerReply) => void): Previe
 function contextFor(task: WorkerTask, steps: PreviewStager): NodeContext {
   return {
     nodeId: task.nodeId,
-    checkpoint() {
-      if (Atomics.load(task.flag, 0) !== 0) throw new InterruptedException();
-    },
+    checkpoint: flagCheckpoint(task.flag),
     progress: (value, max) => steps.progress(value, max),
     preview: (image, maxSize) => steps.preview(image, maxSize),
     inputDir: task.dirs.inputDir,
@@ -112,9 +111,7 @@ function runEncode(request: ImagePngRequest, taskId: number, post: Post): void {
 /** Decodes an image file into a loading node's outputs, which are on shared memory: nothing is copied back. */
 function runDecode(request: ImageLoadRequest, task: WorkerTask, post: Post): void {
   try {
-    const outputs = loadImageOutputs(request, () => {
-      if (Atomics.load(task.flag, 0) !== 0) throw new InterruptedException();
-    });
+    const outputs = loadImageOutputs(request, flagCheckpoint(task.flag));
     post({ type: 'done', taskId: task.taskId, outputs });
   } catch (e) {
     post({ type: 'failed', taskId: task.taskId, error: errorOf(e) });
