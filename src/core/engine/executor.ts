@@ -112,7 +112,9 @@ export interface Engine {
   /**
    * Validates and runs a prompt. Rejects with `RunnerError('prompt_rejected')` carrying the
    * {@link ValidationResult} as `details` when the prompt is invalid (no event is emitted then);
-   * otherwise resolves with the outcome, whatever it is, after the closing `executing {node: null}`.
+   * otherwise resolves with the outcome, whatever it is, after the closing `executing {node: null}`. A
+   * prompt that failed resolves once its nodes on the engine's thread have returned (at most
+   * {@link NODES_RETURN_WAIT_MS} later), so that its folders hold all they will.
    */
   execute(prompt: unknown, options: ExecuteOptions): Promise<ExecutionOutcome>;
   /** Interrupts the running prompt: the one with `promptId`, or whichever runs when omitted. */
@@ -120,16 +122,27 @@ export interface Engine {
   /** Forgets every cached output, so the next prompt recomputes everything. */
   clearCache(): void;
   /**
-   * Resolves once every node the engine started on its own thread has returned. A prompt that failed or
-   * was interrupted ends at once, while a node running beside the one that failed (a save, say) may still
-   * be writing its file; a caller about to treat the prompt's folders as final waits for this first.
-   */
-  nodesReturned(): Promise<void>;
-  /**
    * Interrupts the running prompt and terminates the worker threads. Later prompts are refused with
    * `RunnerError('internal')` (engineDisposed.ts).
    */
   dispose(): Promise<void>;
+}
+
+/**
+ * Nodes still running on the engine's thread when their prompt failed stop at their next checkpoint
+ * (a save finishes its file); one that does not return is not waited for longer than this.
+ */
+const NODES_RETURN_WAIT_MS = 5000;
+
+/** Resolves once every one of `runs` has settled, or after `ms`. */
+async function settledWithin(runs: readonly Promise<unknown>[], ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = new Promise<void>((done) => (timer = setTimeout(done, ms)));
+  try {
+    await Promise.race([Promise.allSettled(runs), waited]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Creates an engine; see {@link EngineOptions} for the defaults. */
@@ -218,6 +231,8 @@ class EmbeddedEngine implements Engine {
   }
 
   private async runValidated(validated: ValidatedPrompt, options: ExecuteOptions): Promise<ExecutionOutcome> {
+    /** This prompt's runs of nodes on the main thread. */
+    const ownRuns: Promise<unknown>[] = [];
     const run = new PromptExecution({
       promptId: options.promptId,
       prompt: validated.prompt,
@@ -251,6 +266,7 @@ class EmbeddedEngine implements Engine {
       },
       mainRun: (settled) => {
         this.mainRuns.add(settled);
+        ownRuns.push(settled);
         const forget = () => void this.mainRuns.delete(settled);
         settled.then(forget, forget);
       },
@@ -260,16 +276,17 @@ class EmbeddedEngine implements Engine {
     this.current = run;
     try {
       if (options.signal?.aborted) run.interrupt();
-      return await run.run();
+      const outcome = await run.run();
+      // A failed prompt ends at once, but a node beside the one that failed (a save) may still be
+      // writing into the prompt's folders: the prompt is over once they are final. (An interrupt still
+      // ends at once, as the user asked: a node that does not check the flag is not waited for.)
+      if (outcome.status === 'error') await settledWithin(ownRuns, NODES_RETURN_WAIT_MS);
+      return outcome;
     } finally {
       this.current = undefined;
       options.signal?.removeEventListener('abort', onAbort);
       this.recycleDropped();
     }
-  }
-
-  async nodesReturned(): Promise<void> {
-    while (this.mainRuns.size > 0) await Promise.allSettled([...this.mainRuns]);
   }
 
   /**

@@ -69,26 +69,9 @@ async function runOnEngine(
   } catch (e) {
     throw rejectionWithProblems(e, job);
   }
-  // A failed or interrupted prompt ends at once; a node beside the one that failed may still be writing
-  // into the job's folder, which must be whole when the job ends.
-  if (outcome.status !== 'success') await nodesReturned(engine);
   const outputs = await collectOutputs(outcome.outputs, written, { into: outputDir, base: job.outDir });
   if (outcome.status === 'error') return { status: 'error', outputs, error: executionError(outcome.error) };
   return { status: outcome.status, outputs };
-}
-
-/** Nodes still running on the engine's thread stop at their next checkpoint; one that does not is not waited for long. */
-const NODES_RETURN_WAIT_MS = 5000;
-
-/** Resolves once the engine's nodes have all returned, or after {@link NODES_RETURN_WAIT_MS}. */
-async function nodesReturned(engine: Engine): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const waited = new Promise<void>((done) => (timer = setTimeout(done, NODES_RETURN_WAIT_MS)));
-  try {
-    await Promise.race([engine.nodesReturned(), waited]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
