@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { ComfyClient } from '../comfy/client';
 import { RunnerError } from '../util/runnerError';
 import type { JobStore } from '../store/jobStore';
-import { applyOperation, createJob, type Job } from '../jobs/job';
+import { applyOperation, createJob, splitPartsOf, type Job } from '../jobs/job';
 import { terminalStates } from '../jobs/jobState';
 import {
   checkSplitRetryable,
@@ -62,7 +62,7 @@ export async function retryStoredJob(store: JobStore, jobId: string, now = Date.
   const jobs = await store.list();
   const byId = new Map(jobs.map((j) => [j.id, j]));
   const runId = byId.get(jobId)?.split?.id ?? jobId;
-  const parts = jobs.filter((j) => j.split?.id === runId).sort((a, b) => a.split!.index - b.split!.index);
+  const parts = splitPartsOf(jobs, runId);
   const previous = parts[0] ?? (await storedJob(store, jobId));
   if (parts.length > 0) checkSplitRetryable(parts);
   else if (!retryableStates.has(previous.state)) {

@@ -110,6 +110,12 @@ export function onePerSplitRun(jobs: readonly { id: string; split?: JobSplit }[]
   });
 }
 
+/** The parts of the split run `runId` among `jobs`, by part number; none when no job is its part. */
+export function splitPartsOf(jobs: Iterable<Job>, runId: string): Job[] {
+  const parts = [...jobs].filter((j) => j.split?.id === runId);
+  return parts.sort((a, b) => a.split!.index - b.split!.index);
+}
+
 /** The timestamps of a job, in ms since the epoch. */
 export interface JobTimes {
   queued: number;

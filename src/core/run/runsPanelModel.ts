@@ -12,7 +12,7 @@
  * changed, and any number of previews the newest one.
  */
 import { basename, join, resolve } from 'node:path';
-import type { Job } from '../jobs/job';
+import { splitPartsOf, type Job } from '../jobs/job';
 import { reachable } from '../workflow/graph';
 import type { HostMessage, PanelNode, PanelOutput, PanelRun, RunChanges } from '../../shared/protocol';
 import { inputsLabel, jobInputs } from './jobLabel';
@@ -201,8 +201,7 @@ export class RunsPanelModel {
 
   /** The parts of the split run `id`, by part number. */
   private partsOf(id: string): Job[] {
-    const parts = [...this.jobs.values()].filter((j) => j.split?.id === id);
-    return parts.sort((a, b) => a.split!.index - b.split!.index);
+    return splitPartsOf(this.jobs.values(), id);
   }
 
   /** A split run taken together as one job record (jobsOverviewSplit.ts), with its whole prompt. */
@@ -223,9 +222,7 @@ export class RunsPanelModel {
       runs: this.nodesOfPart(part),
     }));
     const nodes = splitNodes(this.orderOf(job), views, (node) => nodeOf(job, node, this.extrasOf(id)));
-    const run = this.runOf(job, number, nodes, splitProgress(views));
-    delete run.record.promptId;
-    return run;
+    return this.runOf(job, number, nodes, splitProgress(views));
   }
 
   private nodesOfPart(part: Job): Set<string> {

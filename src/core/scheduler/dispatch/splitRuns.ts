@@ -6,7 +6,7 @@
  * `run.json` is written (jobs/splitRunRecord.ts). A retry of the run, or of any part, is the whole run again
  * as a new split run (scheduler.ts `retry`).
  */
-import type { Job, JobError } from '../../jobs/job';
+import { splitPartsOf, type Job, type JobError } from '../../jobs/job';
 import { terminalStates } from '../../jobs/jobState';
 import type { JobBook } from '../jobBook';
 
@@ -27,13 +27,15 @@ export class SplitRuns {
 
   /** Every part of the run `splitId`, by part number. */
   partsOf(splitId: string): Job[] {
-    const parts = [...this.book.all()].filter((j) => j.split?.id === splitId);
-    return parts.sort((a, b) => a.split!.index - b.split!.index);
+    return splitPartsOf(this.book.all(), splitId);
   }
 
   /** Every part of the split run `id` names (the run's id or one of its parts'), else undefined. */
   runOf(id: string): Job[] | undefined {
-    const parts = this.partsOf(this.book.get(id)?.split?.id ?? id);
+    const job = this.book.get(id);
+    // A job of its own is no run's part, and no run has its id: no need to look through the book.
+    if (job && !job.split) return undefined;
+    const parts = this.partsOf(job?.split?.id ?? id);
     return parts.length > 0 ? parts : undefined;
   }
 
@@ -42,10 +44,8 @@ export class SplitRuns {
    * parts, else `id` itself (known or not).
    */
   cancelTargets(id: string): string[] {
-    const job = this.book.get(id);
-    if (job && !job.split) return [id];
-    const parts = this.partsOf(job?.split?.id ?? id);
-    if (parts.length === 0) return [id];
+    const parts = this.runOf(id);
+    if (!parts) return [id];
     return parts.filter((p) => !terminalStates.has(p.state)).map((p) => p.id);
   }
 
