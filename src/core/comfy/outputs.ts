@@ -107,6 +107,16 @@ interface Download {
  * Downloads one file to its path through a temporary file in the same folder, hashing it on the way and
  * held to the limits; the temporary file is removed if anything fails.
  */
+/** The name of a download's temporary file beside its place, renamed into place when complete. */
+function partialDownloadName(): string {
+  return `.${randomBytes(6).toString('hex')}.part`;
+}
+
+/** Whether `name` is a download's temporary file ({@link partialDownloadName}), left by a runner that died. */
+export function isPartialDownload(name: string): boolean {
+  return /^\.[0-9a-f]{12}\.part$/.test(name);
+}
+
 async function downloadOne(d: Download): Promise<FileDigest> {
   const { api, ref, path, limits } = d;
   // The batch made its root already; only a file in a subfolder needs one made and checked.
@@ -115,7 +125,7 @@ async function downloadOne(d: Download): Promise<FileDigest> {
     if (made) d.made.add(made);
     await assertInside(d.root, dirname(path), ref);
   }
-  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.part`);
+  const temp = join(dirname(path), partialDownloadName());
   const guard = downloadGuard({ server: api.displayName, ref }, limits, d.signal);
   try {
     const body = await guard.opened(openView(api, ref, limits.stallTimeoutMs));

@@ -6,7 +6,7 @@
 import { readdir, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { PromptFailureDetails, PromptResult } from '../../comfy/finalise';
-import type { DownloadedFile, OutputFolder } from '../../comfy/outputs';
+import { isPartialDownload, type DownloadedFile, type OutputFolder } from '../../comfy/outputs';
 import { isRunnerError, RunnerError } from '../../util/runnerError';
 import { copyFileAtomic } from '../../util/atomicWrite';
 import type { Job, JobError, JobOutput } from '../../jobs/job';
@@ -35,16 +35,13 @@ export function outputPlaces(job: Job): OutputFolder {
   return { dir: into, pathOf: (ref) => outputDestination(into, ref) };
 }
 
-/** A download's temporary file (comfy/outputs.ts), renamed into place when complete. */
-const partialName = /^\.[0-9a-f]{12}\.part$/;
-
 /**
  * Removes the temporary files of downloads that a runner which died left in the job's folder (its
  * outputs' folders included); their files are downloaded again.
  */
 export async function discardPartials(job: Job): Promise<void> {
   const entries = await readdir(collectionDir(job), { recursive: true, withFileTypes: true }).catch(() => []);
-  const partials = entries.filter((e) => e.isFile() && partialName.test(e.name));
+  const partials = entries.filter((e) => e.isFile() && isPartialDownload(e.name));
   await Promise.all(partials.map((e) => rm(join(e.parentPath, e.name), { force: true })));
 }
 
