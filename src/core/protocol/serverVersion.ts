@@ -14,6 +14,15 @@ export function embeddedVersionString(runnerVersion: string): string {
   return `comfy-runner ${runnerVersion} ${EMBEDDED_ENGINE_MARK}`;
 }
 
+/** True for a version string of `comfy-runner serve` ({@link embeddedVersionString}). */
+export function isEmbeddedVersion(version: unknown): boolean {
+  return (
+    typeof version === 'string' &&
+    version.startsWith('comfy-runner ') &&
+    version.endsWith(EMBEDDED_ENGINE_MARK)
+  );
+}
+
 /** The first ComfyUI release that runs only the `partial_execution_targets` of a prompt. */
 const PARTIAL_TARGETS_SINCE = [0, 3, 48] as const;
 
@@ -24,7 +33,7 @@ const PARTIAL_TARGETS_SINCE = [0, 3, 48] as const;
  */
 export function runsPartialTargets(version: string | undefined): boolean {
   if (version === undefined) return false;
-  if (version.endsWith(EMBEDDED_ENGINE_MARK)) return true;
+  if (isEmbeddedVersion(version)) return true;
   const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version.trim());
   if (!m) return false;
   const parts = [Number(m[1]), Number(m[2]), Number(m[3])];

@@ -7,6 +7,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import * as http from 'node:http';
+import { queueReply } from '../comfy/replies';
+import { isEmbeddedVersion } from '../protocol/serverVersion';
 import { readTextIfExists, writeAtomically } from '../util/atomicWrite';
 
 /** The state file's content. */
@@ -84,8 +86,8 @@ export async function hasPrompts(url: string, token: string, timeoutMs = 3_000):
   const reply = await getWithToken(url, '/queue', token, timeoutMs);
   if (reply?.status !== 200) return true;
   try {
-    const queue = JSON.parse(reply.body) as { queue_running?: unknown[]; queue_pending?: unknown[] };
-    return (queue.queue_running?.length ?? 1) + (queue.queue_pending?.length ?? 1) > 0;
+    const queue = queueReply.safeParse(JSON.parse(reply.body));
+    return !queue.success || queue.data.queue_running.length + queue.data.queue_pending.length > 0;
   } catch {
     return true;
   }
@@ -95,8 +97,7 @@ export async function hasPrompts(url: string, token: string, timeoutMs = 3_000):
 function isEmbedded(text: string): boolean {
   try {
     const stats = JSON.parse(text) as { system?: { comfyui_version?: unknown } };
-    const version = stats.system?.comfyui_version;
-    return typeof version === 'string' && version.startsWith('comfy-runner ');
+    return isEmbeddedVersion(stats.system?.comfyui_version);
   } catch {
     return false;
   }
