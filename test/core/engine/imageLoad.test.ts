@@ -1,21 +1,20 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { defineNode } from '../../../src/core/engine/defineNode';
+import { createEngine } from '../../../src/core/engine/executor';
 import { imageCodingHooks } from '../../../src/core/engine/imageCoding';
 import { loadImageOutputs } from '../../../src/core/engine/imageLoad';
 import { encodePng } from '../../../src/core/engine/pngCodec';
+import { builtinNodes, createRegistry } from '../../../src/core/engine/registry';
 import { allocatedOnThisThread } from '../../../src/core/engine/tensor';
 import type { ImageLoadRequest, ImageTensor } from '../../../src/core/engine/types';
 import { WorkerPool } from '../../../src/core/engine/workerPool';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 import { seededRandom } from '../../fakes/seededRandom';
+import { testDirs } from '../../fakes/testDirs';
 import { corpusDir } from './conformanceHarness';
-import { filesSavedBy } from './pngTestFiles';
-
-function taskFor() {
-  const flag = new Int32Array(new SharedArrayBuffer(4));
-  return { nodeId: '7', flag, dirs: { inputDir: '', outputDir: '', tempDir: '' } };
-}
+import { filesSavedBy, workerTask } from './pngTestFiles';
 
 /** A PNG file of random RGBA pixels, `width` x `height`. */
 function randomPng(width: number, height: number): Uint8Array {
@@ -54,7 +53,7 @@ describe('decoding image files for the loading nodes', () => {
       for (const [name, bytes] of Object.entries(files)) {
         for (const request of requestsFor(bytes, name)) {
           const here = loadImageOutputs(request, () => undefined);
-          const there = await pool.decodeImage(request, taskFor());
+          const there = await pool.decodeImage(request, workerTask('7'));
           assert.deepEqual(contents(there), contents(here), `${name} ${JSON.stringify(request.kind)}`);
         }
       }
@@ -67,7 +66,7 @@ describe('decoding image files for the loading nodes', () => {
     const pool = new WorkerPool({ size: 1 });
     try {
       const request: ImageLoadRequest = { kind: 'image', bytes: Buffer.from('GIF89a...'), name: 'cat.gif' };
-      const error = (await pool.decodeImage(request, taskFor()).catch((e: unknown) => e)) as Error & {
+      const error = (await pool.decodeImage(request, workerTask('7')).catch((e: unknown) => e)) as Error & {
         exceptionType?: string;
       };
       assert.equal(error.exceptionType, 'UnidentifiedImageError');
@@ -80,7 +79,7 @@ describe('decoding image files for the loading nodes', () => {
   it("the engine's hook decodes a large image on a worker and a small one on its own thread", async () => {
     const pool = new WorkerPool({ size: 1 });
     try {
-      const hooks = imageCodingHooks(taskFor(), () => pool);
+      const hooks = imageCodingHooks(workerTask('7'), () => pool);
       const threadOf = async (bytes: Uint8Array) => {
         const [image] = (await hooks.decodeImage({ kind: 'image', bytes, name: 'x.png' })) as ImageTensor[];
         return allocatedOnThisThread(image.data.buffer as SharedArrayBuffer) ? 'here' : 'worker';
@@ -96,7 +95,7 @@ describe('decoding image files for the loading nodes', () => {
   });
 
   it("the engine's hook decodes on its own thread when the engine has no workers", async () => {
-    const hooks = imageCodingHooks(taskFor(), () => undefined);
+    const hooks = imageCodingHooks(workerTask('7'), () => undefined);
     const [image] = (await hooks.decodeImage({
       kind: 'image',
       bytes: randomPng(640, 480),
@@ -120,5 +119,36 @@ describe('decoding image files for the loading nodes', () => {
     const saved = [await filesSavedBy(prompt, true, put), await filesSavedBy(prompt, false, put)];
     assert.equal(saved[0].length, 2);
     assert.ok(saved[0].every((file, i) => file.bytes.equals(saved[1][i].bytes)));
+  });
+
+  it('an engine with workers decodes a large input image on a worker, one without on its own thread', async () => {
+    const bytes = randomPng(640, 480);
+    const threads: string[] = [];
+    const probe = defineNode('PreviewImage', {
+      run: (inputs) => {
+        const image = inputs.images as ImageTensor;
+        threads.push(allocatedOnThisThread(image.data.buffer as SharedArrayBuffer) ? 'here' : 'worker');
+        return { outputs: [] };
+      },
+    });
+    const nodes = createRegistry(
+      [...builtinNodes.values()].filter((n) => n.classType !== 'PreviewImage'),
+      [probe],
+    );
+    const prompt: ApiPrompt = {
+      '1': { class_type: 'LoadImage', inputs: { image: 'big.png' } },
+      '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
+    };
+    for (const workers of [true, false]) {
+      const dirs = testDirs();
+      writeFileSync(join(dirs.inputDir, 'big.png'), bytes);
+      const engine = createEngine({ ...dirs, nodes, workers });
+      try {
+        assert.equal((await engine.execute(prompt, { promptId: `probe-${workers}` })).status, 'success');
+      } finally {
+        await engine.dispose();
+      }
+    }
+    assert.deepEqual(threads, ['worker', 'here']);
   });
 });

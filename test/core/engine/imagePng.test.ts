@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { imageCodingHooks } from '../../../src/core/engine/imageCoding';
 import { encodeImagePng } from '../../../src/core/engine/imagePng';
 import { createImage } from '../../../src/core/engine/tensor';
-import type { ImageTensor } from '../../../src/core/engine/types';
+import type { ImagePngRequest, ImageTensor } from '../../../src/core/engine/types';
 import { WorkerPool } from '../../../src/core/engine/workerPool';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 import { seededRandom } from '../../fakes/seededRandom';
-import { filesSavedBy } from './pngTestFiles';
+import { filesSavedBy, workerTask } from './pngTestFiles';
 
 /** An image of random values, some outside 0..1 and a NaN, as SaveImage may be given. */
 function randomImage(batch: number, height: number, width: number, channels: number): ImageTensor {
@@ -17,11 +18,6 @@ function randomImage(batch: number, height: number, width: number, channels: num
   return image;
 }
 
-function taskFor() {
-  const flag = new Int32Array(new SharedArrayBuffer(4));
-  return { nodeId: '9', flag, dirs: { inputDir: '', outputDir: '', tempDir: '' } };
-}
-
 describe('PNG files of saved images', () => {
   it('a worker encodes the same bytes and SHA-256 as the calling thread', async () => {
     const pool = new WorkerPool({ size: 1 });
@@ -30,7 +26,7 @@ describe('PNG files of saved images', () => {
         const images = randomImage(2, 37, 53, channels);
         const request = { images, index: 1, texts: [['prompt', '{"a": 1}']] as [string, string][], level: 4 };
         const here = encodeImagePng(request);
-        const there = await pool.encodePng(request, taskFor());
+        const there = await pool.encodePng(request, workerTask('9'));
         assert.ok(Buffer.from(there.bytes).equals(Buffer.from(here.bytes)), `${channels} channels`);
         assert.equal(there.sha256, here.sha256);
         assert.equal(here.sha256, createHash('sha256').update(here.bytes).digest('hex'));
@@ -49,8 +45,35 @@ describe('PNG files of saved images', () => {
         texts: [['k', '\u263a']] as [string, string][],
         level: 4,
       };
-      const error = await pool.encodePng(request, taskFor()).catch((e: unknown) => e);
+      const error = await pool.encodePng(request, workerTask('9')).catch((e: unknown) => e);
       assert.equal((error as { exceptionType?: string }).exceptionType, 'UnicodeEncodeError');
+    } finally {
+      await pool.dispose();
+    }
+  });
+
+  it("the engine's hook encodes a large image on a worker and a small one on its own thread", async () => {
+    const pool = new WorkerPool({ size: 1 });
+    try {
+      const sent: string[] = [];
+      const spy = {
+        encodePng: (request: ImagePngRequest, task: ReturnType<typeof workerTask>) => {
+          sent.push(`${request.images.width}x${request.images.height}`);
+          return pool.encodePng(request, task);
+        },
+      } as unknown as WorkerPool;
+      const hooks = imageCodingHooks(workerTask('9'), () => spy);
+      const request = (images: ImageTensor) => ({ images, index: 0, texts: [], level: 1 });
+      // 640 x 480 RGB is 921,600 values, above the hand-off size; 16 x 16 is far below it.
+      const large = await hooks.encodePng(request(randomImage(1, 480, 640, 3)));
+      const small = await hooks.encodePng(request(randomImage(1, 16, 16, 3)));
+      assert.deepEqual(sent, ['640x480']);
+      assert.ok(
+        Buffer.from(large.bytes).equals(
+          Buffer.from(encodeImagePng(request(randomImage(1, 480, 640, 3))).bytes),
+        ),
+      );
+      assert.ok(small.bytes.length > 0);
     } finally {
       await pool.dispose();
     }

@@ -167,3 +167,9 @@ export async function filesSavedBy(
   files.sort((a, b) => a.filename.localeCompare(b.filename));
   return files.map((f) => ({ ...f, bytes: readFileSync(f.path) }));
 }
+
+/** What a worker task for node `nodeId` carries besides its work: a fresh interrupt flag, no folders. */
+export function workerTask(nodeId = '9') {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  return { nodeId, flag, dirs: { inputDir: '', outputDir: '', tempDir: '' } };
+}
