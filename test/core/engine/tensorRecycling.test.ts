@@ -96,8 +96,8 @@ describe('reuse of tensor buffers', () => {
   });
 
   it('saves byte for byte what an engine without reuse saves, over prompts that reuse each other’s buffers', async () => {
-    // Pads, crops, blends and scales write parts of their outputs over zeros, so a buffer reused without
-    // being cleared would show; the sizes repeat across the prompts so that buffers are reused.
+    // The sizes repeat across the prompts so that buffers are reused (whether a reused buffer is cleared
+    // is the first test's); what must not change is any byte saved.
     const prompts: ApiPrompt[] = [0x336699, 0x996633, 0x336699].map((color, i) => ({
       '1': { class_type: 'EmptyImage', inputs: { width: 96, height: 64, batch_size: 2, color } },
       '2': {
@@ -122,7 +122,11 @@ describe('reuse of tensor buffers', () => {
       '6': { class_type: 'SaveImage', inputs: { images: ['5', 0], filename_prefix: `p${i}` } },
     }));
     const saved: Buffer[][] = [];
+    /** Bytes held for reuse after the reusing engine's cache was cleared, and after its next prompt. */
+    const held: number[] = [];
     for (const nodes of [builtinNodes, new Map(builtinNodes)]) {
+      // The engine without reuse starts with nothing held, so it cannot take what the other left.
+      releaseHeldBuffers();
       const engine = createEngine({ ...testDirs(), nodes });
       const files: Buffer[] = [];
       try {
@@ -134,13 +138,18 @@ describe('reuse of tensor buffers', () => {
           });
           assert.equal(outcome.status, 'success');
           files.push(...written.map((f) => readFileSync(f.path)));
+          if (nodes === builtinNodes && i < 2) held.push(heldBufferBytes());
           if (i === 0) engine.clearCache();
+          if (nodes === builtinNodes && i === 0) held.push(heldBufferBytes());
         }
       } finally {
         await engine.dispose();
       }
       saved.push(files);
     }
+    const [afterFirst, afterClear, afterSecond] = held;
+    assert.ok(afterClear > afterFirst, `buffers held for reuse after the clear: ${held.join(', ')}`);
+    assert.ok(afterSecond < afterClear, `the second prompt took held buffers: ${held.join(', ')}`);
     assert.equal(saved[0].length, 6);
     saved[0].forEach((bytes, i) => assert.ok(bytes.equals(saved[1][i]), `file ${i}`));
   });
