@@ -11,13 +11,14 @@ const examples = resolve(__dirname, '../../examples');
 
 /** The extension's modules, loaded after the fake is installed. */
 async function load() {
-  const [run, queue, servers, runner] = await Promise.all([
+  const [run, queue, servers, runner, settings] = await Promise.all([
     import('../../src/extension/runCommands'),
     import('../../src/extension/queueCommands'),
     import('../../src/extension/serverCommands'),
     import('../../src/core/run/runner'),
+    import('../../src/extension/settings'),
   ]);
-  return { run, queue, servers, openRunner: runner.openRunner };
+  return { run, queue, servers, openRunner: runner.openRunner, MAX_ENGINE_SLOTS: settings.MAX_ENGINE_SLOTS };
 }
 
 describe('the run, queue and server commands', function () {
@@ -326,10 +327,14 @@ describe('the run, queue and server commands', function () {
   });
 
   it('Set Server Slots refuses more engine slots than the engine is started with', async () => {
-    record.answers = ['17'];
+    const { MAX_ENGINE_SLOTS } = mods;
+    record.answers = [String(MAX_ENGINE_SLOTS + 1)];
     await mods.servers.setServerSlots(context(), { kind: 'server', name: 'embedded' });
-    assert.equal(record.refused.length, 1);
+    assert.deepEqual(record.refused, [`A whole number from 1 to ${MAX_ENGINE_SLOTS}`]);
     assert.equal(record.settings.get('engine.slots'), undefined);
+    record.answers = [String(MAX_ENGINE_SLOTS)];
+    await mods.servers.setServerSlots(context(), { kind: 'server', name: 'embedded' });
+    assert.equal(record.settings.get('engine.slots'), MAX_ENGINE_SLOTS);
   });
 
   it('Set Server Slots offers the embedded engine first among the servers to pick', async () => {
