@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobSummary } from '../../src/cli/progressView';
 import { startTestServer, type TestServer } from '../fakes/serveTestServer';
@@ -119,9 +119,18 @@ describe('comfy-runner run --split', function () {
     });
 
     it('refuses --engine-slots for a pool without the embedded engine, running nothing', async () => {
+      const ran = async () =>
+        Promise.all(
+          servers.map(
+            async (s) => Object.keys((await (await fetch(`${s.url}/history`)).json()) as object).length,
+          ),
+        );
+      const before = await ran();
       const { code, err } = await run('--engine-slots', '2');
       assert.equal(code, 2);
       assert.match(err.join('\n'), /--engine-slots is for the embedded engine/);
+      assert.deepEqual(await ran(), before, 'no server was given a prompt');
+      assert.equal(existsSync(join(dir, 'runs')), false, 'no run folder was made');
     });
   });
 });
