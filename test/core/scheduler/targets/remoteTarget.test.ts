@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ComfyClient, type ComfyClientOptions } from '../../../../src/core/comfy/client';
 import { isRunnerError } from '../../../../src/core/util/runnerError';
@@ -121,9 +121,13 @@ describe('the remote run target', function () {
     const job: Job = { ...first, state: 'running', promptId: seen.accepted[0], outDir: tmp('remote-job-') };
     job.times = { ...job.times, accepted: Date.now() };
     writeFileSync(join(job.outDir, '.0123456789ab.part'), 'half');
+    // And one beside an output in a subfolder.
+    mkdirSync(join(job.outDir, 'sub'));
+    writeFileSync(join(job.outDir, 'sub', '.abcdef012345.part'), 'half');
     const result = await target.resume!(job, recorder().hooks, new AbortController().signal);
     assert.equal(result.status, 'success');
-    assert.deepEqual(readdirSync(job.outDir), ['partial_00001_.txt']);
+    assert.deepEqual(readdirSync(job.outDir).sort(), ['partial_00001_.txt', 'sub']);
+    assert.deepEqual(readdirSync(join(job.outDir, 'sub')), []);
   });
 
   it('records for each output the SHA-256 and size of the file in the job folder', async () => {
