@@ -104,7 +104,7 @@ export class RunsPanelModel {
   /** Takes in what a run's record adds to its job: the server's version and the starred outputs. */
   noteRecord(jobId: string, record: { comfyuiVersion?: string; starred?: readonly string[] }): boolean {
     const id = this.runIdOf(jobId);
-    if (!this.job(id)) return false;
+    if (!this.isRun(id)) return false;
     const extras = this.extrasOf(id);
     extras.comfyuiVersion = record.comfyuiVersion;
     extras.starred = new Set(record.starred ?? []);
@@ -114,7 +114,7 @@ export class RunsPanelModel {
   /** Marks one output of a run starred or not. */
   setStarred(jobId: string, path: string, starred: boolean): boolean {
     const id = this.runIdOf(jobId);
-    if (!this.job(id)) return false;
+    if (!this.isRun(id)) return false;
     const set = this.extrasOf(id).starred;
     if (starred) set.add(path);
     else set.delete(path);
@@ -132,6 +132,11 @@ export class RunsPanelModel {
     return parts.length > 0 ? this.splitRunJob(jobId, parts) : undefined;
   }
 
+  /** Whether `id` is a run of this workflow: a job's own, or a split run's with parts here. */
+  private isRun(id: string): boolean {
+    return this.jobs.has(id) || this.partsOf(id).length > 0;
+  }
+
   /** The id of the panel's run a job belongs to: the split run's for a part, else the job's own. */
   runIdOf(jobId: string): string {
     return this.jobs.get(jobId)?.split?.id ?? jobId;
@@ -139,17 +144,24 @@ export class RunsPanelModel {
 
   /** Every run of the workflow, oldest first; a split run once, where its first part was queued. */
   runs(): PanelRun[] {
+    return [...this.groups()].map(([id, group]) => this.build(id, group));
+  }
+
+  /** Every run's id with its jobs (a split run's parts, oldest first) and its number, oldest first. */
+  private groups(): Map<string, { jobs: Job[]; number: number }> {
     const ordered = [...this.jobs.values()].sort((a, b) => a.times.queued - b.times.queued);
-    const runs = new Map<string, Job[]>();
+    const groups = new Map<string, { jobs: Job[]; number: number }>();
     for (const job of ordered) {
       const id = job.split?.id ?? job.id;
-      const parts = runs.get(id);
-      if (parts) parts.push(job);
-      else runs.set(id, [job]);
+      const group = groups.get(id);
+      if (group) group.jobs.push(job);
+      else groups.set(id, { jobs: [job], number: groups.size + 1 });
     }
-    return [...runs].map(([id, jobs], i) =>
-      jobs[0].split ? this.splitRunOf(id, jobs, i + 1) : this.runOf(jobs[0], i + 1),
-    );
+    return groups;
+  }
+
+  private build(id: string, { jobs, number }: { jobs: Job[]; number: number }): PanelRun {
+    return jobs[0].split ? this.splitRunOf(id, jobs, number) : this.runOf(jobs[0], number);
   }
 
   /** The full snapshot for a webview that just said it is ready; what is pending is in it. */
@@ -171,10 +183,12 @@ export class RunsPanelModel {
   takeMessages(): HostMessage[] {
     const out: HostMessage[] = [];
     if (this.dirty.size > 0) {
-      const runs = new Map(this.runs().map((r) => [r.id, r]));
+      // Only the changed runs are built; the grouping is what numbers them.
+      const groups = this.groups();
       for (const id of this.dirty) {
-        const run = runs.get(id);
-        if (!run) continue;
+        const group = groups.get(id);
+        if (!group) continue;
+        const run = this.build(id, group);
         const before = this.sent.get(id);
         this.sent.set(id, run);
         if (!before) out.push({ type: 'run/added', run });
