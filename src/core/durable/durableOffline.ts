@@ -63,7 +63,8 @@ export async function retryStoredJob(store: JobStore, jobId: string, now = Date.
   const byId = new Map(jobs.map((j) => [j.id, j]));
   const runId = byId.get(jobId)?.split?.id ?? jobId;
   const parts = splitPartsOf(jobs, runId);
-  const previous = parts[0] ?? (await storedJob(store, jobId));
+  const previous = parts[0] ?? byId.get(jobId);
+  if (!previous) throw new RunnerError('bad_input', `no job ${jobId} in ${store.dir}`);
   if (parts.length > 0) checkSplitRetryable(parts);
   else if (!retryableStates.has(previous.state)) {
     throw new RunnerError(

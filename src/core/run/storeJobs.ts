@@ -112,8 +112,12 @@ async function resolveIds(store: JobStore, ids: readonly string[]): Promise<stri
 async function changeJobs(store: JobStore, op: StoreRequestOp, ids: readonly string[]): Promise<JobChange[]> {
   const acquired = await store.acquire();
   const apply = acquired.acquired ? await offlineChange(store, op) : (id: string) => askOwner(store, op, id);
-  // A retry of a part retries its whole split run: parts of one run named together are retried once.
-  const runOf = op === 'retry' ? new Map((await store.list()).map((j) => [j.id, j.split?.id])) : undefined;
+  // A retry of a part retries its whole split run: parts of one run named together are retried once
+  // (one id alone cannot repeat a run, so the store is read for this only when several are named).
+  const runOf =
+    op === 'retry' && ids.length > 1
+      ? new Map((await store.list()).map((j) => [j.id, j.split?.id]))
+      : undefined;
   const runsDone = new Map<string, JobChange>();
   const changes: JobChange[] = [];
   for (const id of ids) {
