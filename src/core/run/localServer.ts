@@ -113,7 +113,7 @@ async function reuseOrStart(options: LocalServerOptions): Promise<LocalServer> {
     // One with another number of engines is replaced, but only while it runs nothing.
     if (parallel === (options.parallel ?? 1) || (await hasPrompts(state.url, token)))
       return { url: state.url, token, pid: state.pid, started: false, parallel };
-    await stopLocalServer({ stateFile: options.stateFile, token });
+    await terminate(state.pid, options.stateFile, 10_000);
   }
   return start(options);
 }
@@ -268,14 +268,20 @@ export interface StopLocalServerOptions {
 export async function stopLocalServer(options: StopLocalServerOptions): Promise<boolean> {
   const state = await readLocalServerState(options.stateFile);
   const token = options.token ?? state?.token;
-  let stopped = false;
-  if (state && token && processExists(state.pid) && (await answersWithToken(state.url, token))) {
-    signal(state.pid, 'SIGTERM');
-    if (!(await gone(state.pid, options.timeoutMs ?? 10_000))) signal(state.pid, 'SIGKILL');
-    stopped = true;
-  }
-  await rm(options.stateFile, { force: true });
-  return stopped;
+  const ours = state && token && processExists(state.pid) && (await answersWithToken(state.url, token));
+  if (ours) await terminate(state.pid, options.stateFile, options.timeoutMs ?? 10_000);
+  else await rm(options.stateFile, { force: true });
+  return Boolean(ours);
+}
+
+/**
+ * Stops the server process `pid`, known to be ours: SIGTERM, then SIGKILL when it is still there after
+ * `timeoutMs`; then removes its state file.
+ */
+async function terminate(pid: number, stateFile: string, timeoutMs: number): Promise<void> {
+  signal(pid, 'SIGTERM');
+  if (!(await gone(pid, timeoutMs))) signal(pid, 'SIGKILL');
+  await rm(stateFile, { force: true });
 }
 
 /** Sends a signal; a process that ended meanwhile is fine. */
