@@ -95,6 +95,22 @@ describe('the local server a front end starts', function () {
     assert.deepEqual([again.pid, again.started], [two.pid, false]);
   });
 
+  it('keeps a server that runs another number of prompts at once while it has a prompt', async () => {
+    const one = await ensureLocalServer(rig.options);
+    rig.track(one.pid);
+    const prompt = JSON.parse(
+      readFileSync(join(__dirname, '../../e2e/fixtures/slowBlurs.json'), 'utf8'),
+    ) as unknown;
+    const posted = await fetch(`${one.url}/prompt`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${one.token}` },
+      body: JSON.stringify({ prompt }),
+    });
+    assert.equal(posted.status, 200, await posted.text());
+    const again = await ensureLocalServer({ ...rig.options, parallel: 2 });
+    assert.deepEqual([again.pid, again.started, again.parallel], [one.pid, false, 1]);
+  });
+
   it('stops the server cleanly and removes the state file', async () => {
     const server = await ensureLocalServer(rig.options);
     rig.track(server.pid);
