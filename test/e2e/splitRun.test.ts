@@ -44,7 +44,9 @@ describe('a run split by branch in VS Code', function () {
     assert.match(parts[1], /Save composite/);
     assert.equal(rows, 1, 'the panel shows the split run as one run');
     const root = join(sandbox.workspace, 'comfy-runs');
-    const [folder] = readdirSync(root).filter((d) => existsSync(join(root, d, 'run.json')));
+    const folders = readdirSync(root).filter((d) => existsSync(join(root, d, 'run.json')));
+    assert.equal(folders.length, 1, `one run folder with a run.json: ${folders.join(', ')}`);
+    const [folder] = folders;
     const record = JSON.parse(readFileSync(join(root, folder, 'run.json'), 'utf8')) as SplitRecord;
     assert.equal(record.state, 'succeeded');
     assert.deepEqual(
@@ -54,6 +56,8 @@ describe('a run split by branch in VS Code', function () {
         [2, 'embedded', 'succeeded'],
       ],
     );
+    // Both branches' SaveImage and the second's PreviewImage.
+    assert.equal(record.outputs.length, 3, JSON.stringify(record.outputs));
     for (const o of record.outputs) assert.ok(existsSync(join(root, folder, o.path)), o.path);
   });
 });
