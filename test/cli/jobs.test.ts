@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { startDurableRunner, type DurableRunner } from '../../src/core/durable/durableRunner';
 import type { Job } from '../../src/core/jobs/job';
 import { FakeTarget } from '../fakes/fakeTarget';
-import { leaveBehind, storedJob, tempDir, testStore } from '../core/durable/durableKit';
+import { leaveBehind, storedJob, storedSplitParts, tempDir, testStore } from '../core/durable/durableKit';
 import { spec } from '../core/scheduler/schedulerKit';
 import { quickPrompt } from '../core/server/gateNodes';
 import { runCli } from './cliHarness';
@@ -153,12 +153,7 @@ describe('comfy-runner jobs', function () {
     it('retries a split run once when two of its parts are named, as one new split run', async () => {
       const dir = tempDir('jobs-dead-');
       const outDir = tempDir('jobs-split-');
-      const part = (index: number, op: 'fail' | 'cancel') =>
-        storedJob(quickPrompt(`p${index}`), [op], {
-          outDir,
-          split: { id: 'run', index, size: 2, outputs: [String(index)] },
-        });
-      const parts = [part(1, 'fail'), part(2, 'cancel')];
+      const parts = storedSplitParts(outDir, [['fail'], ['cancel']]);
       await leaveBehind(dir, parts);
       const retry = await runCli(['jobs', 'retry', parts[0].id, parts[1].id, '--store', dir, '--json']);
       assert.equal(retry.code, 0, retry.err.join('\n'));

@@ -13,6 +13,7 @@ import { openStore } from '../../../src/core/store/openStore';
 import type { ApiPrompt } from '../../../src/core/workflow/types';
 import { tempDir } from '../../fakes/tempDirs';
 import { fastTimings } from '../comfy/replayHarness';
+import { quickPrompt } from '../server/gateNodes';
 
 /** A fresh folder under the system's temporary folder, removed after the test (see tempDirs.ts). */
 export { tempDir };
@@ -48,6 +49,19 @@ export function storedJob(prompt: ApiPrompt, ops: JobOperation[] = [], patch: Pa
   );
   for (const op of ops) applyOperation(job, op);
   return Object.assign(job, patch);
+}
+
+/**
+ * The parts of one split run `run` in `outDir`, part i + 1 over a quick prompt of its own that went
+ * through `ops[i]`.
+ */
+export function storedSplitParts(outDir: string, ops: JobOperation[][]): Job[] {
+  return ops.map((partOps, i) =>
+    storedJob(quickPrompt(`p${i + 1}`), partOps, {
+      outDir,
+      split: { id: 'run', index: i + 1, size: ops.length, outputs: [String(i + 1)] },
+    }),
+  );
 }
 
 /** A remote target for `url` under a client id, with loopback timings. */

@@ -9,7 +9,7 @@ import { fastTimings } from '../comfy/replayHarness';
 import { gatedPrompt, gatedRegistry, gates, quickPrompt } from '../server/gateNodes';
 import { call, closeServed, serve } from '../server/serverHarness';
 import { spec } from '../scheduler/schedulerKit';
-import { leaveBehind, storedJob, tempDir, testStore } from './durableKit';
+import { leaveBehind, storedJob, storedSplitParts, tempDir, testStore } from './durableKit';
 
 const runners: DurableRunner[] = [];
 const stores: JobStore[] = [];
@@ -133,12 +133,7 @@ describe('durable runner: changing a store nobody runs', function () {
   it('retries a split run of a store nobody runs whole, as one new split run, when one part is named', async () => {
     const dir = tempDir('durable-offline-');
     const outDir = tempDir('durable-split-');
-    const part = (index: number, ops: ('fail' | 'cancel')[]) =>
-      storedJob(quickPrompt(`p${index}`), ops, {
-        outDir,
-        split: { id: 'run', index, size: 2, outputs: [String(index)] },
-      });
-    const parts = [part(1, ['fail']), part(2, ['cancel'])];
+    const parts = storedSplitParts(outDir, [['fail'], ['cancel']]);
     await leaveBehind(dir, parts);
     const store = await takeOver(dir);
     const first = await retryStoredJob(store, parts[1].id);
