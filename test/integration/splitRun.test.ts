@@ -41,13 +41,13 @@ describe('a run split by branch across serve instances', function () {
     for (const s of servers.splice(0)) await s.close();
   });
 
-  /** A runner over the three servers, in a fresh folder. */
-  async function open(): Promise<void> {
+  /** A runner over the three servers (or the URLs given, proxies of them), in a fresh folder. */
+  async function open(urls = servers.map((s) => s.url)): Promise<void> {
     dir = tempDir('split-run-');
     runner = await openRunner({
       storeDir: join(dir, '.store'),
       unfinished: 'refuse',
-      servers: servers.map((s) => s.url),
+      servers: urls,
       out: dir,
       store: { pollMs: 50, heartbeatMs: 0 },
     });
@@ -145,27 +145,17 @@ describe('a run split by branch across serve instances', function () {
   it('counts a server whose first health probe is still under way once the probe has answered', async () => {
     const proxies = await Promise.all(servers.slice(0, 2).map((s) => startFaultProxy(s.url)));
     for (const p of proxies) p.delay('/system_stats', 400);
-    const folder = tempDir('split-probe-');
-    const slow = await openRunner({
-      storeDir: join(folder, '.store'),
-      unfinished: 'refuse',
-      servers: proxies.map((p) => p.url),
-      out: folder,
-      store: { pollMs: 50, heartbeatMs: 0 },
-    });
+    await open(proxies.map((p) => p.url));
     try {
-      const file = join(folder, 'branches.json');
-      writeFileSync(file, JSON.stringify({ ...branch(1, 'a', 0), ...branch(4, 'b', 0) }));
-      const parts = await slow.submit({ workflows: [{ file }], split: {} });
+      const parts = await submitSplit({ ...branch(1, 'a', 0), ...branch(4, 'b', 0) });
       assert.deepEqual(
         parts.map((p) => p.split?.index),
         [1, 2],
       );
-      await within(20_000, 'the split run to end', slow.idle());
+      await within(20_000, 'the split run to end', runner.idle());
     } finally {
-      await slow.close();
+      await close();
       for (const p of proxies) await p.close();
-      for (const s of servers) for (const f of served(s)) rmSync(join(s.outputDir, f));
     }
   });
 
