@@ -103,10 +103,6 @@ interface Download {
   readonly made: Set<string>;
 }
 
-/**
- * Downloads one file to its path through a temporary file in the same folder, hashing it on the way and
- * held to the limits; the temporary file is removed if anything fails.
- */
 /** The name of a download's temporary file beside its place, renamed into place when complete. */
 function partialDownloadName(): string {
   return `.${randomBytes(6).toString('hex')}.part`;
@@ -117,6 +113,10 @@ export function isPartialDownload(name: string): boolean {
   return /^\.[0-9a-f]{12}\.part$/.test(name);
 }
 
+/**
+ * Downloads one file to its path through a temporary file in the same folder, hashing it on the way and
+ * held to the limits; the temporary file is removed if anything fails.
+ */
 async function downloadOne(d: Download): Promise<FileDigest> {
   const { api, ref, path, limits } = d;
   // The batch made its root already; only a file in a subfolder needs one made and checked.
