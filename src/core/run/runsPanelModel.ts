@@ -160,6 +160,7 @@ export class RunsPanelModel {
     return groups;
   }
 
+  /** The panel's run `id` of a group: a job's own run, or a split run of its parts. */
   private build(id: string, { jobs, number }: { jobs: Job[]; number: number }): PanelRun {
     return jobs[0].split ? this.splitRunOf(id, jobs, number) : this.runOf(jobs[0], number);
   }
