@@ -15,7 +15,7 @@
  * - @saintno/comfyui-sdk's ComfyPool, when `CLIENT_COST_COMFYPOOL` names where it is installed (see
  *   comfyPoolClient.ts; it is not a dependency of ours).
  * For each: the client's CPU per job (user and system apart, from `process.cpuUsage` around the measured
- * batch, warm-up excluded), the makespan against the ideal (JOBS x WAIT_MS / SERVERS), and from the
+ * batch and the client's close, warm-up excluded), the makespan against the ideal (JOBS x WAIT_MS / SERVERS), and from the
  * servers' own history the time a slot stood empty between two prompts. Ours is also given as a ratio of
  * the baseline's figures of the same round. Medians over the rounds; the machine is shared, so the
  * ratios within a round are what count.
@@ -186,13 +186,17 @@ interface Round extends Measured {
   gapsMs: number[];
 }
 
-/** Opens a client, warms it up, measures a batch and reads the servers' history about it. */
+/**
+ * Opens a client, warms it up, measures a batch and reads the servers' history about it. The client's
+ * close counts towards its CPU: ours folds its store's journal then, writing the batch's job files.
+ */
 async function measureClient(
   open: () => Promise<Client>,
   servers: readonly ChildTestServer[],
   firstValue: number,
 ): Promise<Round> {
   const client = await open();
+  let closed = false;
   try {
     const values = (first: number, n: number) => Array.from({ length: n }, (_, i) => first + i);
     await client.run(values(firstValue, WARM_UP));
@@ -205,9 +209,18 @@ async function measureClient(
     );
     const seen = perServer.reduce((n, runs) => n + runs.length, 0);
     if (seen !== JOBS) console.log(`  WARNING: the servers ran ${seen} of the ${JOBS} prompts`);
-    return { ...measured, gapsMs: figuresOf(perServer, WAIT_MS).gaps };
-  } finally {
+    const cpu0 = process.cpuUsage();
+    closed = true;
     await client.close();
+    const closing = process.cpuUsage(cpu0);
+    return {
+      ...measured,
+      userMs: measured.userMs + closing.user / 1000,
+      systemMs: measured.systemMs + closing.system / 1000,
+      gapsMs: figuresOf(perServer, WAIT_MS).gaps,
+    };
+  } finally {
+    if (!closed) await client.close();
   }
 }
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { storedJobsOnDisk } from '../fakes/storeOnDisk';
 import { expand, openRunnerViews, rowText } from './harness/jobsView';
 import { useSession } from './harness/session';
 
@@ -108,23 +109,12 @@ describe('running workflows in VS Code', () => {
 
 /** Waits for a job of the workflow `of` in the workspace's store to be in `state`. */
 async function storedJobIn(workspace: string, state: string, of: string, timeoutMs = 60_000): Promise<void> {
-  const jobs = join(workspace, 'comfy-runs', '.store', 'jobs');
+  const store = join(workspace, 'comfy-runs', '.store');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const found = existsSync(jobs)
-      ? readdirSync(jobs)
-          .filter((f) => f.endsWith('.json'))
-          .map(
-            (f) =>
-              JSON.parse(readFileSync(join(jobs, f), 'utf8')) as {
-                state: string;
-                workflow: { file: string };
-              },
-          )
-          .some((j) => j.state === state && j.workflow.file.endsWith(of))
-      : false;
+    const found = storedJobsOnDisk(store).some((j) => j.state === state && j.workflow.file.endsWith(of));
     if (found) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`no job of ${of} became ${state} in ${jobs}`);
+  throw new Error(`no job of ${of} became ${state} in ${store}`);
 }

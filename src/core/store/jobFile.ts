@@ -117,16 +117,28 @@ export function parseJob(text: string, path: string, id: string): Job {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw badJobFile(path, `not valid JSON (${(e as Error).message})`);
+    throw badJobFile(path, `${path}: not valid JSON (${(e as Error).message})`);
   }
+  return checkJob(data, path, id);
+}
+
+/**
+ * Checks that `data`, read from the file `path` (at `line` of a journal), is a job record, and the
+ * record of job `id` when one is given; throws `bad_input` naming the file and line when it is not.
+ */
+export function checkJob(data: unknown, path: string, id?: string, line?: number): Job {
+  const where = line === undefined ? path : `${path}:${line}`;
   const parsed = storedJob.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    throw badJobFile(path, `not a job record (${where}${issue?.message ?? 'invalid'})`);
+    const at = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    throw badJobFile(path, `${where}: not a job record (${at}${issue?.message ?? 'invalid'})`);
   }
-  if (parsed.data.id !== id) {
-    throw badJobFile(path, `holds job ${JSON.stringify(parsed.data.id)}, not ${JSON.stringify(id)}`);
+  if (id !== undefined && parsed.data.id !== id) {
+    throw badJobFile(
+      path,
+      `${where}: holds job ${JSON.stringify(parsed.data.id)}, not ${JSON.stringify(id)}`,
+    );
   }
   return parsed.data as unknown as Job;
 }
@@ -152,6 +164,7 @@ export async function readJobFile(path: string, id: string): Promise<Job | undef
   return parseJob(text, path, id);
 }
 
-function badJobFile(path: string, why: string): RunnerError {
-  return new RunnerError('bad_input', `${path}: ${why}`, { file: path });
+/** A `bad_input` error about the job file (or journal) `path`; `message` names the place. */
+export function badJobFile(path: string, message: string): RunnerError {
+  return new RunnerError('bad_input', message, { file: path });
 }

@@ -1,7 +1,8 @@
 /**
  * Reading the jobs folder without re-reading what has not changed. Every write replaces a job file by
  * renaming a new one over it, so a file's inode, size and modification time together tell whether it
- * changed since it was last read; only changed files are parsed again.
+ * changed since it was last read; only changed files are parsed again. The owner's journals
+ * (jobJournal.ts) are read over the files, each only from where the last scan stopped.
  */
 import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { isRunnerError, RunnerError } from '../util/runnerError';
 import type { Job } from '../jobs/job';
 import { parseJob } from './jobFile';
+import { journalNames, type JournalReader } from './jobJournal';
 import { jobIdOfFile } from './storeLayout';
 
 /** What is known of one job file. */
@@ -18,6 +20,8 @@ export interface CachedJob {
    * has not looked at since (a stat per write would cost more than the scans that use it).
    */
   fingerprint: string | undefined;
+  /** Where in a journal the job was last read from, when it was (a journal entry's mark). */
+  journalMark?: string;
   job: Job;
 }
 
@@ -50,29 +54,39 @@ export function fingerprintOf(s: Stats): string {
   return `${s.ino}:${s.size}:${s.mtimeMs}`;
 }
 
-/**
- * Reads the jobs folder and brings `cache` up to date, returning what changed. With `ownWritesStand`
- * (the handle owns the store, so nobody else writes jobs), a file the handle wrote itself is taken to be
- * what it wrote, without reading it.
- */
-export async function scanJobs(
-  folder: string,
-  cache: JobCache,
-  ownWritesStand: boolean,
-): Promise<ScanResult> {
+/** How a scan reads the folder. */
+export interface ScanOptions {
+  /**
+   * The handle owns the store, so nobody else writes jobs: a file the handle wrote itself is taken to be
+   * what it wrote, without reading it.
+   */
+  readonly ownWritesStand: boolean;
+  /** Jobs whose record in the cache is in this handle's own journal: their files are not looked at. */
+  readonly ownJournal?: ReadonlySet<string>;
+  /** Reads the journals over the files (a handle that does not own the store). */
+  readonly journals?: JournalReader;
+}
+
+/** Reads the jobs folder and its journals and brings `cache` up to date, returning what changed. */
+export async function scanJobs(folder: string, cache: JobCache, options: ScanOptions): Promise<ScanResult> {
   const result: ScanResult = { changed: [], removed: [], problems: [] };
-  const found = { jobs: new Set<string>(), problems: new Set<string>() };
-  const ids = (await readdir(folder)).map(jobIdOfFile).filter((id) => id !== undefined);
+  const found = { jobs: new Set<string>(options.ownJournal), problems: new Set<string>() };
+  const names = await readdir(folder);
+  const journals = journalNames(names);
+  const ids = names
+    .map(jobIdOfFile)
+    .filter((id) => id !== undefined && !options.ownJournal?.has(id)) as string[];
   // A few files at a time: a store of thousands of jobs loads in parallel without exhausting handles.
   for (let i = 0; i < ids.length; i += SCAN_BATCH) {
     const batch = ids.slice(i, i + SCAN_BATCH);
     const outcomes = await Promise.all(
-      batch.map((id) => scanFile(join(folder, `${id}.json`), id, { cache, result, ownWritesStand })),
+      batch.map((id) => scanFile(join(folder, `${id}.json`), id, { cache, result, options })),
     );
     outcomes.forEach((outcome, k) => {
-      if (outcome !== 'gone') found[outcome].add(batch[k]);
+      if (outcome !== 'gone') found[outcome].add(batch[k]!);
     });
   }
+  if (options.journals) await overlayJournals(folder, journals, { cache, result, options }, found.jobs);
   // Parallel reads finish in any order; report changes in a stable one.
   result.changed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const id of cache.jobs.keys()) {
@@ -91,7 +105,31 @@ export async function scanJobs(
 interface Scan {
   readonly cache: JobCache;
   readonly result: ScanResult;
-  readonly ownWritesStand: boolean;
+  readonly options: ScanOptions;
+}
+
+/**
+ * Puts each job's newest journal record over what its file says, unless the cache has that record
+ * already and the file did not change meanwhile.
+ */
+async function overlayJournals(
+  folder: string,
+  names: string[],
+  scan: Scan,
+  found: Set<string>,
+): Promise<void> {
+  const { cache, result } = scan;
+  const { latest, problems } = await scan.options.journals!.update(folder, names);
+  result.problems.push(...problems);
+  const fromFiles = new Set(result.changed.map((j) => j.id));
+  for (const [id, entry] of latest) {
+    found.add(id);
+    const cached = cache.jobs.get(id);
+    if (cached?.journalMark === entry.mark) continue;
+    cache.jobs.set(id, { fingerprint: cached?.fingerprint, journalMark: entry.mark, job: entry.job });
+    if (fromFiles.has(id)) result.changed = result.changed.filter((j) => j.id !== id);
+    result.changed.push(entry.job);
+  }
 }
 
 /** Brings one file's entry up to date and says what the file holds now. */
@@ -102,7 +140,7 @@ async function scanFile(path: string, id: string, scan: Scan): Promise<'jobs' | 
   const fingerprint = fingerprintOf(s);
   const cached = cache.jobs.get(id);
   if (cached?.fingerprint === fingerprint) return 'jobs';
-  if (cached && cached.fingerprint === undefined && scan.ownWritesStand) {
+  if (cached && cached.fingerprint === undefined && scan.options.ownWritesStand) {
     cached.fingerprint = fingerprint;
     return 'jobs';
   }

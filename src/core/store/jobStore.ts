@@ -1,6 +1,6 @@
 /**
- * The durable job store's contract: a folder with one JSON file per job, shared safely by two
- * processes. One of them, the owner, dispatches jobs and is the only one that writes them; another
+ * The durable job store's contract: a folder with one JSON file per job and the owner's journal of
+ * newer records (jobJournal.ts), shared safely by two processes. One of them, the owner, dispatches jobs and is the only one that writes them; another
  * (`comfy-runner jobs cancel` while a scheduler runs) asks the owner through request files, or takes
  * ownership when the owner is gone. `openStore` (openStore.ts) opens one; docs/store-format.md has the format.
  */
@@ -45,6 +45,11 @@ export interface StoreOptions {
    * @default signal 0 to the pid
    */
   readonly isProcessAlive?: (pid: number) => boolean;
+  /**
+   * How large the owner's journal of job records grows before it is folded into the job files, in bytes.
+   * @default 4 MiB
+   */
+  readonly journalFoldBytes?: number;
   /** @default process.pid */
   readonly pid?: number;
   /** @default os.hostname() */

@@ -4,17 +4,19 @@
  */
 import { hostname } from 'node:os';
 import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { isRunnerError, RunnerError } from '../util/runnerError';
 import type { Job } from '../jobs/job';
 import { terminalStates } from '../jobs/jobState';
 import { writeTextAtomic } from '../util/atomicWrite';
 import { AnswerWaiters } from './answerWaiters';
 import { readJobFile, serializeJob, unstorableReason } from './jobFile';
+import { journalLine, JournalReader, JournalWriter, journalsIn, newestJournalNumber } from './jobJournal';
 import { emptyCache, scanJobs, type ScanResult } from './jobScan';
 import type { JobFilter, JobStore, PruneOptions, StoreEvent, StoreOptions } from './jobStore';
 import { processExists, type AcquireResult } from './ownerLock';
 import { StoreOwnership, type OwnerStatus } from './storeOwnership';
-import { jobPath, prepareStore, storeLayout, type StoreLayout } from './storeLayout';
+import { jobPath, markJournalled, prepareStore, storeLayout, type StoreLayout } from './storeLayout';
 import {
   newRequest,
   PendingRequestWatch,
@@ -35,6 +37,9 @@ export async function openStore(dir: string, options: StoreOptions = {}): Promis
   return new FileJobStore(layout, options);
 }
 
+/** How large the owner's journal grows before it is folded into the job files, in bytes. */
+const FOLD_BYTES = 4 * 1024 * 1024;
+
 class FileJobStore implements JobStore {
   private readonly cache = emptyCache();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
@@ -47,6 +52,10 @@ class FileJobStore implements JobStore {
   private watch: FolderWatch | undefined;
   /** The folders {@link watch} watches, one per line. */
   private watchedKey = '';
+  /** The journal this handle appends to while it owns the store. */
+  private journal: JournalWriter | undefined;
+  /** Reads other owners' journals, while this handle does not own the store. */
+  private readonly readers = new JournalReader();
   /** Operations on the cache run one at a time, so a scan never reports this handle's own write. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -63,6 +72,9 @@ class FileJobStore implements JobStore {
       heartbeatMs: options.heartbeatMs ?? 5000,
       isProcessAlive: options.isProcessAlive ?? processExists,
       onLost: (owner) => {
+        // The journal is the next owner's to fold now.
+        this.journal?.close();
+        this.journal = undefined;
         this.updateWatching();
         this.emit({ type: 'owner/lost', owner });
       },
@@ -82,23 +94,33 @@ class FileJobStore implements JobStore {
 
   async put(job: Job): Promise<void> {
     await this.ownership.assertHeld('put');
-    const path = jobPath(this.layout, job.id);
+    jobPath(this.layout, job.id);
     const unstorable = unstorableReason(job);
     if (unstorable) {
       throw new RunnerError('internal', `refusing to store an invalid job: ${unstorable}`, {}, job.id);
     }
-    const text = serializeJob(job);
-    // The cache keeps what the file says, a copy the caller cannot change.
-    const stored = JSON.parse(text) as Job;
+    const line = journalLine(job);
+    // The cache keeps what was written, a copy the caller cannot change.
+    const stored = JSON.parse(line) as Job;
     await this.exclusive(async () => {
-      await writeTextAtomic(path, text);
+      const journal = await this.ownJournal();
+      const foldNow = journal.append(job.id, line);
       this.cache.jobs.set(job.id, { fingerprint: undefined, job: stored });
       this.cache.problems.delete(job.id);
+      if (foldNow) await this.fold();
     });
   }
 
-  get(id: string): Promise<Job | undefined> {
-    return readJobFile(jobPath(this.layout, id), id);
+  async get(id: string): Promise<Job | undefined> {
+    const path = jobPath(this.layout, id);
+    if (this.journal?.held.has(id)) return structuredClone(this.cache.jobs.get(id)?.job);
+    // The journals first: a fold that ends meanwhile has written the file read after them.
+    const names = this.ownership.held ? [] : await journalsIn(this.layout.jobs);
+    if (names.length > 0) {
+      const entry = (await new JournalReader().update(this.layout.jobs, names)).latest.get(id);
+      if (entry) return entry.job;
+    }
+    return readJobFile(path, id);
   }
 
   async list(filter: JobFilter = {}): Promise<Job[]> {
@@ -119,7 +141,11 @@ class FileJobStore implements JobStore {
   async remove(id: string): Promise<boolean> {
     await this.ownership.assertHeld('remove');
     const path = jobPath(this.layout, id);
-    return this.exclusive(() => this.removeFile(id, path));
+    // Folded first, so that no journal line brings the job back.
+    return this.exclusive(async () => {
+      await this.fold();
+      return this.removeFile(id, path);
+    });
   }
 
   async prune(options: PruneOptions): Promise<string[]> {
@@ -136,6 +162,7 @@ class FileJobStore implements JobStore {
     }
     const cutoff = this.now() - options.olderThan;
     const removed = await this.exclusive(async () => {
+      await this.fold();
       await this.rescan();
       const old = [...this.cache.jobs.values()]
         .map((c) => c.job)
@@ -169,6 +196,7 @@ class FileJobStore implements JobStore {
 
   async acquire(): Promise<AcquireResult> {
     const result = await this.ownership.acquire();
+    if (result.acquired) await this.exclusive(() => this.ownJournal());
     this.updateWatching();
     return result;
   }
@@ -178,7 +206,7 @@ class FileJobStore implements JobStore {
   }
 
   async release(): Promise<void> {
-    await this.ownership.release();
+    await this.letGo();
     this.updateWatching();
   }
 
@@ -216,11 +244,59 @@ class FileJobStore implements JobStore {
     this.listeners.clear();
     this.waiters.cancelAll();
     this.updateWatching();
+    await this.letGo();
+  }
+
+  /** Folds the journal and gives ownership up; a handle that lost ownership leaves its journal as it is. */
+  private async letGo(): Promise<void> {
+    if (this.ownership.held) await this.exclusive(() => this.fold());
+    this.journal?.close();
+    this.journal = undefined;
     await this.ownership.release();
   }
 
+  /**
+   * The journal this owner writes. The first time after taking ownership, it folds the journals a
+   * previous owner left (their records go into the job files) and marks the store as one with journals.
+   */
+  private async ownJournal(): Promise<JournalWriter> {
+    if (this.journal) return this.journal;
+    const folder = this.layout.jobs;
+    const left = await journalsIn(folder);
+    if (left.length > 0) {
+      const { latest } = await new JournalReader().update(folder, left);
+      for (const [id, entry] of latest) {
+        await writeTextAtomic(jobPath(this.layout, id), serializeJob(entry.job));
+        this.cache.jobs.set(id, { fingerprint: undefined, job: entry.job });
+      }
+      for (const name of left) await rm(join(folder, name), { force: true });
+    }
+    await markJournalled(this.layout);
+    this.journal = new JournalWriter(
+      folder,
+      newestJournalNumber(left),
+      this.options.journalFoldBytes ?? FOLD_BYTES,
+    );
+    return this.journal;
+  }
+
+  /** Writes the records of the jobs in this owner's journal into their files and starts a new journal. */
+  private async fold(): Promise<void> {
+    await this.journal?.fold(async (id) => {
+      const cached = this.cache.jobs.get(id);
+      if (!cached) return;
+      await writeTextAtomic(jobPath(this.layout, id), serializeJob(cached.job));
+      cached.fingerprint = undefined;
+    });
+  }
+
   private async rescan(): Promise<ScanResult> {
-    const result = await scanJobs(this.layout.jobs, this.cache, this.ownership.held);
+    const owner = this.ownership.held;
+    const result = await scanJobs(this.layout.jobs, this.cache, {
+      ownWritesStand: owner,
+      ownJournal: owner ? this.journal?.held : undefined,
+      journals: owner ? undefined : this.readers,
+    });
     if (result.changed.length > 0 || result.removed.length > 0) {
       const changed = result.changed.map((j) => structuredClone(j));
       this.emit({ type: 'jobs/changed', changed, removed: [...result.removed] });

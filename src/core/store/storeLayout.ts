@@ -12,15 +12,18 @@ import { joinInside } from '../util/safePath';
 /** The `format` of `store.json`. */
 export const storeFormat = 'comfyui-runner-store';
 
-/** The version of the layout and file shapes this code reads and writes. */
-export const storeVersion = 1;
+/**
+ * The version of the layout and file shapes this code reads and writes: 2 added the owner's journals
+ * (`jobs/journal-<n>.jsonl`), which a reader of version 1 would not see.
+ */
+export const storeVersion = 2;
 
 /** The paths of one store. */
 export interface StoreLayout {
   root: string;
   /** `store.json`: `{format, version}`. */
   meta: string;
-  /** `jobs/`: one `<id>.json` per job. */
+  /** `jobs/`: one `<id>.json` per job, and the owner's journals, `journal-<n>.jsonl`. */
   jobs: string;
   /** `requests/`: operations asked of the owner by other processes. */
   requests: string;
@@ -97,6 +100,16 @@ export async function prepareStore(layout: StoreLayout): Promise<void> {
       meta,
     );
   }
+}
+
+/**
+ * Marks a store of version 1 as version 2 before its first journal is written, so that an older
+ * program refuses it rather than reading job files that a journal has overtaken.
+ */
+export async function markJournalled(layout: StoreLayout): Promise<void> {
+  const meta = await readMeta(layout.meta);
+  if (typeof meta?.version === 'number' && meta.version >= storeVersion) return;
+  await writeFileAtomic(layout.meta, `${JSON.stringify({ format: storeFormat, version: storeVersion })}\n`);
 }
 
 async function readMeta(path: string): Promise<Record<string, unknown> | undefined> {

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { lookupPatiently, submitOutcomeUnknown } from '../../../src/core/comfy/lookup';
 import { RunnerError } from '../../../src/core/util/runnerError';
 import { startDurableRunner, type DurableRunner } from '../../../src/core/durable/durableRunner';
-import type { Job } from '../../../src/core/jobs/job';
 import { gatedRegistry, gates, quickPrompt } from '../server/gateNodes';
 import { closeServed, serve } from '../server/serverHarness';
 import { history, loopTarget, runsOf, tempDir, testStore } from './durableKit';
 import { startFaultProxy, type FaultProxy } from '../../fakes/faultProxy';
+import { storedJobsOnDisk } from '../../fakes/storeOnDisk';
 
 const runners: DurableRunner[] = [];
 const proxies: FaultProxy[] = [];
@@ -23,14 +21,6 @@ async function runnerOver(url: string): Promise<{ runner: DurableRunner; dir: st
   });
   runners.push(runner);
   return { runner, dir };
-}
-
-/** The job records in a store folder, read straight from the files. */
-function storedJobs(dir: string): Job[] {
-  const jobs = join(dir, 'jobs');
-  return readdirSync(jobs)
-    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
-    .map((f) => JSON.parse(readFileSync(join(jobs, f), 'utf8')) as Job);
 }
 
 describe('durable runner: idempotent submission', function () {
@@ -48,7 +38,8 @@ describe('durable runner: idempotent submission', function () {
     proxies.push(proxy);
     const { runner, dir } = await runnerOver(proxy.url);
     const keptBefore: boolean[] = [];
-    proxy.onPost = (body) => keptBefore.push(storedJobs(dir).some((j) => j.promptId === body.prompt_id));
+    proxy.onPost = (body) =>
+      keptBefore.push(storedJobsOnDisk(dir).some((j) => j.promptId === body.prompt_id));
     const job = runner.scheduler.add({
       workflow: { file: 'w.json', sourceHash: 's', promptHash: 'p' },
       prompt: quickPrompt('kept'),
@@ -73,7 +64,7 @@ describe('durable runner: idempotent submission', function () {
       outDir: tempDir('durable-out-'),
     });
     await runner.idle();
-    const done = storedJobs(dir).find((j) => j.id === job.id)!;
+    const done = storedJobsOnDisk(dir).find((j) => j.id === job.id)!;
     assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
     assert.deepEqual(
       done.outputs.map((o) => o.path),

@@ -49,11 +49,12 @@ describe('job store: jobs', () => {
     assert.deepEqual(await store.get(job.id), job);
   });
 
-  it('writes one file per job named after its id', async () => {
+  it('leaves one file per job named after its id once it lets the store go', async () => {
     const dir = tempStoreDir();
     const store = await ownedStore(dir);
     const job = sampleJob();
     await store.put(job);
+    await store.release();
     assert.deepEqual(readdirSync(join(dir, 'jobs')), [`${job.id}.json`]);
   });
 
@@ -64,10 +65,14 @@ describe('job store: jobs', () => {
     // A caller that hangs a credential on the object by mistake must not get it written.
     const withSecret = { ...job, auth: { token: 'sk-secret' }, headers: { Authorization: 'Bearer x' } };
     await store.put(withSecret as Job);
+    const journal = readdirSync(join(dir, 'jobs')).find((f) => f.startsWith('journal-'))!;
+    const line = readFileSync(join(dir, 'jobs', journal), 'utf8');
+    await store.release();
     const text = readFileSync(join(dir, 'jobs', `${job.id}.json`), 'utf8');
+    assert.deepEqual(JSON.parse(line), job);
     assert.deepEqual(JSON.parse(text), job);
-    assert.ok(!text.includes('secret') && !text.includes('Bearer'));
-    assert.deepEqual(filesUnder(dir).sort(), [join('jobs', `${job.id}.json`), 'owner.json', 'store.json']);
+    assert.ok(![line, text].some((t) => t.includes('secret') || t.includes('Bearer')));
+    assert.deepEqual(filesUnder(dir).sort(), [join('jobs', `${job.id}.json`), 'store.json']);
   });
 
   it('answers undefined for a job it does not have', async () => {
