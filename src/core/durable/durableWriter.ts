@@ -6,9 +6,8 @@
  * write: a job dispatched and its prompt id chosen for it, a job added and dispatched at once. A record
  * that only shows how a job goes (`soon`: it started running, a warning) is held back for a while
  * ({@link DurableWriterOptions.holdMs}) and goes with the job's next change if one comes meanwhile, so
- * that a short run costs no write of its start. (A write costs more than half a millisecond of CPU on
- * some disks, creating and renaming a file.) Each write is atomic (the store's temporary file and
- * rename), so a crash leaves the previous record or the new one.
+ * that a short run costs no write of its start. Each write is a line appended to the store's journal
+ * (store/jobJournal.ts); a crash leaves the previous record or the new one.
  */
 import { isRunnerError, RunnerError } from '../util/runnerError';
 import type { JobStore } from '../store/jobStore';

@@ -4,7 +4,7 @@
  * millisecond of CPU, and a job is recorded four times. Now and then (when the journal has grown past a
  * limit, when the owner lets the store go, before a job file is removed) the owner folds it: it writes the
  * newest record of each job the journal holds into that job's file, atomically, then deletes the
- * journal, and the next record starts journal n + 1. Readers read the job files, then the journals over
+ * journal, and the next record starts a new journal, of a higher number. Readers read the job files, then the journals over
  * them, in order, newest line winning. A crash leaves the files and a journal whose lines are each whole
  * or, the last one only, cut short: a cut line is ignored, and whoever owns the store next folds what
  * is left before it writes anything.
