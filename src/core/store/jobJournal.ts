@@ -35,6 +35,9 @@ export interface JournalEntry {
   mark: string;
 }
 
+/** The journal a {@link JournalEntry.mark} points into. */
+export const journalOfMark = (mark: string): string => mark.slice(0, mark.lastIndexOf('@'));
+
 /** What has been read of one journal. */
 interface JournalRead {
   /** The offset after the last whole line read. */
@@ -61,30 +64,38 @@ export class JournalReader {
   ): Promise<{ latest: Map<string, JournalEntry>; problems: RunnerError[] }> {
     for (const name of this.read.keys()) if (!names.includes(name)) this.read.delete(name);
     const problems: RunnerError[] = [];
-    const latest = new Map<string, JournalEntry>();
-    for (const name of names) {
+    // Journals are folded oldest first: one gone since the listing was folded, and so was every older
+    // one, so the job files hold their records or newer ones, and only the journals after it count.
+    let from = 0;
+    for (const [i, name] of names.entries()) {
       const state = this.read.get(name) ?? { offset: 0, lines: 0, latest: new Map() };
       this.read.set(name, state);
-      await readOn(join(folder, name), name, state, problems);
-      for (const [id, entry] of state.latest) latest.set(id, entry);
+      if ((await readOn(join(folder, name), name, state, problems)) === 'gone') {
+        this.read.delete(name);
+        from = i + 1;
+      }
+    }
+    const latest = new Map<string, JournalEntry>();
+    for (const name of names.slice(from)) {
+      for (const [id, entry] of this.read.get(name)!.latest) latest.set(id, entry);
     }
     return { latest, problems };
   }
 }
 
-/** Reads the whole lines appended to one journal since `state.offset`. */
+/** Reads the whole lines appended to one journal since `state.offset`; `gone` when it was deleted. */
 async function readOn(
   path: string,
   name: string,
   state: JournalRead,
   problems: RunnerError[],
-): Promise<void> {
+): Promise<'read' | 'gone'> {
   let text: Buffer;
   try {
     const file = await open(path, 'r');
     try {
       const { size } = await file.stat();
-      if (size <= state.offset) return;
+      if (size <= state.offset) return 'read';
       text = Buffer.alloc(size - state.offset);
       const { bytesRead } = await file.read(text, 0, text.length, state.offset);
       text = text.subarray(0, bytesRead);
@@ -93,7 +104,7 @@ async function readOn(
     }
   } catch (e) {
     // Folded meanwhile: its records are in the job files now.
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
     throw e;
   }
   let start = 0;
@@ -113,6 +124,7 @@ async function readOn(
   }
   // What follows the last newline is a line still being written, or cut short by a crash.
   state.offset += start;
+  return 'read';
 }
 
 function parseLine(line: string, path: string, lineNo: number): Job {
@@ -135,17 +147,25 @@ export async function journalsIn(folder: string): Promise<string[]> {
   return journalNames(await readdir(folder));
 }
 
+/** A journal the owner stopped appending to, whose records are to go into the job files. */
+export interface FoldedJournal {
+  readonly path: string;
+  readonly number: number;
+  /** The jobs whose last record went into it. */
+  readonly ids: readonly string[];
+}
+
 /**
- * The owner's side: appends records to the current journal, remembers which jobs it holds, and says when
- * it has grown enough to be folded. One writer per owning handle; calls must not overlap.
+ * The owner's side: appends records to the current journal, remembers which jobs' newest record is in a
+ * journal rather than their file, and says when the journal has grown enough to be folded. One writer
+ * per owning handle; calls must not overlap.
  */
 export class JournalWriter {
   private fd: number | undefined;
   private bytes = 0;
-  /** The jobs with a record in the current journal. */
-  readonly held = new Set<string>();
-
   private next: number;
+  /** Per job whose newest record is not in its file yet: the number of the journal that holds it. */
+  private readonly holding = new Map<string, number>();
 
   /** `after` is the number of the newest journal found: this writer's journals come after it. */
   constructor(
@@ -156,9 +176,14 @@ export class JournalWriter {
     this.next = journalNumberAfter(after);
   }
 
-  /** The path of the journal being written; undefined before the first record. */
-  get path(): string | undefined {
-    return this.fd === undefined ? undefined : join(this.folder, `journal-${this.next}.jsonl`);
+  /** True when the newest record of job `id` is in a journal, not yet in its file. */
+  holds(id: string): boolean {
+    return this.holding.has(id);
+  }
+
+  /** The jobs {@link holds} is true of. */
+  held(): Set<string> {
+    return new Set(this.holding.keys());
   }
 
   /** Appends the record `line` ({@link journalLine}) of job `id`; true when the journal should be folded now. */
@@ -168,23 +193,25 @@ export class JournalWriter {
     let written = 0;
     while (written < data.length) written += writeSync(this.fd, data, written);
     this.bytes += data.length;
-    this.held.add(id);
+    this.holding.set(id, this.next);
     return this.bytes >= this.foldBytes;
   }
 
-  /**
-   * Folds the journal: `writeFile` writes each held job's newest record to its file, then the journal is
-   * deleted and the next record starts a new one. A failure leaves the journal as it was.
-   */
-  async fold(writeFile: (id: string) => Promise<void>): Promise<void> {
-    if (this.fd === undefined) return;
-    for (const id of this.held) await writeFile(id);
-    const path = this.path!;
+  /** Ends the current journal (the next record starts a new one) and returns it; undefined when empty. */
+  rotate(): FoldedJournal | undefined {
+    if (this.fd === undefined) return undefined;
+    const number = this.next;
+    const path = join(this.folder, `journal-${number}.jsonl`);
     this.close();
-    await rm(path, { force: true });
-    this.held.clear();
     this.bytes = 0;
-    this.next = journalNumberAfter(this.next);
+    this.next = journalNumberAfter(number);
+    const ids = [...this.holding].filter(([, n]) => n === number).map(([id]) => id);
+    return { path, number, ids };
+  }
+
+  /** Notes that the records of `folded` are in the job files now and the journal deleted. */
+  folded(folded: FoldedJournal): void {
+    for (const id of folded.ids) if (this.holding.get(id) === folded.number) this.holding.delete(id);
   }
 
   /** Stops writing, leaving the journal to whoever owns the store next. */
@@ -193,6 +220,29 @@ export class JournalWriter {
     this.fd = undefined;
   }
 }
+
+/**
+ * Folds the journals `names` of `folder` that an earlier owner left: `write` puts each job's newest whole
+ * record into its file, then the journals are deleted. Returns the lines that were whole but not records
+ * (they cannot be put anywhere). A failure leaves the journals for the next try.
+ */
+export async function foldLeftJournals(
+  folder: string,
+  names: readonly string[],
+  write: (job: Job) => Promise<void>,
+): Promise<RunnerError[]> {
+  if (names.length === 0) return [];
+  const { latest, problems } = await new JournalReader().update(folder, names);
+  for (const entry of latest.values()) {
+    await write(entry.job);
+    await nextTurn();
+  }
+  for (const name of names) await rm(join(folder, name), { force: true });
+  return problems;
+}
+
+/** A turn of the event loop, so that writing many files never holds it for long. */
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * The number of a new journal: the time in ms, and above `after`. A name is never used twice, so a

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { isRunnerError, RunnerError } from '../util/runnerError';
 import type { Job } from '../jobs/job';
 import { parseJob } from './jobFile';
-import { journalNames, type JournalReader } from './jobJournal';
+import { journalNames, journalOfMark, type JournalEntry, type JournalReader } from './jobJournal';
 import { jobIdOfFile } from './storeLayout';
 
 /** What is known of one job file. */
@@ -20,7 +20,7 @@ export interface CachedJob {
    * has not looked at since (a stat per write would cost more than the scans that use it).
    */
   fingerprint: string | undefined;
-  /** Where in a journal the job was last read from, when it was (a journal entry's mark). */
+  /** Where in a journal the job was last read from, when it was (see {@link JournalEntry}). */
   journalMark?: string;
   job: Job;
 }
@@ -73,6 +73,17 @@ export async function scanJobs(folder: string, cache: JobCache, options: ScanOpt
   const found = { jobs: new Set<string>(options.ownJournal), problems: new Set<string>() };
   const names = await readdir(folder);
   const journals = journalNames(names);
+  // The journals before the files. A journal folded meanwhile had its records written into the files
+  // before it went, so the files read next have them; read the other way round, a file read just before
+  // a fold and a journal gone just after would give a record older than one already kept.
+  const overlay = options.journals ? await options.journals.update(folder, journals) : undefined;
+  // A job last read from a journal that is gone: its file holds that record or a newer one now.
+  for (const cached of cache.jobs.values()) {
+    if (cached.journalMark !== undefined && !journals.includes(journalOfMark(cached.journalMark))) {
+      cached.journalMark = undefined;
+      cached.fingerprint = '';
+    }
+  }
   const ids = names
     .map(jobIdOfFile)
     .filter((id) => id !== undefined && !options.ownJournal?.has(id)) as string[];
@@ -86,7 +97,7 @@ export async function scanJobs(folder: string, cache: JobCache, options: ScanOpt
       if (outcome !== 'gone') found[outcome].add(batch[k]!);
     });
   }
-  if (options.journals) await overlayJournals(folder, journals, { cache, result, options }, found.jobs);
+  if (overlay) overlayJournals(overlay, { cache, result, options }, found.jobs);
   // Parallel reads finish in any order; report changes in a stable one.
   result.changed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const id of cache.jobs.keys()) {
@@ -112,14 +123,12 @@ interface Scan {
  * Puts each job's newest journal record over what its file says, unless the cache has that record
  * already and the file did not change meanwhile.
  */
-async function overlayJournals(
-  folder: string,
-  names: string[],
+function overlayJournals(
+  { latest, problems }: { latest: Map<string, JournalEntry>; problems: RunnerError[] },
   scan: Scan,
   found: Set<string>,
-): Promise<void> {
+): void {
   const { cache, result } = scan;
-  const { latest, problems } = await scan.options.journals!.update(folder, names);
   result.problems.push(...problems);
   const fromFiles = new Set(result.changed.map((j) => j.id));
   for (const [id, entry] of latest) {

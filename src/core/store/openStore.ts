@@ -4,14 +4,21 @@
  */
 import { hostname } from 'node:os';
 import { rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { isRunnerError, RunnerError } from '../util/runnerError';
 import type { Job } from '../jobs/job';
 import { terminalStates } from '../jobs/jobState';
 import { writeTextAtomic } from '../util/atomicWrite';
 import { AnswerWaiters } from './answerWaiters';
 import { readJobFile, serializeJob, unstorableReason } from './jobFile';
-import { journalLine, JournalReader, JournalWriter, journalsIn, newestJournalNumber } from './jobJournal';
+import {
+  foldLeftJournals,
+  journalLine,
+  JournalReader,
+  JournalWriter,
+  journalsIn,
+  newestJournalNumber,
+  nextTurn,
+} from './jobJournal';
 import { emptyCache, scanJobs, type ScanResult } from './jobScan';
 import type { JobFilter, JobStore, PruneOptions, StoreEvent, StoreOptions } from './jobStore';
 import { processExists, type AcquireResult } from './ownerLock';
@@ -54,6 +61,8 @@ class FileJobStore implements JobStore {
   private watchedKey = '';
   /** The journal this handle appends to while it owns the store. */
   private journal: JournalWriter | undefined;
+  /** The folds under way, one after the other; see {@link fold}. */
+  private folding: Promise<void> = Promise.resolve();
   /** Reads other owners' journals, while this handle does not own the store. */
   private readonly readers = new JournalReader();
   /** Operations on the cache run one at a time, so a scan never reports this handle's own write. */
@@ -94,6 +103,7 @@ class FileJobStore implements JobStore {
 
   async put(job: Job): Promise<void> {
     await this.ownership.assertHeld('put');
+    // Refuses an id that cannot name a file.
     jobPath(this.layout, job.id);
     const unstorable = unstorableReason(job);
     if (unstorable) {
@@ -107,13 +117,14 @@ class FileJobStore implements JobStore {
       const foldNow = journal.append(job.id, line);
       this.cache.jobs.set(job.id, { fingerprint: undefined, job: stored });
       this.cache.problems.delete(job.id);
-      if (foldNow) await this.fold();
+      // Not waited for: the files are written in the background, and the next records go on meanwhile.
+      if (foldNow) void this.fold();
     });
   }
 
   async get(id: string): Promise<Job | undefined> {
     const path = jobPath(this.layout, id);
-    if (this.journal?.held.has(id)) return structuredClone(this.cache.jobs.get(id)?.job);
+    if (this.journal?.holds(id)) return structuredClone(this.cache.jobs.get(id)?.job);
     // The journals first: a fold that ends meanwhile has written the file read after them.
     const names = this.ownership.held ? [] : await journalsIn(this.layout.jobs);
     if (names.length > 0) {
@@ -263,38 +274,50 @@ class FileJobStore implements JobStore {
     if (this.journal) return this.journal;
     const folder = this.layout.jobs;
     const left = await journalsIn(folder);
-    if (left.length > 0) {
-      const { latest } = await new JournalReader().update(folder, left);
-      for (const [id, entry] of latest) {
-        await writeTextAtomic(jobPath(this.layout, id), serializeJob(entry.job));
-        this.cache.jobs.set(id, { fingerprint: undefined, job: entry.job });
-      }
-      for (const name of left) await rm(join(folder, name), { force: true });
-    }
+    const problems = await foldLeftJournals(folder, left, async (job) => {
+      await writeTextAtomic(jobPath(this.layout, job.id), serializeJob(job));
+      this.cache.jobs.set(job.id, { fingerprint: undefined, job });
+    });
+    for (const error of problems) this.emit({ type: 'store/problem', error });
     await markJournalled(this.layout);
-    this.journal = new JournalWriter(
-      folder,
-      newestJournalNumber(left),
-      this.options.journalFoldBytes ?? FOLD_BYTES,
-    );
+    const foldBytes = this.options.journalFoldBytes ?? FOLD_BYTES;
+    this.journal = new JournalWriter(folder, newestJournalNumber(left), foldBytes);
     return this.journal;
   }
 
-  /** Writes the records of the jobs in this owner's journal into their files and starts a new journal. */
-  private async fold(): Promise<void> {
-    await this.journal?.fold(async (id) => {
-      const cached = this.cache.jobs.get(id);
-      if (!cached) return;
-      await writeTextAtomic(jobPath(this.layout, id), serializeJob(cached.job));
-      cached.fingerprint = undefined;
-    });
+  /**
+   * Ends the current journal and writes its jobs' records into their files, one file a turn, behind any
+   * fold still under way; resolves once every fold so far is done. Records go on into a new journal
+   * meanwhile: a reader reads it after the old one, so a file written with a newer record is never
+   * read as the newest when it is not.
+   */
+  private fold(): Promise<void> {
+    const journal = this.journal;
+    const folded = journal?.rotate();
+    if (!journal || !folded) return this.folding;
+    const writeFiles = async () => {
+      for (const id of folded.ids) {
+        // Lost meanwhile: the journal is the next owner's to fold, and the files are its to write.
+        if (this.journal !== journal) return;
+        const cached = this.cache.jobs.get(id);
+        if (!cached) continue;
+        await writeTextAtomic(jobPath(this.layout, id), serializeJob(cached.job));
+        cached.fingerprint = undefined;
+        await nextTurn();
+      }
+      await rm(folded.path, { force: true });
+      journal.folded(folded);
+    };
+    // A failed fold leaves its journal, which the next owner folds; the next fold is tried all the same.
+    this.folding = this.folding.then(writeFiles).catch((e: unknown) => this.emitProblem(e));
+    return this.folding;
   }
 
   private async rescan(): Promise<ScanResult> {
     const owner = this.ownership.held;
     const result = await scanJobs(this.layout.jobs, this.cache, {
       ownWritesStand: owner,
-      ownJournal: owner ? this.journal?.held : undefined,
+      ownJournal: owner ? this.journal?.held() : undefined,
       journals: owner ? undefined : this.readers,
     });
     if (result.changed.length > 0 || result.removed.length > 0) {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyOperation, type Job } from '../../../src/core/jobs/job';
 import { openStore } from '../../../src/core/store/openStore';
 import type { JobStore, StoreOptions } from '../../../src/core/store/jobStore';
 import { serializeJob } from '../../../src/core/store/jobFile';
+import { JournalReader } from '../../../src/core/store/jobJournal';
+import { tempDir } from '../../fakes/tempDirs';
 import { fakeClock, quietOptions, sampleJob, tempStoreDir } from '../../fakes/storeKit';
 
 /** The store's folder, an owner (pid 1000) and a reader standing for another process (pid 2000). */
@@ -19,6 +21,15 @@ async function ownerAndReader(options: Partial<StoreOptions> = {}) {
 
 const filesOf = (dir: string) => readdirSync(join(dir, 'jobs')).sort();
 const journalsOf = (dir: string) => filesOf(dir).filter((f) => f.startsWith('journal-'));
+
+/** Resolves once `done()` holds; fails the test after 5 s. */
+async function until(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 /** `job` moved on by `op`, as a new object. */
 function moved(job: Job, op: Parameters<typeof applyOperation>[1]): Job {
@@ -75,14 +86,15 @@ describe('job store: the owner journal', () => {
     assert.deepEqual((await reader.reload()).changed, []);
   });
 
-  it('folds the journal into the job files once it outgrows its limit, and starts a new one', async () => {
+  it('folds the journal into the job files in the background once it outgrows its limit', async () => {
     const { dir, owner, reader } = await ownerAndReader({ journalFoldBytes: 1 });
     open.push(owner, reader);
     const job = sampleJob();
-    await owner.put(job);
-    assert.deepEqual(filesOf(dir), [`${job.id}.json`]);
     const dispatched = moved(job, 'dispatch');
+    await owner.put(job);
     await owner.put(dispatched);
+    assert.deepEqual(await reader.list(), [dispatched]);
+    await until(() => journalsOf(dir).length === 0);
     assert.deepEqual(filesOf(dir), [`${job.id}.json`]);
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'jobs', `${job.id}.json`), 'utf8')), dispatched);
   });
@@ -97,6 +109,29 @@ describe('job store: the owner journal', () => {
     await owner.put(dispatched);
     await owner.release();
     assert.deepEqual(await reader.list(), [dispatched]);
+  });
+
+  it('reads a job file again once the journal its record came from is gone', async () => {
+    const dir = tempStoreDir();
+    const reader = await openStore(dir, quietOptions(fakeClock(), 2000));
+    open.push(reader);
+    const job = sampleJob();
+    const dispatched = moved(job, 'dispatch');
+    // What a reader can meet in the middle of a fold: the file already has the newer record.
+    writeFileSync(join(dir, 'jobs', `${job.id}.json`), serializeJob(dispatched));
+    writeFileSync(join(dir, 'jobs', 'journal-5.jsonl'), `${JSON.stringify(job)}\n`);
+    assert.deepEqual(await reader.list(), [job]);
+    rmSync(join(dir, 'jobs', 'journal-5.jsonl'));
+    assert.deepEqual(await reader.list(), [dispatched]);
+  });
+
+  it('counts no journal older than one folded away since the folder was listed', async () => {
+    const folder = tempDir('journals-');
+    const job = sampleJob();
+    writeFileSync(join(folder, 'journal-1.jsonl'), `${JSON.stringify(job)}\n`);
+    // journal-2 was listed, then folded: the job files hold what journal-1 says, or newer.
+    const { latest } = await new JournalReader().update(folder, ['journal-1.jsonl', 'journal-2.jsonl']);
+    assert.deepEqual([...latest.keys()], []);
   });
 
   it('ignores a last line cut short by a crash and puts the whole ones into the files when the next owner takes over', async () => {
