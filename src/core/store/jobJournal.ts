@@ -2,12 +2,12 @@
  * The owner's journal of job records (docs/store-format.md). A record the owner puts is one line appended
  * to `jobs/journal-<n>.jsonl`, not a file created and renamed: on some disks a create costs half a
  * millisecond of CPU, and a job is recorded four times. Now and then (when the journal has grown past a
- * limit, when the owner lets the store go, before a job file is removed) the owner folds it: it writes the
- * newest record of each job the journal holds into that job's file, atomically, then deletes the
- * journal, and the next record starts a new journal, of a higher number. Readers read the job files, then the journals over
- * them, in order, newest line winning. A crash leaves the files and a journal whose lines are each whole
- * or, the last one only, cut short: a cut line is ignored, and whoever owns the store next folds what
- * is left before it writes anything.
+ * limit, when the owner lets the store go, before a job file is removed) the owner folds it: the next
+ * record starts a new journal, of a higher number, and the newest record of each job the old one holds
+ * goes into that job's file, atomically, before the old journal is deleted. Readers put the journals'
+ * lines over the job files, oldest journal first, newest line winning. A crash leaves the files and
+ * journals whose lines are each whole or, the last one only, cut short: a cut line is ignored, and
+ * whoever owns the store next folds what is left before it writes anything.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { open, readdir, rm } from 'node:fs/promises';
@@ -29,7 +29,7 @@ function journalNumber(name: string): number {
   return Number(JOURNAL_NAME.exec(name)?.[1] ?? 0);
 }
 
-/** A job's newest record in the journals, and where it is (journal name and offset), which tells versions apart. */
+/** A job's newest record in the journals, and where it is (`<journal name>@<offset>`), which tells versions apart. */
 export interface JournalEntry {
   job: Job;
   mark: string;

@@ -1,8 +1,9 @@
 /**
  * The durable job store's contract: a folder with one JSON file per job and the owner's journal of
- * newer records (jobJournal.ts), shared safely by two processes. One of them, the owner, dispatches jobs and is the only one that writes them; another
- * (`comfy-runner jobs cancel` while a scheduler runs) asks the owner through request files, or takes
- * ownership when the owner is gone. `openStore` (openStore.ts) opens one; docs/store-format.md has the format.
+ * newer records (jobJournal.ts), shared safely by two processes. One of them, the owner, dispatches jobs
+ * and is the only one that writes them; another (`comfy-runner jobs cancel` while a scheduler runs) asks
+ * the owner through request files, or takes ownership when the owner is gone. `openStore` (openStore.ts)
+ * opens one; docs/store-format.md has the format.
  */
 import type { RunnerError } from '../util/runnerError';
 import type { Job } from '../jobs/job';
