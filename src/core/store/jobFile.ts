@@ -8,6 +8,7 @@ import { RunnerError, runnerErrorReasons } from '../util/runnerError';
 import { readTextIfExists } from '../util/atomicWrite';
 import type { Job } from '../jobs/job';
 import type { JobState } from '../jobs/jobState';
+import { isJobId } from './storeLayout';
 
 /**
  * Every field of a job, and only those. `satisfies` makes the compiler insist that a field added to
@@ -109,25 +110,21 @@ export function serializeJob(job: Job): string {
 }
 
 /**
- * Parses the text of the job file at `path`, which must hold the job `id`. Throws `bad_input` naming
- * the file when the text is not JSON (a truncated file), not a job, or another job's record.
+ * Parses the text of the job file at `path`, which must hold the job `id`, or of the journal line `line`
+ * of `path`, which must hold a job whose id can name a file. Throws `bad_input` naming the file (and line)
+ * when the text is not JSON (a truncated file), not a job, or another job's record.
  */
-export function parseJob(text: string, path: string, id: string): Job {
+export function parseJob(text: string, path: string, id: string | undefined, line?: number): Job {
+  const where = line === undefined ? path : `${path}:${line}`;
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw badJobFile(path, `${path}: not valid JSON (${(e as Error).message})`);
+    throw badJobFile(path, `${where}: not valid JSON (${(e as Error).message})`);
   }
-  return checkJob(data, path, id);
-}
-
-/**
- * Checks that `data`, read from the file `path` (at `line` of a journal), is a job record, and the
- * record of job `id` when one is given; throws `bad_input` naming the file and line when it is not.
- */
-export function checkJob(data: unknown, path: string, id?: string, line?: number): Job {
-  const where = line === undefined ? path : `${path}:${line}`;
+  if (id === undefined && !isJobId((data as { id?: unknown } | null)?.id)) {
+    throw badJobFile(path, `${where}: not a job record (id: not a valid job id)`);
+  }
   const parsed = storedJob.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -165,6 +162,6 @@ export async function readJobFile(path: string, id: string): Promise<Job | undef
 }
 
 /** A `bad_input` error about the job file (or journal) `path`; `message` names the place. */
-export function badJobFile(path: string, message: string): RunnerError {
+function badJobFile(path: string, message: string): RunnerError {
   return new RunnerError('bad_input', message, { file: path });
 }

@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import { isRunnerError } from '../util/runnerError';
 import type { RunnerError } from '../util/runnerError';
 import type { Job } from '../jobs/job';
-import { badJobFile, checkJob, storedFields } from './jobFile';
-import { isJobId } from './storeLayout';
+import { parseJob, storedFields } from './jobFile';
 
 const JOURNAL_NAME = /^journal-(\d{1,15})\.jsonl$/;
 
@@ -115,7 +114,7 @@ async function readOn(
     state.lines++;
     if (line.trim() === '') continue;
     try {
-      const job = parseLine(line, path, state.lines);
+      const job = parseJob(line, path, undefined, state.lines);
       state.latest.set(job.id, { job, mark: `${name}@${at}` });
     } catch (e) {
       if (!isRunnerError(e)) throw e;
@@ -125,18 +124,6 @@ async function readOn(
   // What follows the last newline is a line still being written, or cut short by a crash.
   state.offset += start;
   return 'read';
-}
-
-function parseLine(line: string, path: string, lineNo: number): Job {
-  let data: unknown;
-  try {
-    data = JSON.parse(line);
-  } catch (e) {
-    throw badJobFile(path, `${path}:${lineNo}: not valid JSON (${(e as Error).message})`);
-  }
-  const id = (data as { id?: unknown } | null)?.id;
-  if (!isJobId(id)) throw badJobFile(path, `${path}:${lineNo}: not a job record (id: not a valid job id)`);
-  return checkJob(data, path, id, lineNo);
 }
 
 /** A job's record as a journal line: compact JSON of its fields ({@link storedFields}) and a newline. */

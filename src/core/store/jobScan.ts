@@ -130,14 +130,17 @@ function overlayJournals(
 ): void {
   const { cache, result } = scan;
   result.problems.push(...problems);
-  const fromFiles = new Set(result.changed.map((j) => j.id));
+  const overlaid = new Map<string, Job>();
   for (const [id, entry] of latest) {
     found.add(id);
     const cached = cache.jobs.get(id);
     if (cached?.journalMark === entry.mark) continue;
     cache.jobs.set(id, { fingerprint: cached?.fingerprint, journalMark: entry.mark, job: entry.job });
-    if (fromFiles.has(id)) result.changed = result.changed.filter((j) => j.id !== id);
-    result.changed.push(entry.job);
+    overlaid.set(id, entry.job);
+  }
+  // A job read from its file and then from a journal is reported once, as the journal has it.
+  if (overlaid.size > 0) {
+    result.changed = [...result.changed.filter((j) => !overlaid.has(j.id)), ...overlaid.values()];
   }
 }
 
